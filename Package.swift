@@ -1,0 +1,171 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny")
+]
+
+let package = Package(
+    name: "ecg-backend",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "auth-service", targets: ["AuthService"]),
+        .executable(name: "media-service", targets: ["MediaService"]),
+        .executable(name: "analysis-service", targets: ["AnalysisService"]),
+        .executable(name: "ecg-kafka-broker", targets: ["EmbeddedKafka"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+    ],
+    targets: [
+        // MARK: - Shared libraries
+
+        /// Debian's librdkafka (`librdkafka-dev`), including its mock cluster.
+        .systemLibrary(
+            name: "CRDKafka",
+            path: "Shared/CRDKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        /// The Swift client over librdkafka: the only module that imports `CRDKafka`.
+        .target(
+            name: "ECGKafka",
+            dependencies: [
+                "CRDKafka",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/Kafka",
+            swiftSettings: swiftSettings
+        ),
+        /// Ed25519 signing keys, JWKS, user and service token verification, service-token client.
+        .target(
+            name: "ECGTokens",
+            dependencies: [
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Shared/Tokens",
+            swiftSettings: swiftSettings
+        ),
+        /// PostgreSQL client configuration and the schema migration runner.
+        .target(
+            name: "ECGDatabase",
+            dependencies: [
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Shared/Database",
+            swiftSettings: swiftSettings
+        ),
+        /// Configuration, logging, the HTTP application scaffold, errors, common routes and OpenAPI.
+        .target(
+            name: "ECGPlatform",
+            dependencies: [
+                "ECGDatabase",
+                "ECGKafka",
+                "ECGTokens",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            path: "Shared/Platform",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: - Services
+
+        .executableTarget(
+            name: "AuthService",
+            dependencies: [
+                "ECGPlatform",
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            ],
+            path: "Services/AuthService",
+            resources: [.copy("Migrations")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "MediaService",
+            dependencies: ["ECGPlatform"],
+            path: "Services/MediaService",
+            resources: [.copy("Migrations")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "AnalysisService",
+            dependencies: ["ECGPlatform"],
+            path: "Services/AnalysisService",
+            resources: [.copy("Migrations")],
+            swiftSettings: swiftSettings
+        ),
+        /// Hosts librdkafka's mock cluster as the local and test Kafka broker.
+        .executableTarget(
+            name: "EmbeddedKafka",
+            dependencies: [
+                "ECGKafka",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            path: "Services/EmbeddedKafka",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: - Tests
+
+        .testTarget(
+            name: "PlatformTests",
+            dependencies: [
+                "ECGPlatform",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            path: "Tests/PlatformTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TokensTests",
+            dependencies: ["ECGTokens"],
+            path: "Tests/TokensTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DatabaseTests",
+            dependencies: ["ECGDatabase"],
+            path: "Tests/DatabaseTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KafkaTests",
+            dependencies: ["ECGKafka"],
+            path: "Tests/KafkaTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            path: "Tests/IntegrationTests",
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

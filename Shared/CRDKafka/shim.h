@@ -1,0 +1,3 @@
+// librdkafka's mock cluster header needs rdkafka.h first.
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>

@@ -1,0 +1,105 @@
+import Foundation
+
+/// One numbered SQL migration, e.g. `0001_create_users.sql` → version 1, name `create_users`.
+public struct Migration: Sendable, Equatable {
+    public let version: Int
+    public let name: String
+    public let sql: String
+
+    public init(version: Int, name: String, sql: String) {
+        self.version = version
+        self.name = name
+        self.sql = sql
+    }
+
+    /// Reads every `NNNN_name.sql` file of a directory, ordered by version.
+    /// Refuses duplicate versions and files that do not follow the naming rule.
+    public static func load(from directory: URL) throws -> [Migration] {
+        let files = try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
+            .filter { $0.pathExtension == "sql" }
+        let migrations = try files.map { url -> Migration in
+            let stem = url.deletingPathExtension().lastPathComponent
+            guard let separator = stem.firstIndex(of: "_"), let version = Int(stem[..<separator]), version > 0 else {
+                throw MigrationError.badFileName(url.lastPathComponent)
+            }
+            return Migration(version: version, name: String(stem[stem.index(after: separator)...]), sql: try String(contentsOf: url, encoding: .utf8))
+        }.sorted { $0.version < $1.version }
+        for (previous, next) in zip(migrations, migrations.dropFirst()) where previous.version == next.version {
+            throw MigrationError.duplicateVersion(next.version)
+        }
+        return migrations
+    }
+
+    /// The statements of `sql`, split on `;` outside quotes, dollar-quoted bodies and comments,
+    /// because PostgreSQL's extended protocol runs one statement per query.
+    public var statements: [String] {
+        SQLStatementSplitter.split(sql)
+    }
+}
+
+public enum MigrationError: Error, CustomStringConvertible, Equatable {
+    case badFileName(String)
+    case duplicateVersion(Int)
+    case invalidSchemaName(String)
+    case unknownAppliedVersion(Int)
+
+    public var description: String {
+        switch self {
+        case .badFileName(let name): "migration file \(name) must be named NNNN_description.sql"
+        case .duplicateVersion(let version): "two migration files have version \(version)"
+        case .invalidSchemaName(let name): "schema name \(name) must match [a-z_][a-z0-9_]*"
+        case .unknownAppliedVersion(let version):
+            "the database has migration \(version) applied, which this build does not know: is an older build running against a newer schema?"
+        }
+    }
+}
+
+enum SQLStatementSplitter {
+    static func split(_ sql: String) -> [String] {
+        var statements: [String] = []
+        var current = ""
+        var index = sql.startIndex
+        var dollarTag: String?
+        var inSingleQuote = false
+        func hasPrefix(_ prefix: String) -> Bool { sql[index...].hasPrefix(prefix) }
+
+        while index < sql.endIndex {
+            let character = sql[index]
+            if let tag = dollarTag {
+                if hasPrefix(tag) {
+                    current += tag
+                    index = sql.index(index, offsetBy: tag.count)
+                    dollarTag = nil
+                    continue
+                }
+            } else if inSingleQuote {
+                if character == "'" { inSingleQuote = false }
+            } else if hasPrefix("--") {
+                // Skip the comment up to the end of the line.
+                while index < sql.endIndex, sql[index] != "\n" { index = sql.index(after: index) }
+                continue
+            } else if character == "'" {
+                inSingleQuote = true
+            } else if character == "$", let tagEnd = sql[sql.index(after: index)...].firstIndex(of: "$"),
+                sql[sql.index(after: index)..<tagEnd].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" })
+            {
+                let tag = String(sql[index...tagEnd])
+                current += tag
+                index = sql.index(after: tagEnd)
+                dollarTag = tag
+                continue
+            } else if character == ";" {
+                let statement = current.trimmingCharacters(in: .whitespacesAndNewlines)
+                if !statement.isEmpty { statements.append(statement) }
+                current = ""
+                index = sql.index(after: index)
+                continue
+            }
+            current.append(character)
+            index = sql.index(after: index)
+        }
+        let last = current.trimmingCharacters(in: .whitespacesAndNewlines)
+        if !last.isEmpty { statements.append(last) }
+        return statements
+    }
+}

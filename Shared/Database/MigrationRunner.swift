@@ -1,0 +1,78 @@
+import Logging
+import PostgresNIO
+
+/// Applies a service's numbered migrations to its own schema, each in its own transaction,
+/// recorded in `<schema>.schema_migrations`, under a transaction-scoped advisory lock so that
+/// replicas starting together apply each migration exactly once.
+public struct MigrationRunner: Sendable {
+    public let schema: String
+    public let migrations: [Migration]
+
+    public init(schema: String, migrations: [Migration]) throws {
+        guard schema.range(of: "^[a-z_][a-z0-9_]*$", options: .regularExpression) != nil else {
+            throw MigrationError.invalidSchemaName(schema)
+        }
+        self.schema = schema
+        self.migrations = migrations
+    }
+
+    /// Applies what is missing; returns the versions applied by this call.
+    @discardableResult
+    public func run(on client: PostgresClient, logger: Logger) async throws -> [Int] {
+        // The schema name was validated against [a-z_][a-z0-9_]* in init; identifiers cannot be bound parameters.
+        let schema = self.schema
+        let lockKey = "ecg.migrations.\(schema)"
+        return try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(lockKey)))", logger: logger)
+            let exists = try await connection.query("SELECT 1 FROM pg_namespace WHERE nspname = \(schema)", logger: logger)
+                .collect().isEmpty == false
+            if !exists {
+                try await connection.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA \(schema)"), logger: logger)
+            }
+            try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        CREATE TABLE IF NOT EXISTS \(schema).schema_migrations (
+                            version integer PRIMARY KEY,
+                            name text NOT NULL,
+                            applied_at timestamptz NOT NULL DEFAULT now()
+                        )
+                        """),
+                logger: logger
+            )
+            var applied = Set<Int>()
+            for try await version in try await connection.query(
+                PostgresQuery(unsafeSQL: "SELECT version FROM \(schema).schema_migrations"), logger: logger
+            ).decode(Int.self) {
+                applied.insert(version)
+            }
+            let known = Set(migrations.map(\.version))
+            if let unknown = applied.subtracting(known).max() {
+                throw MigrationError.unknownAppliedVersion(unknown)
+            }
+            var newlyApplied: [Int] = []
+            try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL search_path TO \(schema)"), logger: logger)
+            for migration in migrations where !applied.contains(migration.version) {
+                logger.info("applying migration", metadata: ["schema": "\(schema)", "version": "\(migration.version)", "name": "\(migration.name)"])
+                for statement in migration.statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query(
+                    PostgresQuery(
+                        unsafeSQL: "INSERT INTO \(schema).schema_migrations (version, name) VALUES ($1, $2)",
+                        binds: try Self.binds(migration.version, migration.name)),
+                    logger: logger
+                )
+                newlyApplied.append(migration.version)
+            }
+            return newlyApplied
+        }
+    }
+
+    private static func binds(_ version: Int, _ name: String) throws -> PostgresBindings {
+        var bindings = PostgresBindings()
+        bindings.append(version)
+        bindings.append(name)
+        return bindings
+    }
+}

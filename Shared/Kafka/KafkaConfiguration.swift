@@ -1,0 +1,48 @@
+/// Connection settings shared by producers and consumers.
+///
+/// Typed values cover what ECG configures itself (SPEC.md §6); `properties` passes any other
+/// librdkafka property through unchanged (for example `ssl.ca.location` or `socket.timeout.ms`).
+public struct KafkaConfiguration: Sendable {
+    public var bootstrapServers: String
+    /// `plaintext`, `ssl`, `sasl_plaintext` or `sasl_ssl` (`KAFKA_SECURITY_PROTOCOL`).
+    public var securityProtocol: String?
+    /// `PLAIN`, `SCRAM-SHA-256`, `SCRAM-SHA-512` (`KAFKA_SASL_MECHANISM`).
+    public var saslMechanism: String?
+    public var saslUsername: String?
+    public var saslPassword: String?
+    public var clientID: String
+    /// Extra librdkafka properties; they win over the typed values.
+    public var properties: [String: String]
+
+    public init(
+        bootstrapServers: String,
+        securityProtocol: String? = nil,
+        saslMechanism: String? = nil,
+        saslUsername: String? = nil,
+        saslPassword: String? = nil,
+        clientID: String = "ecg-backend",
+        properties: [String: String] = [:]
+    ) {
+        self.bootstrapServers = bootstrapServers
+        self.securityProtocol = securityProtocol
+        self.saslMechanism = saslMechanism
+        self.saslUsername = saslUsername
+        self.saslPassword = saslPassword
+        self.clientID = clientID
+        self.properties = properties
+    }
+
+    /// The librdkafka properties common to every client.
+    var commonProperties: [String: String] {
+        var result: [String: String] = [
+            "bootstrap.servers": bootstrapServers,
+            "client.id": clientID,
+            "log.connection.close": "false",
+        ]
+        if let securityProtocol { result["security.protocol"] = securityProtocol }
+        if let saslMechanism { result["sasl.mechanisms"] = saslMechanism }
+        if let saslUsername { result["sasl.username"] = saslUsername }
+        if let saslPassword { result["sasl.password"] = saslPassword }
+        return result.merging(properties) { _, explicit in explicit }
+    }
+}

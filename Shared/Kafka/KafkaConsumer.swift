@@ -1,0 +1,82 @@
+import Logging
+import Metrics
+import ServiceLifecycle
+import Synchronization
+
+/// A consumer in a consumer group with manual offset commits.
+///
+/// Read `messages`, process each one, then `commit(_:)` it: a message is redelivered after a crash
+/// or a rebalance only if it was not committed. Run it as a `Service`; on graceful shutdown the
+/// sequence ends and the consumer leaves its group cleanly.
+public final class KafkaConsumer: Service, Sendable {
+    private let client: RDKafkaClient
+    private let isClosed = Atomic<Bool>(false)
+    private let logger: Logger
+
+    public init(configuration: KafkaConfiguration, groupID: String, topics: [String], logger: Logger) async throws {
+        var properties = configuration.commonProperties
+        properties["group.id"] = groupID
+        properties["enable.auto.commit"] = "false"
+        properties["auto.offset.reset"] = properties["auto.offset.reset"] ?? "earliest"
+        properties["enable.partition.eof"] = "false"
+        self.client = try RDKafkaClient(kind: .consumer, properties: properties, context: RDKafkaCallbackContext(logger: logger))
+        self.logger = logger
+        try await client.withHandle { handle throws(KafkaError) in
+            try RDKafkaConsume.subscribe(handle: handle, topics: topics)
+        }
+    }
+
+    /// The messages of the subscribed topics, in partition order; ends when the consumer closes.
+    public var messages: Messages { Messages(consumer: self) }
+
+    /// Marks everything up to and including `message` in its partition as processed.
+    public func commit(_ message: KafkaMessage) async throws {
+        try await client.withHandle { handle throws(KafkaError) in
+            try RDKafkaConsume.commit(handle: handle, topic: message.topic, partition: message.partition, offset: message.offset)
+        }
+    }
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await close()
+    }
+
+    /// Leaves the consumer group and frees the handle. Safe to call more than once.
+    public func close() async {
+        guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        await client.destroy { handle in RDKafkaConsume.close(handle: handle) }
+    }
+
+    fileprivate func nextMessage() async -> KafkaMessage? {
+        while !isClosed.load(ordering: .acquiring), !Task.isCancelled {
+            // One short poll per work item keeps commits and close from waiting behind an idle poll.
+            let result = try? await client.withHandle { handle in
+                RDKafkaConsume.poll(handle: handle, timeoutMilliseconds: 100)
+            }
+            switch result {
+            case .message(let message):
+                Counter(label: "kafka_messages_consumed_total", dimensions: [("topic", message.topic)]).increment()
+                return message
+            case .error(let error):
+                logger.warning("Kafka consumer: \(error.message)")
+            case .nothing:
+                continue
+            case nil:
+                return nil
+            }
+        }
+        return nil
+    }
+
+    public struct Messages: AsyncSequence, Sendable {
+        public typealias Element = KafkaMessage
+        let consumer: KafkaConsumer
+
+        public struct AsyncIterator: AsyncIteratorProtocol {
+            let consumer: KafkaConsumer
+            public mutating func next() async -> KafkaMessage? { await consumer.nextMessage() }
+        }
+
+        public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(consumer: consumer) }
+    }
+}

@@ -1,0 +1,95 @@
+import Configuration
+
+/// Reads settings by their environment-variable names (SPEC.md §6) through swift-configuration,
+/// and collects problems instead of stopping at the first one.
+///
+/// In production, `required` values must be set and must not equal a development default;
+/// elsewhere the development default fills the gap.
+public final class EnvironmentSettings {
+    public let environment: DeploymentEnvironment
+    private let reader: ConfigReader
+    public private(set) var problems: [String] = []
+
+    /// - Parameter reader: environment variables by default; tests pass their own.
+    public init(reader: ConfigReader = ConfigReader(provider: EnvironmentVariablesProvider())) {
+        self.reader = reader
+        let raw = reader.string(forKey: Self.key("ECG_ENV")) ?? DeploymentEnvironment.development.rawValue
+        if let environment = DeploymentEnvironment(rawValue: raw) {
+            self.environment = environment
+        } else {
+            // Unknown values are treated as production, the strictest mode, and reported.
+            self.environment = .production
+            problems.append("ECG_ENV must be one of development, test, production (got \(raw))")
+        }
+    }
+
+    /// Convenience for tests and tools: settings from a dictionary of environment variables.
+    public convenience init(environment variables: [String: String]) {
+        self.init(reader: ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: variables)))
+    }
+
+    /// An optional value; empty counts as unset.
+    public func optional(_ name: String) -> String? {
+        guard let value = reader.string(forKey: Self.key(name), isSecret: Self.looksSecret(name)), !value.isEmpty else { return nil }
+        return value
+    }
+
+    /// A value with a default that is fine everywhere, production included.
+    public func string(_ name: String, default defaultValue: String) -> String {
+        optional(name) ?? defaultValue
+    }
+
+    /// A value production must set explicitly; `developmentDefault` is used elsewhere and refused in production.
+    public func required(_ name: String, developmentDefault: String?) -> String {
+        if let value = optional(name) {
+            if environment.isProduction, let developmentDefault, value == developmentDefault {
+                problems.append("\(name) is set to the development default; set a production value")
+            }
+            return value
+        }
+        if environment.isProduction || developmentDefault == nil {
+            problems.append("\(name) is required\(environment.isProduction ? " when ECG_ENV=production" : "")")
+            return ""
+        }
+        return developmentDefault!
+    }
+
+    public func int(_ name: String, default defaultValue: Int, range: ClosedRange<Int>) -> Int {
+        guard let raw = optional(name) else { return defaultValue }
+        guard let value = Int(raw), range.contains(value) else {
+            problems.append("\(name) must be a whole number in \(range.lowerBound)...\(range.upperBound) (got \(raw))")
+            return defaultValue
+        }
+        return value
+    }
+
+    public func bool(_ name: String, default defaultValue: Bool) -> Bool {
+        guard let raw = optional(name)?.lowercased() else { return defaultValue }
+        switch raw {
+        case "true", "1", "yes", "on": return true
+        case "false", "0", "no", "off": return false
+        default:
+            problems.append("\(name) must be true or false (got \(raw))")
+            return defaultValue
+        }
+    }
+
+    /// Records a problem found by a caller's own validation.
+    public func report(_ problem: String) {
+        problems.append(problem)
+    }
+
+    /// Throws every problem found so far.
+    public func validate() throws(ConfigurationError) {
+        guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
+    }
+
+    /// `DATABASE_URL` → `database.url`, which swift-configuration's environment provider maps back.
+    static func key(_ name: String) -> ConfigKey {
+        ConfigKey(name.lowercased().split(separator: "_").map(String.init))
+    }
+
+    static func looksSecret(_ name: String) -> Bool {
+        ["KEY", "SECRET", "PASSWORD", "TOKEN", "DATABASE_URL"].contains { name.contains($0) }
+    }
+}

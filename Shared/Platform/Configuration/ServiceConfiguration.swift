@@ -1,0 +1,113 @@
+import ECGKafka
+import Logging
+
+/// The settings every service shares (SPEC.md §6), typed and validated at start.
+public struct ServiceConfiguration: Sendable {
+    public let serviceName: String
+    public let environment: DeploymentEnvironment
+    public let host: String
+    public let port: Int
+    public let databaseURL: String
+    public let kafka: KafkaConfiguration
+    /// `SERVICE_SIGNING_KEY` (PEM); nil in development/test, where a key file is generated.
+    public let serviceSigningKeyPEM: String?
+    /// `TRUSTED_SERVICES`: issuer name → JWKS URL.
+    public let trustedServices: [String: String]
+    public let logLevel: Logger.Level
+    public let corsOrigins: [String]
+    /// Where development/test keys live (`KEYS_DIR`, default `.data/keys`).
+    public let keysDirectory: String
+
+    /// The local stack's addresses (SPEC.md §2), used only outside production.
+    public enum LocalDefaults {
+        public static let ports = ["auth-service": 8081, "media-service": 8082, "analysis-service": 8083]
+        public static let trustedServices = ports.sorted { $0.key < $1.key }
+            .map { "\($0.key)=http://127.0.0.1:\($0.value)/.well-known/jwks.json" }.joined(separator: ",")
+        public static func databaseURL(schema: String) -> String {
+            "postgres://\(schema)_service:\(schema)_service_pw@127.0.0.1:54320/ecg"
+        }
+    }
+
+    /// Reads the common settings; problems are collected in `settings` (call `settings.validate()` after
+    /// the service has read its own).
+    public init(serviceName: String, schema: String, settings: EnvironmentSettings) {
+        self.serviceName = serviceName
+        self.environment = settings.environment
+        self.host = settings.string("HOST", default: settings.environment.isProduction ? "0.0.0.0" : "127.0.0.1")
+        self.port = settings.int("PORT", default: LocalDefaults.ports[serviceName] ?? 8080, range: 1...65535)
+        self.databaseURL = settings.required("DATABASE_URL", developmentDefault: LocalDefaults.databaseURL(schema: schema))
+        let brokers = settings.required("KAFKA_BROKERS", developmentDefault: Self.localKafkaBootstrap())
+        let securityProtocol = settings.optional("KAFKA_SECURITY_PROTOCOL")?.lowercased()
+        if let securityProtocol, !["plaintext", "ssl", "sasl_plaintext", "sasl_ssl"].contains(securityProtocol) {
+            settings.report("KAFKA_SECURITY_PROTOCOL must be plaintext, ssl, sasl_plaintext or sasl_ssl (got \(securityProtocol))")
+        }
+        let saslMechanism = settings.optional("KAFKA_SASL_MECHANISM")
+        let saslUsername = settings.optional("KAFKA_SASL_USERNAME")
+        let saslPassword = settings.optional("KAFKA_SASL_PASSWORD")
+        if securityProtocol?.hasPrefix("sasl") == true, saslMechanism == nil || saslUsername == nil || saslPassword == nil {
+            settings.report("KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required with KAFKA_SECURITY_PROTOCOL=\(securityProtocol!)")
+        }
+        self.kafka = KafkaConfiguration(
+            bootstrapServers: brokers,
+            securityProtocol: securityProtocol,
+            saslMechanism: saslMechanism,
+            saslUsername: saslUsername,
+            saslPassword: saslPassword,
+            clientID: serviceName
+        )
+        self.serviceSigningKeyPEM = settings.optional("SERVICE_SIGNING_KEY")
+        if settings.environment.isProduction, serviceSigningKeyPEM == nil {
+            settings.report("SERVICE_SIGNING_KEY is required when ECG_ENV=production (an Ed25519 private key in PKCS#8 PEM form)")
+        }
+        let trusted = settings.required("TRUSTED_SERVICES", developmentDefault: LocalDefaults.trustedServices)
+        self.trustedServices = Self.parseTrustedServices(trusted, settings: settings)
+        let level = settings.string("LOG_LEVEL", default: settings.environment.isProduction ? "info" : "debug").lowercased()
+        if let parsed = Logger.Level(rawValue: level) {
+            self.logLevel = parsed
+        } else {
+            settings.report("LOG_LEVEL must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")) (got \(level))")
+            self.logLevel = .info
+        }
+        self.corsOrigins = settings.string("CORS_ORIGINS", default: settings.environment.isProduction ? "" : "http://localhost:3000,http://127.0.0.1:3000")
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        if settings.environment.isProduction, corsOrigins.contains("*") {
+            settings.report("CORS_ORIGINS must list origins explicitly in production; * would let any site use the session cookie")
+        }
+        self.keysDirectory = settings.string("KEYS_DIR", default: ".data/keys")
+    }
+
+    /// `name=url,name=url`; production requires https URLs.
+    static func parseTrustedServices(_ raw: String, settings: EnvironmentSettings) -> [String: String] {
+        var result: [String: String] = [:]
+        for entry in raw.split(separator: ",") {
+            let parts = entry.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty, parts[1].hasPrefix("http://") || parts[1].hasPrefix("https://") else {
+                settings.report("TRUSTED_SERVICES entries must look like name=https://host/.well-known/jwks.json (got \(entry))")
+                continue
+            }
+            if settings.environment.isProduction, parts[1].hasPrefix("http://"), !Self.isClusterInternal(parts[1]) {
+                settings.report("TRUSTED_SERVICES must use https for \(parts[0]) in production, or a cluster-internal host")
+            }
+            result[parts[0]] = parts[1]
+        }
+        return result
+    }
+
+    /// Service discovery names (ECS Service Connect, compose) are plain http inside the private network.
+    private static func isClusterInternal(_ url: String) -> Bool {
+        guard let host = url.split(separator: "/").dropFirst(1).first?.split(separator: ":").first else { return false }
+        return !host.contains(".") || host.hasSuffix(".internal") || host.hasSuffix(".local")
+    }
+
+    /// The bootstrap address the embedded broker wrote (`.data/kafka.bootstrap`), else Kafka's usual port.
+    private static func localKafkaBootstrap() -> String {
+        let path = ".data/kafka.bootstrap"
+        if let contents = try? String(contentsOfFile: path, encoding: .utf8) {
+            let trimmed = contents.trimmingCharacters(in: .whitespacesAndNewlines)
+            if !trimmed.isEmpty { return trimmed }
+        }
+        return "127.0.0.1:9092"
+    }
+}
+
+import Foundation

@@ -1,0 +1,51 @@
+import HTTPTypes
+import Hummingbird
+
+/// An error a client may see: the status, a stable snake_case `code` and a human `detail` (SPEC.md §3).
+public struct APIError: Error, Sendable, Equatable {
+    public let status: HTTPResponse.Status
+    public let code: String
+    public let detail: String
+    public var headers: HTTPFields
+
+    public init(_ status: HTTPResponse.Status, code: String, detail: String, headers: HTTPFields = [:]) {
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.headers = headers
+    }
+
+    public static func invalidJSON(_ detail: String = "The request body is not valid JSON.") -> APIError {
+        APIError(.badRequest, code: "invalid_json", detail: detail)
+    }
+
+    /// 422 naming the field that failed.
+    public static func validation(field: String, _ problem: String) -> APIError {
+        APIError(.unprocessableContent, code: "validation_error", detail: "\(field): \(problem)")
+    }
+
+    public static func unauthorized(_ detail: String = "Authentication required: send a valid bearer token.", code: String = "not_authenticated")
+        -> APIError
+    {
+        APIError(.unauthorized, code: code, detail: detail, headers: [.wwwAuthenticate: "Bearer"])
+    }
+
+    public static func notFound(_ detail: String = "Not found.", code: String = "not_found") -> APIError {
+        APIError(.notFound, code: code, detail: detail)
+    }
+
+    public static let payloadTooLarge = APIError(.contentTooLarge, code: "payload_too_large", detail: "The request body is larger than 64 KiB.")
+
+    public static let internalError = APIError(.internalServerError, code: "internal_error", detail: "Internal server error.")
+}
+
+/// The JSON body of every error response.
+public struct ErrorBody: Codable, Sendable, Equatable {
+    public let detail: String
+    public let code: String
+
+    public init(detail: String, code: String) {
+        self.detail = detail
+        self.code = code
+    }
+}

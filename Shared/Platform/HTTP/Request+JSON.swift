@@ -1,0 +1,48 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+extension Request {
+    /// Decodes a JSON body of at most 64 KiB: 413 when larger, 400 `invalid_json` when it does not
+    /// parse, 422 `validation_error` naming the field when its shape is wrong.
+    public func decodeJSON<T: Decodable>(_ type: T.Type, context: some RequestContext) async throws -> T {
+        if let length = headers[.contentLength].flatMap(Int.init), length > HTTPLimits.maxBodyBytes {
+            throw APIError.payloadTooLarge
+        }
+        var body = self.body
+        let buffer: ByteBuffer
+        do {
+            buffer = try await body.collect(upTo: HTTPLimits.maxBodyBytes)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            throw APIError.payloadTooLarge
+        }
+        guard buffer.readableBytes > 0 else { throw APIError.invalidJSON("The request body is empty; send a JSON object.") }
+        do {
+            return try JSONDecoder().decode(T.self, from: buffer)
+        } catch let error as DecodingError {
+            throw ErrorMapper.decodingError(error)
+        }
+    }
+}
+
+/// Encodes as JSON with the status given, for routes that answer 201 or 202.
+public struct JSONResponse<Body: Encodable & Sendable>: ResponseGenerator {
+    public let status: HTTPResponse.Status
+    public let body: Body
+    public var headers: HTTPFields
+
+    public init(_ body: Body, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) {
+        self.status = status
+        self.body = body
+        self.headers = headers
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        let data = try encoder.encode(body)
+        var headers = self.headers
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

@@ -1,0 +1,81 @@
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// Builds the Hummingbird application every service shares: the common middleware stack and routes,
+/// with the service's own routes added by `addRoutes`.
+public enum ServiceApplication {
+    public typealias Context = ECGRequestContext
+
+    /// The router with the common middleware, in order: request id (outermost, so even errors carry it),
+    /// metrics, access log, CORS, and the error mapper (innermost, so the others see the final status).
+    public static func makeRouter(configuration: ServiceConfiguration) -> Router<Context> {
+        let router = Router(context: Context.self)
+        router.add(middleware: RequestIDMiddleware())
+        router.add(middleware: HTTPMetricsMiddleware())
+        router.add(middleware: AccessLogMiddleware())
+        router.add(middleware: AllowListCORSMiddleware(origins: configuration.corsOrigins))
+        router.add(middleware: ErrorMiddleware())
+        return router
+    }
+
+    /// - Parameters:
+    ///   - addRoutes: adds the service's routes; public routes go through `routes.user`, which requires a user token.
+    ///   - services: long-running services beside PostgreSQL and Kafka (consumers, relays, sweepers).
+    ///   - beforeServing: runs before the server accepts requests (migrations, development seed data).
+    public static func build(
+        runtime: ServiceRuntime,
+        services: [any Service] = [],
+        beforeServing: [@Sendable () async throws -> Void] = [],
+        addRoutes: (ServiceRoutes) throws -> Void
+    ) throws -> some ApplicationProtocol {
+        let router = makeRouter(configuration: runtime.configuration)
+        let document = OpenAPIDocument(title: runtime.descriptor.name)
+        let routes = ServiceRoutes(router: router, document: document, keys: runtime.keys)
+        CommonRoutes.add(
+            to: routes.public, serviceName: runtime.descriptor.name, environment: runtime.configuration.environment,
+            jwks: runtime.keys.jwks, openAPI: document, readiness: runtime.readinessChecks)
+        try addRoutes(routes)
+        var app = Application(
+            router: router,
+            configuration: .init(address: .hostname(runtime.configuration.host, port: runtime.configuration.port), serverName: nil),
+            services: [runtime.postgres, runtime.kafka] + services,
+            logger: runtime.logger
+        )
+        app.beforeServerStarts {
+            try await runtime.migrate()
+            for step in beforeServing { try await step() }
+        }
+        return app
+    }
+
+    /// Runs the application until SIGTERM/SIGINT, then shuts down gracefully: the server stops accepting
+    /// and finishes in-flight requests, then the other services stop in reverse order (producer flush,
+    /// consumer commit, pool close). Bounded so the process exits within 10 s.
+    public static func run(_ app: some ApplicationProtocol & Service, logger: Logger) async throws {
+        var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = .seconds(8)
+        configuration.maximumCancellationDuration = .seconds(1)
+        try await ServiceGroup(configuration: configuration).run()
+    }
+}
+
+/// Route groups with their authentication already applied.
+public struct ServiceRoutes {
+    /// No authentication.
+    public let `public`: DocumentedRoutes<Router<ECGRequestContext>>
+    /// Requires a user access token.
+    public let user: DocumentedRoutes<RouterGroup<ECGRequestContext>>
+    /// `/internal/*`: requires a service token addressed to this service.
+    public let `internal`: DocumentedRoutes<RouterGroup<ECGRequestContext>>
+
+    init(router: Router<ECGRequestContext>, document: OpenAPIDocument, keys: ServiceKeys) {
+        self.public = DocumentedRoutes(router, document: document, security: .none)
+        self.user = DocumentedRoutes(
+            router.group().add(middleware: BearerAuthenticationMiddleware(verifier: keys.userTokenVerifier)), document: document,
+            security: .userBearer)
+        self.internal = DocumentedRoutes(
+            router.group().add(middleware: BearerAuthenticationMiddleware(verifier: keys.serviceTokenVerifier)), document: document,
+            security: .serviceBearer)
+    }
+}

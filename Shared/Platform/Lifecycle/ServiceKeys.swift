@@ -1,0 +1,55 @@
+import AsyncHTTPClient
+import ECGTokens
+import Logging
+
+/// A service's keys and token checks (SPEC.md §4).
+public struct ServiceKeys: Sendable {
+    /// Signs this service's outgoing service tokens.
+    public let serviceTokens: ServiceTokenClient
+    /// What `/.well-known/jwks.json` publishes.
+    public let jwks: JWKSDocument
+    /// Accepts user access tokens from auth-service (`aud=ecg-api`, `typ=access`).
+    public let userTokenVerifier: TokenVerifier
+    /// Accepts service tokens for this service from the issuers in `TRUSTED_SERVICES`.
+    public let serviceTokenVerifier: TokenVerifier
+
+    public static let userTokenIssuer = "auth-service"
+    public static let userTokenAudience = "ecg-api"
+
+    /// - Parameters:
+    ///   - additionalPublicKeys: keys this service also publishes (auth-service's user-token key).
+    ///   - userTokenKeys: where user-token keys come from; by default auth-service's JWKS from `TRUSTED_SERVICES`.
+    public init(
+        configuration: ServiceConfiguration,
+        httpClient: HTTPClient,
+        logger: Logger,
+        additionalPublicKeys: [SigningKey] = [],
+        userTokenKeys: (any KeySource)? = nil
+    ) async throws {
+        let serviceKey: SigningKey
+        do {
+            serviceKey = try SigningKeyStore.load(
+                pem: configuration.serviceSigningKeyPEM,
+                fileName: "\(configuration.serviceName).service.pem",
+                directory: configuration.keysDirectory,
+                mayGenerate: !configuration.environment.isProduction
+            )
+        } catch {
+            throw ConfigurationError(problems: ["SERVICE_SIGNING_KEY: \(error)"])
+        }
+        self.serviceTokens = ServiceTokenClient(serviceName: configuration.serviceName, signer: await TokenSigner(key: serviceKey))
+        self.jwks = JWKSDocument(keys: ([serviceKey] + additionalPublicKeys).map(\.jwk))
+
+        let remoteSources = configuration.trustedServices.mapValues { url -> any KeySource in
+            RemoteJWKSKeySource(url: url, httpClient: httpClient, logger: logger)
+        }
+        var userIssuers: [String: any KeySource] = [:]
+        if let userTokenKeys {
+            userIssuers[Self.userTokenIssuer] = userTokenKeys
+        } else if let authKeys = remoteSources[Self.userTokenIssuer] {
+            userIssuers[Self.userTokenIssuer] = authKeys
+        }
+        self.userTokenVerifier = TokenVerifier(issuers: userIssuers, audience: Self.userTokenAudience, type: .access)
+        self.serviceTokenVerifier = TokenVerifier(issuers: remoteSources, audience: configuration.serviceName, type: .service)
+    }
+}

@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// The `serve` and `migrate` subcommands every service executable shares.
+public enum ServiceMain {
+    /// Builds and runs the service until SIGTERM. A configuration problem is printed (every bad
+    /// variable named) and ends the process with exit code 78 (EX_CONFIG).
+    public static func serve(build: (EnvironmentSettings) async throws -> (any ApplicationProtocol & Service, Logger)) async throws {
+        do {
+            let (app, logger) = try await build(EnvironmentSettings())
+            try await ServiceApplication.run(app, logger: logger)
+        } catch let error as ConfigurationError {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(78)
+        }
+    }
+
+    /// Applies the service's migrations and exits.
+    public static func migrate(runtime makeRuntime: (EnvironmentSettings) async throws -> ServiceRuntime) async throws {
+        do {
+            let runtime = try await makeRuntime(EnvironmentSettings())
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await runtime.postgres.run() }
+                try await runtime.migrate()
+                group.cancelAll()
+            }
+            await runtime.kafka.shutdown()
+        } catch let error as ConfigurationError {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(78)
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import HTTPTypes
+import Hummingbird
+
+/// Adds routes to a Hummingbird router or group and records each in the OpenAPI document at the same
+/// time: the one way routes are added, so `/openapi.json` stays true.
+public struct DocumentedRoutes<Methods: RouterMethods> {
+    public typealias Context = Methods.Context
+    private let methods: Methods
+    private let document: OpenAPIDocument
+    private let security: OpenAPISecurity
+
+    public init(_ methods: Methods, document: OpenAPIDocument, security: OpenAPISecurity) {
+        self.methods = methods
+        self.document = document
+        self.security = security
+    }
+
+    /// - Parameter path: the full path in OpenAPI form, e.g. `/api/v1/ml/job-status/{job_id}`.
+    @discardableResult
+    public func on(
+        _ method: HTTPRequest.Method,
+        _ path: String,
+        _ operation: OpenAPIOperation,
+        use handler: @Sendable @escaping (Request, Context) async throws -> some ResponseGenerator
+    ) -> Self {
+        document.add(method: method, path: path, operation: operation, security: security)
+        methods.on(RouterPath(path), method: method, use: handler)
+        return self
+    }
+
+    @discardableResult
+    public func get(_ path: String, _ operation: OpenAPIOperation, use handler: @Sendable @escaping (Request, Context) async throws -> some ResponseGenerator)
+        -> Self
+    {
+        on(.get, path, operation, use: handler)
+    }
+
+    @discardableResult
+    public func post(_ path: String, _ operation: OpenAPIOperation, use handler: @Sendable @escaping (Request, Context) async throws -> some ResponseGenerator)
+        -> Self
+    {
+        on(.post, path, operation, use: handler)
+    }
+}

@@ -1,0 +1,61 @@
+import Crypto
+import Foundation
+import JWTKit
+
+/// An Ed25519 signing key with its key id (`kid`), the RFC 7638 thumbprint of its public key.
+public struct SigningKey: Sendable {
+    public let kid: String
+    public let privateKey: EdDSA.PrivateKey
+
+    public var publicKey: EdDSA.PublicKey { privateKey.publicKey }
+
+    /// Reads a PKCS#8 PEM private key (`-----BEGIN PRIVATE KEY-----`).
+    public init(pem: String) throws {
+        do {
+            self.init(privateKey: try EdDSA.PrivateKey(pem: pem))
+        } catch {
+            throw TokenError.invalidKey("not an Ed25519 private key in PKCS#8 PEM form")
+        }
+    }
+
+    public init(privateKey: EdDSA.PrivateKey) {
+        self.privateKey = privateKey
+        self.kid = Self.thumbprint(of: privateKey.publicKey)
+    }
+
+    /// A new random key.
+    public static func generate() throws -> SigningKey {
+        SigningKey(privateKey: try EdDSA.PrivateKey(curve: .ed25519))
+    }
+
+    /// The PKCS#8 PEM form, for development key files.
+    public var pemRepresentation: String {
+        privateKey.pemRepresentation
+    }
+
+    /// The public half as a JWK.
+    public var jwk: PublicJWK {
+        PublicJWK(kid: kid, x: publicKey.rawRepresentation.base64URLEncodedString())
+    }
+
+    static func thumbprint(of key: EdDSA.PublicKey) -> String {
+        // RFC 7638: the required members in lexicographic order, no whitespace.
+        let canonical = #"{"crv":"Ed25519","kty":"OKP","x":"\#(key.rawRepresentation.base64URLEncodedString())"}"#
+        return Data(SHA256.hash(data: Data(canonical.utf8))).base64URLEncodedString()
+    }
+}
+
+extension Data {
+    /// Base64url without padding (RFC 7515 §2).
+    public func base64URLEncodedString() -> String {
+        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    /// Decodes base64url with or without padding.
+    public init?(base64URLEncoded string: String) {
+        var base64 = string.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        self.init(base64Encoded: base64)
+    }
+}
