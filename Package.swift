@@ -136,6 +136,7 @@ let package = Package(
             name: "PlatformTests",
             dependencies: [
                 "ECGPlatform",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             path: "Tests/PlatformTests",
@@ -143,13 +144,19 @@ let package = Package(
         ),
         .testTarget(
             name: "TokensTests",
-            dependencies: ["ECGTokens"],
+            dependencies: [
+                "ECGTokens",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             path: "Tests/TokensTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "DatabaseTests",
-            dependencies: ["ECGDatabase"],
+            dependencies: [
+                "ECGDatabase",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             path: "Tests/DatabaseTests",
             swiftSettings: swiftSettings
         ),

@@ -1,0 +1,169 @@
+import Crypto
+import ECGTokens
+import Foundation
+import Testing
+
+@Suite("Token verification (SPEC.md §4)")
+struct TokenVerifierTests {
+    let key: SigningKey
+    let signer: TokenSigner
+    let verifier: TokenVerifier
+
+    init() async throws {
+        key = try SigningKey.generate()
+        signer = await TokenSigner(key: key)
+        verifier = TokenVerifier(issuers: ["auth-service": StaticKeySource([key])], audience: "ecg-api", type: .access)
+    }
+
+    private func accessToken(issuer: String = "auth-service", audience: String = "ecg-api", type: TokenType = .access, lifetime: TimeInterval = 900, now: Date = Date())
+        async throws -> String
+    {
+        try await signer.sign(issuer: issuer, audience: audience, subject: "42", type: type, lifetime: lifetime, now: now).token
+    }
+
+    /// Builds a token by hand with any header, payload and signature.
+    private func forge(header: [String: String], payload: [String: Any], signature: (Data) -> Data) throws -> String {
+        let headerPart = try JSONSerialization.data(withJSONObject: header).base64URLEncodedString()
+        let payloadPart = try JSONSerialization.data(withJSONObject: payload).base64URLEncodedString()
+        let input = Data("\(headerPart).\(payloadPart)".utf8)
+        return "\(headerPart).\(payloadPart).\(signature(input).base64URLEncodedString())"
+    }
+
+    private var validPayload: [String: Any] {
+        let now = Int(Date().timeIntervalSince1970)
+        return ["iss": "auth-service", "aud": "ecg-api", "sub": "42", "iat": now, "exp": now + 900, "jti": "j1", "typ": "access"]
+    }
+
+    @Test("a token signed by the trusted key is accepted with its subject")
+    func acceptsGoodToken() async throws {
+        let verified = try await verifier.verify(try await accessToken())
+        #expect(verified.subject == "42")
+        #expect(verified.issuer == "auth-service")
+        #expect(verified.type == .access)
+    }
+
+    @Test("the header names EdDSA and the key's kid")
+    func headerHasKid() async throws {
+        let token = try await accessToken()
+        let header = try JSONSerialization.jsonObject(with: Data(base64URLEncoded: String(token.split(separator: ".")[0]))!) as? [String: Any]
+        #expect(header?["alg"] as? String == "EdDSA")
+        #expect(header?["kid"] as? String == key.kid)
+    }
+
+    @Test("alg none is refused")
+    func refusesNone() async throws {
+        let token = try forge(header: ["alg": "none", "kid": key.kid, "typ": "JWT"], payload: validPayload) { _ in Data() }
+        await #expect(throws: TokenError.unsupportedAlgorithm("none")) { try await verifier.verify(token) }
+    }
+
+    @Test("HS256 signed with the public key as the secret is refused")
+    func refusesHS256() async throws {
+        let token = try forge(header: ["alg": "HS256", "kid": key.kid, "typ": "JWT"], payload: validPayload) { input in
+            Data(HMAC<SHA256>.authenticationCode(for: input, using: SymmetricKey(data: key.publicKey.rawRepresentation)))
+        }
+        await #expect(throws: TokenError.unsupportedAlgorithm("HS256")) { try await verifier.verify(token) }
+    }
+
+    @Test("a kid the issuer does not publish is refused")
+    func refusesUnknownKid() async throws {
+        let other = try SigningKey.generate()
+        let token = try await (await TokenSigner(key: other)).sign(issuer: "auth-service", audience: "ecg-api", subject: "42", type: .access, lifetime: 900).token
+        await #expect(throws: TokenError.unknownKey(other.kid)) { try await verifier.verify(token) }
+    }
+
+    @Test("a token signed by another key under the trusted kid is refused")
+    func refusesWrongSignature() async throws {
+        let other = Curve25519.Signing.PrivateKey()
+        let token = try forge(header: ["alg": "EdDSA", "kid": key.kid, "typ": "JWT"], payload: validPayload) { input in
+            try! other.signature(for: input)
+        }
+        await #expect(throws: TokenError.badSignature) { try await verifier.verify(token) }
+    }
+
+    @Test("an untrusted issuer is refused")
+    func refusesIssuer() async throws {
+        await #expect(throws: TokenError.wrongIssuer("evil-service")) { try await verifier.verify(try await accessToken(issuer: "evil-service")) }
+    }
+
+    @Test("a token for another audience is refused")
+    func refusesAudience() async throws {
+        await #expect(throws: TokenError.wrongAudience) { try await verifier.verify(try await accessToken(audience: "media-service")) }
+    }
+
+    @Test("a service token is not a user token")
+    func refusesType() async throws {
+        await #expect(throws: TokenError.wrongType("service")) { try await verifier.verify(try await accessToken(type: .service)) }
+    }
+
+    @Test("an expired token is refused")
+    func refusesExpired() async throws {
+        let token = try await accessToken(lifetime: 900, now: Date().addingTimeInterval(-3600))
+        await #expect(throws: TokenError.expired) { try await verifier.verify(token) }
+    }
+
+    @Test("a tampered payload is refused")
+    func refusesTampered() async throws {
+        let parts = try await accessToken().split(separator: ".").map(String.init)
+        var payload = try JSONSerialization.jsonObject(with: Data(base64URLEncoded: parts[1])!) as! [String: Any]
+        payload["sub"] = "1"
+        let tampered = [parts[0], try JSONSerialization.data(withJSONObject: payload).base64URLEncodedString(), parts[2]].joined(separator: ".")
+        await #expect(throws: TokenError.badSignature) { try await verifier.verify(tampered) }
+    }
+
+    @Test("garbage is malformed")
+    func refusesGarbage() async throws {
+        await #expect(throws: TokenError.malformed) { try await verifier.verify("not.a.jwt") }
+        await #expect(throws: TokenError.malformed) { try await verifier.verify("") }
+    }
+}
+
+@Suite("Signing keys and service tokens")
+struct SigningKeyTests {
+    @Test("a key survives its PKCS#8 PEM form, and its kid is the RFC 7638 thumbprint")
+    func pemRoundTrip() throws {
+        let key = try SigningKey.generate()
+        #expect(key.pemRepresentation.hasPrefix("-----BEGIN PRIVATE KEY-----"))
+        let reloaded = try SigningKey(pem: key.pemRepresentation)
+        #expect(reloaded.kid == key.kid)
+        let canonical = #"{"crv":"Ed25519","kty":"OKP","x":"\#(key.jwk.x)"}"#
+        #expect(key.kid == Data(SHA256.hash(data: Data(canonical.utf8))).base64URLEncodedString())
+    }
+
+    @Test("development keys are generated once into the keys directory and reused")
+    func keyStore() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ecg-keys-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let first = try SigningKeyStore.load(pem: nil, fileName: "x.service.pem", directory: directory, mayGenerate: true)
+        let second = try SigningKeyStore.load(pem: nil, fileName: "x.service.pem", directory: directory, mayGenerate: true)
+        #expect(first.kid == second.kid)
+        let attributes = try FileManager.default.attributesOfItem(atPath: directory + "/x.service.pem")
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        #expect(throws: TokenError.self) { try SigningKeyStore.load(pem: nil, fileName: "y.pem", directory: directory, mayGenerate: false) }
+    }
+
+    @Test("service tokens name caller and callee, live at most 5 minutes and are reused until near expiry")
+    func serviceTokens() async throws {
+        let key = try SigningKey.generate()
+        let client = ServiceTokenClient(serviceName: "analysis-service", signer: await TokenSigner(key: key))
+        let now = Date()
+        let first = try await client.token(for: "media-service", now: now)
+        #expect(try await client.token(for: "media-service", now: now.addingTimeInterval(60)) == first)
+        #expect(try await client.token(for: "media-service", now: now.addingTimeInterval(250)) != first)
+
+        let verifier = TokenVerifier(issuers: ["analysis-service": StaticKeySource([key])], audience: "media-service", type: .service)
+        let verified = try await verifier.verify(first, now: now)
+        #expect(verified.subject == "analysis-service")
+        #expect(verified.expiresAt.timeIntervalSince(now) <= 300)
+        let wrongAudience = TokenVerifier(issuers: ["analysis-service": StaticKeySource([key])], audience: "auth-service", type: .service)
+        await #expect(throws: TokenError.wrongAudience) { try await wrongAudience.verify(first, now: now) }
+    }
+
+    @Test("JWKS documents round-trip and ignore keys that are not Ed25519")
+    func jwks() throws {
+        let key = try SigningKey.generate()
+        let json = #"{"keys":[{"kty":"RSA","kid":"r","n":"x","e":"AQAB"},{"kty":"OKP","crv":"Ed25519","alg":"EdDSA","kid":"\#(key.kid)","x":"\#(key.jwk.x)"}]}"#
+        let document = try JWKSDocument.decode(Data(json.utf8))
+        #expect(document.keys == [key.jwk])
+        #expect(document.keys.first?.publicKey == key.publicKey)
+    }
+}
