@@ -22,7 +22,16 @@ public struct MigrationRunner: Sendable {
         // The schema name was validated against [a-z_][a-z0-9_]* in init; identifiers cannot be bound parameters.
         let schema = self.schema
         let lockKey = "ecg.migrations.\(schema)"
-        return try await client.withTransaction(logger: logger) { connection in
+        do {
+            return try await apply(on: client, schema: schema, lockKey: lockKey, logger: logger)
+        } catch let error as PostgresTransactionError {
+            // Report what went wrong inside the transaction, not the wrapper.
+            throw error.closureError ?? error
+        }
+    }
+
+    private func apply(on client: PostgresClient, schema: String, lockKey: String, logger: Logger) async throws -> [Int] {
+        try await client.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(lockKey)))", logger: logger)
             let exists = try await connection.query("SELECT 1 FROM pg_namespace WHERE nspname = \(schema)", logger: logger)
                 .collect().isEmpty == false
