@@ -10,13 +10,13 @@ struct ShutdownTests {
     @Test("each service exits 0 within 10 s of SIGTERM", arguments: ["auth-service", "media-service", "analysis-service"])
     func sigterm(service: String) async throws {
         let binDirectory = try #require(Self.environment["ECG_TEST_BIN_DIR"])
-        let serviceURL = try #require(Self.environment["ECG_TEST_\(service.split(separator: "-")[0].uppercased())_URL"])
-        let port = 19_100 + ["auth-service", "media-service", "analysis-service"].firstIndex(of: service)!
+        let offset = Int(Self.environment["ECG_TEST_PORT_OFFSET"] ?? "0") ?? 0
+        let port = 28_100 + offset + ["auth-service", "media-service", "analysis-service"].firstIndex(of: service)!
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binDirectory).appendingPathComponent(service)
         process.arguments = ["serve"]
         // Same configuration as the stack's instance of this service, on a port of its own.
-        var environment = try await Self.stackEnvironment(serviceURL: serviceURL)
+        var environment = try Self.stackEnvironment(of: service)
         environment["PORT"] = String(port)
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice
@@ -36,9 +36,8 @@ struct ShutdownTests {
     }
 
     /// The environment the stack gave the running service, read from /proc by its pid file.
-    static func stackEnvironment(serviceURL: String) async throws -> [String: String] {
+    static func stackEnvironment(of name: String) throws -> [String: String] {
         let dataDirectory = try #require(environment["ECG_TEST_DATA_DIR"])
-        let name = serviceURL.hasSuffix("18081") ? "auth-service" : serviceURL.hasSuffix("18082") ? "media-service" : "analysis-service"
         let pid = try String(contentsOfFile: "\(dataDirectory)/run/\(name).pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         let raw = try Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/environ"))
         var result: [String: String] = [:]

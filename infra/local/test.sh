@@ -59,6 +59,7 @@ export ECG_TEST_S3_SECRET_ACCESS_KEY="$ECG_S3_SECRET_KEY"
 export ECG_TEST_DATA_DIR="$ECG_DATA_DIR"
 export ECG_TEST_KEYS_DIR="$ECG_KEYS_DIR"
 export ECG_TEST_BIN_DIR="$BIN_DIR"
+export ECG_TEST_PORT_OFFSET
 
 echo "test: swift test --skip-build"
 set +e
