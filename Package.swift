@@ -50,6 +50,27 @@ let package = Package(
             path: "Shared/Kafka",
             swiftSettings: swiftSettings
         ),
+        /// The event contract of SPEC.md §5: CloudEvents envelope, event types and data, topics.
+        .target(
+            name: "ECGEvents",
+            path: "Shared/Events",
+            swiftSettings: swiftSettings
+        ),
+        /// Transactional outbox, its relay, and the idempotent consumer with its dead-letter topic.
+        .target(
+            name: "ECGMessaging",
+            dependencies: [
+                "ECGEvents",
+                "ECGKafka",
+                "ECGDatabase",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/Messaging",
+            swiftSettings: swiftSettings
+        ),
         /// Ed25519 signing keys, JWKS, user and service token verification, service-token client.
         .target(
             name: "ECGTokens",
@@ -77,7 +98,9 @@ let package = Package(
             name: "ECGPlatform",
             dependencies: [
                 "ECGDatabase",
+                "ECGEvents",
                 "ECGKafka",
+                "ECGMessaging",
                 "ECGTokens",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -164,6 +187,15 @@ let package = Package(
             name: "KafkaTests",
             dependencies: ["ECGKafka"],
             path: "Tests/KafkaTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MessagingTests",
+            dependencies: [
+                "ECGMessaging",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Tests/MessagingTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

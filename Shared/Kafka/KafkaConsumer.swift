@@ -11,6 +11,7 @@ import Synchronization
 public final class KafkaConsumer: Service, Sendable {
     private let client: RDKafkaClient
     private let isClosed = Atomic<Bool>(false)
+    private let stopRequested = Atomic<Bool>(false)
     private let logger: Logger
 
     public init(configuration: KafkaConfiguration, groupID: String, topics: [String], logger: Logger) async throws {
@@ -19,6 +20,9 @@ public final class KafkaConsumer: Service, Sendable {
         properties["enable.auto.commit"] = "false"
         properties["auto.offset.reset"] = properties["auto.offset.reset"] ?? "earliest"
         properties["enable.partition.eof"] = "false"
+        // A dead member's partitions move after 10 s instead of librdkafka's 45 s.
+        properties["session.timeout.ms"] = properties["session.timeout.ms"] ?? "10000"
+        properties["heartbeat.interval.ms"] = properties["heartbeat.interval.ms"] ?? "3000"
         self.client = try RDKafkaClient(kind: .consumer, properties: properties, context: RDKafkaCallbackContext(logger: logger))
         self.logger = logger
         try await client.withHandle { handle throws(KafkaError) in
@@ -41,6 +45,16 @@ public final class KafkaConsumer: Service, Sendable {
         await close()
     }
 
+    /// Ends `messages` after the message in hand, without leaving the group yet; `close()` follows.
+    public func stop() {
+        stopRequested.store(true, ordering: .releasing)
+    }
+
+    /// True once `stop()` or `close()` was called.
+    public var isStopping: Bool {
+        stopRequested.load(ordering: .acquiring) || isClosed.load(ordering: .acquiring)
+    }
+
     /// Leaves the consumer group and frees the handle. Safe to call more than once.
     public func close() async {
         guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
@@ -48,7 +62,7 @@ public final class KafkaConsumer: Service, Sendable {
     }
 
     fileprivate func nextMessage() async -> KafkaMessage? {
-        while !isClosed.load(ordering: .acquiring), !Task.isCancelled {
+        while !isStopping, !Task.isCancelled {
             // One short poll per work item keeps commits and close from waiting behind an idle poll.
             let result = try? await client.withHandle { handle in
                 RDKafkaConsume.poll(handle: handle, timeoutMilliseconds: 100)

@@ -28,9 +28,22 @@ public final class KafkaMockCluster: @unchecked Sendable {
         guard result == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(responseCode: result, context: "could not create topic \(name)") }
     }
 
-    /// Takes a broker down or brings it back, to test what clients do when Kafka is unavailable.
-    public func setBroker(_ id: Int32, up: Bool) {
-        if up { rd_kafka_mock_broker_set_up(cluster, id) } else { rd_kafka_mock_broker_set_down(cluster, id) }
+    /// Takes a broker down. Note: librdkafka 2.0.2's mock never accepts connections again after this
+    /// (`rd_kafka_mock_broker_set_up` does not reopen its listener), so use it only for "Kafka is gone".
+    public func setBrokerDown(_ id: Int32) {
+        rd_kafka_mock_broker_set_down(cluster, id)
+    }
+
+    /// Delays every response of a broker, e.g. to show that a send waits for the acknowledgement.
+    public func setRoundTripTime(broker id: Int32, milliseconds: Int32) {
+        rd_kafka_mock_broker_set_rtt(cluster, id, milliseconds)
+    }
+
+    /// Makes the next requests of one API fail with these error codes, in order
+    /// (Produce is API key 0; codes are Kafka's, e.g. 19 NOT_ENOUGH_REPLICAS, 29 TOPIC_AUTHORIZATION_FAILED).
+    public func failNextRequests(apiKey: Int16, withErrors errors: [Int32]) {
+        var codes = errors.map { rd_kafka_resp_err_t(rawValue: $0) }
+        rd_kafka_mock_push_request_errors_array(cluster, apiKey, codes.count, &codes)
     }
 
     /// Stops the brokers. Call once, after every client using them is closed.

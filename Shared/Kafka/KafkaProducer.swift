@@ -20,6 +20,8 @@ public final class KafkaProducer: Service, Sendable {
         properties["enable.idempotence"] = properties["enable.idempotence"] ?? "true"
         properties["acks"] = properties["acks"] ?? "all"
         properties["linger.ms"] = properties["linger.ms"] ?? "2"
+        // Give up on a message after 30 s (librdkafka's default is 5 min): the outbox retries it later.
+        properties["message.timeout.ms"] = properties["message.timeout.ms"] ?? "30000"
         let context = RDKafkaCallbackContext(logger: logger) { id, result in
             let continuation = deliveries.take(id)
             switch result {

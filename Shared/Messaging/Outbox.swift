@@ -1,0 +1,53 @@
+import ECGEvents
+import ECGKafka
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The transactional outbox (SPEC.md §5): events are written in the same PostgreSQL transaction as the
+/// state change they announce, and `OutboxRelay` publishes them after the commit.
+public struct Outbox: Sendable {
+    public let schema: SchemaName
+
+    public init(schema: SchemaName) {
+        self.schema = schema
+    }
+
+    /// The `LISTEN/NOTIFY` channel that wakes the relay; notifications are delivered at commit.
+    public var channel: String { "\(schema)_outbox" }
+
+    /// Adds `event` for `topic`, keyed by its subject, on the caller's transaction connection.
+    public func add<Payload>(
+        _ event: CloudEvent<Payload>, topic: String, traceparent: String? = nil, on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        let payload = try EventCoding.encoder().encode(event)
+        var headers = [[EventHeader.id, event.id], [EventHeader.type, event.type]]
+        if let traceparent { headers.append([EventHeader.traceparent, traceparent]) }
+        let headersJSON = String(decoding: try JSONEncoder().encode(headers), as: UTF8.self)
+        var binds = PostgresBindings()
+        binds.append(topic)
+        binds.append(event.subject)
+        binds.append(ByteBuffer(bytes: payload))
+        binds.append(headersJSON)
+        try await connection.query(
+            PostgresQuery(unsafeSQL: "INSERT INTO \(schema).outbox (topic, key, payload, headers) VALUES ($1, $2, $3, $4::jsonb)", binds: binds),
+            logger: logger)
+        try await connection.query("SELECT pg_notify(\(channel), '')", logger: logger)
+    }
+
+    /// Rows not yet acknowledged by Kafka.
+    public func backlog(on client: PostgresClient, logger: Logger) async throws -> Int {
+        let rows = try await client.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(schema).outbox WHERE published_at IS NULL"), logger: logger)
+        for try await count in rows.decode(Int.self) { return count }
+        return 0
+    }
+}
+
+/// One outbox row on its way to Kafka.
+struct OutboxRow: Sendable {
+    let id: Int64
+    let topic: String
+    let key: String
+    let payload: [UInt8]
+    let headers: [KafkaHeader]
+}

@@ -1,0 +1,50 @@
+import ECGDatabase
+
+/// The tables the messaging library keeps in a service's own schema. Their versions (900+) are
+/// reserved for shared tables, so they never collide with a service's own numbered migrations.
+public enum MessagingMigrations {
+    public static let all: [Migration] = [
+        Migration(
+            version: 900, name: "outbox",
+            sql: """
+                CREATE TABLE outbox (
+                    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    topic text NOT NULL,
+                    key text NOT NULL,
+                    payload bytea NOT NULL,
+                    headers jsonb NOT NULL DEFAULT '[]',
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    published_at timestamptz,
+                    attempts integer NOT NULL DEFAULT 0,
+                    last_error text
+                );
+                -- The relay reads the oldest pending row of each key.
+                CREATE INDEX outbox_pending_key_idx ON outbox (key, id) WHERE published_at IS NULL;
+                CREATE INDEX outbox_published_idx ON outbox (published_at) WHERE published_at IS NOT NULL;
+                """),
+        Migration(
+            version: 901, name: "processed_events",
+            sql: """
+                CREATE TABLE processed_events (
+                    event_id text PRIMARY KEY,
+                    topic text NOT NULL,
+                    processed_at timestamptz NOT NULL DEFAULT now()
+                );
+                CREATE INDEX processed_events_processed_at_idx ON processed_events (processed_at);
+                """),
+    ]
+}
+
+/// A validated schema name, safe to splice into SQL (identifiers cannot be bound parameters).
+public struct SchemaName: Sendable, Equatable, CustomStringConvertible {
+    public let rawValue: String
+
+    public init(_ rawValue: String) throws {
+        guard rawValue.range(of: "^[a-z_][a-z0-9_]*$", options: .regularExpression) != nil else {
+            throw MigrationError.invalidSchemaName(rawValue)
+        }
+        self.rawValue = rawValue
+    }
+
+    public var description: String { rawValue }
+}
