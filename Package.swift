@@ -129,14 +129,14 @@ let package = Package(
         ),
         .executableTarget(
             name: "MediaService",
-            dependencies: ["ECGPlatform"],
+            dependencies: ["ECGPlatform", "ECGEvents", "ECGMessaging"],
             path: "Services/MediaService",
             resources: [.copy("Migrations")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "AnalysisService",
-            dependencies: ["ECGPlatform"],
+            dependencies: ["ECGPlatform", "ECGEvents", "ECGMessaging"],
             path: "Services/AnalysisService",
             resources: [.copy("Migrations")],
             swiftSettings: swiftSettings

@@ -7,7 +7,8 @@ enum AnalysisService {
     static let descriptor = ServiceDescriptor(
         name: "analysis-service",
         schema: "analysis",
-        migrationsDirectory: Bundle.module.url(forResource: "Migrations", withExtension: nil)
+        migrationsDirectory: Bundle.module.url(forResource: "Migrations", withExtension: nil),
+        usesMessaging: true
     )
 
     static func makeRuntime(settings: EnvironmentSettings) async throws -> ServiceRuntime {
@@ -17,6 +18,6 @@ enum AnalysisService {
     }
 
     static func buildApplication(runtime: ServiceRuntime) async throws -> some ApplicationProtocol {
-        try ServiceApplication.build(runtime: runtime) { _ in }
+        try ServiceApplication.build(runtime: runtime, services: [runtime.makeOutboxRelay()]) { _ in }
     }
 }

@@ -1,6 +1,8 @@
 import AsyncHTTPClient
 import ECGDatabase
+import ECGEvents
 import ECGKafka
+import ECGMessaging
 import Foundation
 import Logging
 import PostgresNIO
@@ -10,16 +12,20 @@ public struct ServiceDescriptor: Sendable {
     public let name: String
     public let schema: String
     public let migrationsDirectory: URL?
+    /// True for services that publish or consume events: their schema gets the outbox and processed-events tables.
+    public let usesMessaging: Bool
 
-    public init(name: String, schema: String, migrationsDirectory: URL?) {
+    public init(name: String, schema: String, migrationsDirectory: URL?, usesMessaging: Bool = false) {
         self.name = name
         self.schema = schema
         self.migrationsDirectory = migrationsDirectory
+        self.usesMessaging = usesMessaging
     }
 
+    /// The service's own numbered migrations, plus the messaging tables when it uses them.
     public func migrations() throws -> [Migration] {
-        guard let migrationsDirectory else { return [] }
-        return try Migration.load(from: migrationsDirectory)
+        let own = try migrationsDirectory.map { try Migration.load(from: $0) } ?? []
+        return own + (usesMessaging ? MessagingMigrations.all : [])
     }
 }
 
@@ -33,6 +39,10 @@ public struct ServiceRuntime: Sendable {
     public let kafka: KafkaProducer
     public let httpClient: HTTPClient
     public let keys: ServiceKeys
+    /// The topic names, with their `TOPIC_*` overrides.
+    public let topics: Topics
+    /// This service's outbox (its tables exist when `descriptor.usesMessaging`).
+    public let outbox: Outbox
 
     public init(
         descriptor: ServiceDescriptor,
@@ -55,6 +65,8 @@ public struct ServiceRuntime: Sendable {
         }
         self.kafka = try KafkaProducer(configuration: configuration.kafka, logger: logger)
         self.httpClient = HTTPClient.shared
+        self.topics = Topics()
+        self.outbox = Outbox(schema: try SchemaName(descriptor.schema))
         self.keys = try await ServiceKeys(
             configuration: configuration, httpClient: httpClient, logger: logger,
             additionalPublicKeys: additionalPublicKeys, userTokenKeys: userTokenKeys)
@@ -65,6 +77,11 @@ public struct ServiceRuntime: Sendable {
         let runner = try MigrationRunner(schema: descriptor.schema, migrations: try descriptor.migrations())
         let applied = try await runner.run(on: postgres, logger: logger)
         logger.info("schema is up to date", metadata: ["schema": "\(descriptor.schema)", "applied": "\(applied)"])
+    }
+
+    /// The relay that publishes this service's outbox; add it to the application's services.
+    public func makeOutboxRelay() -> OutboxRelay {
+        OutboxRelay(outbox: outbox, postgres: postgres, producer: kafka, logger: logger)
     }
 
     public var readinessChecks: [ReadinessCheck] {
