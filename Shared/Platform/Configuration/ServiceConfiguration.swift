@@ -36,25 +36,7 @@ public struct ServiceConfiguration: Sendable {
         self.host = settings.string("HOST", default: settings.environment.isProduction ? "0.0.0.0" : "127.0.0.1")
         self.port = settings.int("PORT", default: LocalDefaults.ports[serviceName] ?? 8080, range: 1...65535)
         self.databaseURL = settings.required("DATABASE_URL", developmentDefault: LocalDefaults.databaseURL(schema: schema))
-        let brokers = settings.required("KAFKA_BROKERS", developmentDefault: Self.localKafkaBootstrap())
-        let securityProtocol = settings.optional("KAFKA_SECURITY_PROTOCOL")?.lowercased()
-        if let securityProtocol, !["plaintext", "ssl", "sasl_plaintext", "sasl_ssl"].contains(securityProtocol) {
-            settings.report("KAFKA_SECURITY_PROTOCOL must be plaintext, ssl, sasl_plaintext or sasl_ssl (got \(securityProtocol))")
-        }
-        let saslMechanism = settings.optional("KAFKA_SASL_MECHANISM")
-        let saslUsername = settings.optional("KAFKA_SASL_USERNAME")
-        let saslPassword = settings.optional("KAFKA_SASL_PASSWORD")
-        if securityProtocol?.hasPrefix("sasl") == true, saslMechanism == nil || saslUsername == nil || saslPassword == nil {
-            settings.report("KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required with KAFKA_SECURITY_PROTOCOL=\(securityProtocol!)")
-        }
-        self.kafka = KafkaConfiguration(
-            bootstrapServers: brokers,
-            securityProtocol: securityProtocol,
-            saslMechanism: saslMechanism,
-            saslUsername: saslUsername,
-            saslPassword: saslPassword,
-            clientID: serviceName
-        )
+        self.kafka = Self.kafka(settings: settings, clientID: serviceName)
         self.serviceSigningKeyPEM = settings.optional("SERVICE_SIGNING_KEY")
         if settings.environment.isProduction, serviceSigningKeyPEM == nil {
             settings.report("SERVICE_SIGNING_KEY is required when ECG_ENV=production (an Ed25519 private key in PKCS#8 PEM form)")
@@ -74,6 +56,24 @@ public struct ServiceConfiguration: Sendable {
             settings.report("CORS_ORIGINS must list origins explicitly in production; * would let any site use the session cookie")
         }
         self.keysDirectory = settings.string("KEYS_DIR", default: ".data/keys")
+    }
+
+    /// `KAFKA_BROKERS` and the optional security settings, for services and for the worker alike.
+    public static func kafka(settings: EnvironmentSettings, clientID: String) -> KafkaConfiguration {
+        let brokers = settings.required("KAFKA_BROKERS", developmentDefault: localKafkaBootstrap())
+        let securityProtocol = settings.optional("KAFKA_SECURITY_PROTOCOL")?.lowercased()
+        if let securityProtocol, !["plaintext", "ssl", "sasl_plaintext", "sasl_ssl"].contains(securityProtocol) {
+            settings.report("KAFKA_SECURITY_PROTOCOL must be plaintext, ssl, sasl_plaintext or sasl_ssl (got \(securityProtocol))")
+        }
+        let saslMechanism = settings.optional("KAFKA_SASL_MECHANISM")
+        let saslUsername = settings.optional("KAFKA_SASL_USERNAME")
+        let saslPassword = settings.optional("KAFKA_SASL_PASSWORD")
+        if let securityProtocol, securityProtocol.hasPrefix("sasl"), saslMechanism == nil || saslUsername == nil || saslPassword == nil {
+            settings.report("KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required with KAFKA_SECURITY_PROTOCOL=\(securityProtocol)")
+        }
+        return KafkaConfiguration(
+            bootstrapServers: brokers, securityProtocol: securityProtocol, saslMechanism: saslMechanism, saslUsername: saslUsername,
+            saslPassword: saslPassword, clientID: clientID)
     }
 
     /// `name=url,name=url`; production requires https URLs.

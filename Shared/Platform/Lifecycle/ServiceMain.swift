@@ -34,3 +34,27 @@ public enum ServiceMain {
         }
     }
 }
+
+extension ServiceMain {
+    /// Runs background services without HTTP (the reference worker) until SIGTERM.
+    /// The services are shut down in reverse order: list producers after the consumers that use them.
+    public static func runWorker<Settings>(
+        configure: (EnvironmentSettings) throws -> Settings,
+        build: (Settings, Logger) async throws -> [any Service]
+    ) async throws {
+        do {
+            let environment = EnvironmentSettings()
+            let settings = try configure(environment)
+            LoggingSetup.bootstrap(environment: environment.environment, level: environment.environment.isProduction ? .info : .debug)
+            _ = MetricsSetup.bootstrap()
+            let logger = Logger(label: "ecg-reference-worker")
+            let services = try await build(settings, logger)
+            var configuration = ServiceGroupConfiguration(services: services.reversed(), gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            configuration.maximumGracefulShutdownDuration = .seconds(8)
+            try await ServiceGroup(configuration: configuration).run()
+        } catch let error as ConfigurationError {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(78)
+        }
+    }
+}

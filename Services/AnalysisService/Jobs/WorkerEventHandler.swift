@@ -1,0 +1,62 @@
+import ECGEvents
+import ECGMessaging
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Applies worker events (`ecg.analysis.job.*.v1`) to jobs, inside the idempotent consumer's transaction.
+enum WorkerEventHandler {
+    static func handler(logger: Logger) -> IdempotentEventProcessor.Handler {
+        { event, connection in
+            let (jobID, workerEvent) = try decode(event)
+            guard let id = UUID(uuidString: jobID) else { throw EventRejected("job_id \(jobID) is not a UUID") }
+            if try await JobRepository.apply(workerEvent, toJob: id, on: connection, logger: logger) == nil {
+                logger.warning("worker event for an unknown job dropped", metadata: ["job_id": "\(jobID)", "type": "\(event.header.type)"])
+            }
+        }
+    }
+
+    static func decode(_ event: ReceivedEvent) throws -> (jobID: String, event: WorkerEvent) {
+        switch event.header.type {
+        case EventType.jobStarted:
+            let data = try event.decode(JobStarted.self).data
+            return (data.job_id, .started(workerID: data.worker_id))
+        case EventType.jobProgress:
+            let data = try event.decode(JobProgress.self).data
+            return (data.job_id, .progress(data.progress, stage: data.stage))
+        case EventType.jobCompleted:
+            let data = try event.decode(JobCompleted.self).data
+            return (data.job_id, .completed(data.result))
+        case EventType.jobFailed:
+            let data = try event.decode(JobFailed.self).data
+            return (data.job_id, .failed(data.error))
+        default:
+            throw EventRejected("unexpected event type \(event.header.type) on the worker-events topic")
+        }
+    }
+}
+
+/// Fails jobs that no worker reported on for `JOB_TIMEOUT_SECONDS`. Safe on every replica at once:
+/// the update is one statement, so each job times out once.
+struct JobTimeoutSweeper: Service {
+    let jobs: JobRepository
+    let timeout: Duration
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    let failed = try await jobs.failTimedOut(after: timeout)
+                    if !failed.isEmpty { logger.notice("jobs timed out", metadata: ["jobs": "\(failed)"]) }
+                } catch {
+                    logger.warning("timeout sweep failed", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: interval)
+            }
+        }
+    }
+}
+
+import ServiceLifecycle

@@ -1,0 +1,157 @@
+import ECGEvents
+import ECGPlatform
+import ECGMessaging
+import Foundation
+import Logging
+import PostgresNIO
+
+/// A job as stored.
+struct Job: Sendable, Equatable {
+    let id: UUID
+    let userID: String
+    let videoFileKey: String
+    let analysisType: String
+    var state: JobState
+    let createdAt: Date
+    var updatedAt: Date
+}
+
+/// Jobs in the `analysis` schema. Every change also notifies `analysis_job_changed` with the job id,
+/// which the stream endpoint of every replica listens to.
+struct JobRepository: Sendable {
+    static let changeChannel = "analysis_job_changed"
+
+    let postgres: PostgresClient
+    let logger: Logger
+
+    private static let columns = "id, user_id, video_file_key, analysis_type, status, progress, stage, worker_id, result::text, error::text, created_at, updated_at"
+
+    /// Creates the job unless this user already made one with `idempotencyKey`; returns the job and
+    /// whether it is new. Runs `inTransaction` (the outbox event) only for a new job.
+    func create(
+        id: UUID, userID: String, videoFileKey: String, analysisType: String, idempotencyKey: String?,
+        inTransaction: @Sendable (PostgresConnection) async throws -> Void
+    ) async throws -> (job: Job, created: Bool) {
+        try await postgres.withTransaction(logger: logger) { connection in
+            let inserted = try await connection.query(
+                """
+                INSERT INTO analysis.jobs (id, user_id, video_file_key, analysis_type, idempotency_key)
+                VALUES (\(id), \(userID), \(videoFileKey), \(analysisType), \(idempotencyKey))
+                ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+                RETURNING id
+                """, logger: logger
+            ).collect()
+            if inserted.isEmpty, let idempotencyKey {
+                guard let existing = try await Self.find(userID: userID, idempotencyKey: idempotencyKey, on: connection, logger: logger) else {
+                    throw APIError(.conflict, code: "idempotency_conflict", detail: "A request with this Idempotency-Key is in progress; retry.")
+                }
+                return (existing, false)
+            }
+            try await inTransaction(connection)
+            guard let job = try await Self.find(id: id, on: connection, logger: logger, lock: false) else { throw APIError(.conflict, code: "idempotency_conflict", detail: "A request with this Idempotency-Key is in progress; retry.") }
+            return (job, true)
+        }
+    }
+
+    /// The caller's job, or nil (someone else's job is indistinguishable from a missing one).
+    func find(id: UUID, userID: String) async throws -> Job? {
+        let rows = try await postgres.query(
+            PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM analysis.jobs WHERE id = $1 AND user_id = $2", binds: Self.binds(id, userID)),
+            logger: logger)
+        for try await row in rows { return try Self.decode(row) }
+        return nil
+    }
+
+    /// The caller's jobs, newest first.
+    func list(userID: String, limit: Int = 100) async throws -> [Job] {
+        var binds = PostgresBindings()
+        binds.append(userID)
+        binds.append(limit)
+        let rows = try await postgres.query(
+            PostgresQuery(
+                unsafeSQL: "SELECT \(Self.columns) FROM analysis.jobs WHERE user_id = $1 ORDER BY created_at DESC, id LIMIT $2", binds: binds),
+            logger: logger)
+        var jobs: [Job] = []
+        for try await row in rows { jobs.append(try Self.decode(row)) }
+        return jobs
+    }
+
+    /// Applies a worker event under a row lock. Returns nil for an unknown job.
+    static func apply(_ event: WorkerEvent, toJob id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> Job? {
+        guard var job = try await find(id: id, on: connection, logger: logger, lock: true) else { return nil }
+        // Any event from a worker shows the job is alive, even one that changes nothing.
+        try await connection.query("UPDATE analysis.jobs SET last_event_at = now() WHERE id = \(id)", logger: logger)
+        guard let next = JobStateMachine.apply(event, to: job.state) else { return job }
+        job.state = next
+        try await save(job, on: connection, logger: logger)
+        return job
+    }
+
+    /// Fails jobs without a worker event for `timeout`; returns their ids.
+    func failTimedOut(after timeout: Duration) async throws -> [UUID] {
+        let seconds = Double(timeout.components.seconds)
+        let error = #"{"code":"timeout","message":"No worker reported on this job in time."}"#
+        let rows = try await postgres.query(
+            """
+            UPDATE analysis.jobs SET status = 'failed', stage = 'failed', error = \(error)::jsonb, updated_at = now()
+            WHERE status = 'processing' AND last_event_at < now() - make_interval(secs => \(seconds))
+            RETURNING id
+            """, logger: logger)
+        var ids: [UUID] = []
+        for try await id in rows.decode(UUID.self) { ids.append(id) }
+        for id in ids {
+            try await postgres.query("SELECT pg_notify(\(Self.changeChannel), \(id.uuidString.lowercased()))", logger: logger)
+        }
+        return ids
+    }
+
+    // MARK: - Rows
+
+    private static func save(_ job: Job, on connection: PostgresConnection, logger: Logger) async throws {
+        let result = try job.state.result.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+        let error = try job.state.error.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+        try await connection.query(
+            """
+            UPDATE analysis.jobs SET status = \(job.state.status.rawValue), progress = \(job.state.progress), stage = \(job.state.stage),
+                worker_id = \(job.state.workerID), result = \(result)::jsonb, error = \(error)::jsonb, updated_at = now()
+            WHERE id = \(job.id)
+            """, logger: logger)
+        try await connection.query("SELECT pg_notify(\(changeChannel), \(job.id.uuidString.lowercased()))", logger: logger)
+    }
+
+    private static func find(id: UUID, on connection: PostgresConnection, logger: Logger, lock: Bool) async throws -> Job? {
+        var binds = PostgresBindings()
+        binds.append(id)
+        let rows = try await connection.query(
+            PostgresQuery(unsafeSQL: "SELECT \(columns) FROM analysis.jobs WHERE id = $1\(lock ? " FOR UPDATE" : "")", binds: binds), logger: logger)
+        for try await row in rows { return try decode(row) }
+        return nil
+    }
+
+    private static func find(userID: String, idempotencyKey: String, on connection: PostgresConnection, logger: Logger) async throws -> Job? {
+        let rows = try await connection.query(
+            PostgresQuery(unsafeSQL: "SELECT \(columns) FROM analysis.jobs WHERE user_id = $1 AND idempotency_key = $2", binds: binds(userID, idempotencyKey)),
+            logger: logger)
+        for try await row in rows { return try decode(row) }
+        return nil
+    }
+
+    private static func binds(_ first: some PostgresNonThrowingEncodable, _ second: some PostgresNonThrowingEncodable) -> PostgresBindings {
+        var binds = PostgresBindings()
+        binds.append(first)
+        binds.append(second)
+        return binds
+    }
+
+    private static func decode(_ row: PostgresRow) throws -> Job {
+        let (id, userID, key, type, status, progress, stage, workerID, result, error, createdAt, updatedAt) = try row.decode(
+            (UUID, String, String, String, String, Int, String?, String?, String?, String?, Date, Date).self)
+        return Job(
+            id: id, userID: userID, videoFileKey: key, analysisType: type,
+            state: JobState(
+                status: JobState.Status(rawValue: status) ?? .processing, progress: progress, stage: stage, workerID: workerID,
+                result: try result.map { try JSONDecoder().decode(AnalysisResult.self, from: Data($0.utf8)) },
+                error: try error.map { try JSONDecoder().decode(JobFailed.Failure.self, from: Data($0.utf8)) }),
+            createdAt: createdAt, updatedAt: updatedAt)
+    }
+}
