@@ -190,6 +190,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "AnalysisServiceTests",
+            dependencies: ["AnalysisService"],
+            path: "Tests/AnalysisServiceTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "MessagingTests",
             dependencies: [
                 "ECGMessaging",
@@ -201,7 +207,13 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
+                "ECGDatabase",
+                "ECGEvents",
+                "ECGKafka",
+                "ECGMessaging",
+                "ECGTokens",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Tests/IntegrationTests",
             swiftSettings: swiftSettings

@@ -38,7 +38,7 @@ trap 'exit 143' TERM
 echo "test: swift build --build-tests"
 swift build --build-tests
 
-if ! REFERENCE_WORKER=off "$STACK" start; then
+if ! REFERENCE_WORKER="${REFERENCE_WORKER:-on}" "$STACK" start; then
   echo "test: the test stack did not start" >&2
   print_logs
   exit 1

@@ -10,7 +10,7 @@ struct AudioMeasurement: Sendable, Equatable {
     var duration: Double
     var hasAudio: Bool
     var silences: [ClosedRange<Double>]
-    /// EBU R128 momentary loudness (LUFS) every 0.1 s.
+    /// EBU R128 momentary loudness (LUFS) every 0.1 s (ffmpeg logs these frames at `-loglevel verbose`).
     var frames: [Frame]
 
     enum Failure: Error, Equatable {
@@ -29,7 +29,7 @@ struct AudioMeasurement: Sendable, Equatable {
         }
         let output = try await run(
             ffmpeg,
-            ["-hide_banner", "-nostdin", "-nostats", "-i", file.path, "-vn", "-af", "silencedetect=noise=-35dB:d=0.3,ebur128=framelog=verbose", "-f", "null", "-"])
+            ["-hide_banner", "-nostdin", "-nostats", "-loglevel", "verbose", "-i", file.path, "-vn", "-af", "silencedetect=noise=-35dB:d=0.3,ebur128=framelog=verbose", "-f", "null", "-"])
         return parse(output, duration: duration)
     }
 
@@ -45,7 +45,7 @@ struct AudioMeasurement: Sendable, Equatable {
                 let start = silenceStart ?? 0
                 if end > start { silences.append(start...end) }
                 silenceStart = nil
-            } else if line.contains("TARGET:"), let time = value(after: "t: ", in: line), let loudness = value(after: "M: ", in: line) {
+            } else if line.contains("TARGET:"), let time = value(after: "t:", in: line), let loudness = value(after: "M:", in: line) {
                 frames.append(Frame(time: time, loudness: loudness))
             }
         }

@@ -1,0 +1,195 @@
+import ECGDatabase
+import ECGEvents
+import ECGKafka
+import ECGMessaging
+import Foundation
+import Logging
+import PostgresNIO
+import Testing
+
+/// analysis-service through the gateway, with worker events injected on the topic for the edge cases.
+@Suite("Analysis jobs through the gateway", .enabled(if: StackClient.isAvailable), .timeLimit(.minutes(3)))
+struct AnalysisFlowTests {
+    let logger: Logger = {
+        var logger = Logger(label: "analysis-flow")
+        logger.logLevel = .warning
+        return logger
+    }()
+
+    /// Inserts a processing job for `userID` straight into the stack's database (as process-video would).
+    private func insertJob(userID: String, silentFor seconds: Int = 0) async throws -> String {
+        let id = UUID().uuidString.lowercased()
+        let url = try #require(StackClient.environment["ECG_TEST_PG_URL"])
+        let postgres = PostgresClient(configuration: try .fromURL(url), backgroundLogger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await postgres.run() }
+            try await postgres.query(
+                """
+                INSERT INTO analysis.jobs (id, user_id, video_file_key, analysis_type, last_event_at)
+                VALUES (\(UUID(uuidString: id)!), \(userID), \("uploads/\(id)/clip.mp4"), 'full_analysis', now() - make_interval(secs => \(Double(seconds))))
+                """, logger: logger)
+            group.cancelAll()
+        }
+        return id
+    }
+
+    private func withPublisher(_ body: (EventPublisher) async throws -> Void) async throws {
+        let brokers = try #require(StackClient.environment["ECG_TEST_KAFKA_BROKERS"])
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: brokers), logger: logger)
+        try await body(EventPublisher(producer: producer))
+        await producer.shutdown()
+    }
+
+    private func send<Payload: Codable & Sendable>(_ publisher: EventPublisher, _ type: String, _ jobID: String, _ data: Payload) async throws {
+        try await publisher.publish(CloudEvent(source: "tests", type: type, subject: jobID, data: data), topic: "ecg.analysis.events")
+    }
+
+    private func status(_ jobID: String, token: String) async throws -> [String: Any] {
+        let reply = try await StackClient.call("\(StackClient.gateway)/api/v1/ml/job-status/\(jobID)", token: token)
+        #expect(reply.status == 200, "\(reply.text)")
+        return reply.json ?? [:]
+    }
+
+    private func waitForStatus(_ jobID: String, token: String, within seconds: Double = 30, until: ([String: Any]) -> Bool) async throws -> [String: Any] {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        var last: [String: Any] = [:]
+        while ContinuousClock.now < deadline {
+            last = try await status(jobID, token: token)
+            if until(last) { return last }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        Issue.record("job \(jobID) never reached the expected state; last: \(last)")
+        return last
+    }
+
+    @Test("process-video checks its input: 401 without a token, 400/422 for bad bodies, 404 for a video that is not yours")
+    func validation() async throws {
+        let url = "\(StackClient.gateway)/api/v1/ml/process-video"
+        let body = #"{"video_file_key": "uploads/x/none.mp4", "analysis_type": "full_analysis"}"#
+        let anonymous = try await StackClient.call(url, method: "POST", json: body)
+        #expect(anonymous.status == 401)
+        #expect(anonymous.header("WWW-Authenticate") == "Bearer")
+
+        let token = try await StackClient.userToken(userID: StackClient.randomUserID())
+        let badType = try await StackClient.call(url, method: "POST", json: #"{"video_file_key": "k", "analysis_type": "magic"}"#, token: token)
+        #expect(badType.status == 422)
+        #expect(badType.json?["code"] as? String == "validation_error")
+        #expect((badType.json?["detail"] as? String)?.hasPrefix("analysis_type") == true)
+        let missing = try await StackClient.call(url, method: "POST", json: #"{"analysis_type": "full_analysis"}"#, token: token)
+        #expect(missing.status == 422)
+        #expect((missing.json?["detail"] as? String)?.hasPrefix("video_file_key") == true)
+        let broken = try await StackClient.call(url, method: "POST", json: "{", token: token)
+        #expect(broken.status == 400)
+        #expect(broken.json?["code"] as? String == "invalid_json")
+        let unknown = try await StackClient.call(url, method: "POST", json: body, token: token)
+        #expect(unknown.status == 404)
+        #expect(unknown.json?["code"] as? String == "video_not_found")
+    }
+
+    @Test("worker events move a job forward only: out-of-order and duplicate progress are ignored, completion is final")
+    func forwardOnly() async throws {
+        let userID = StackClient.randomUserID()
+        let token = try await StackClient.userToken(userID: userID)
+        let jobID = try await insertJob(userID: userID)
+        let initial = try await status(jobID, token: token)
+        #expect(initial["status"] as? String == "processing")
+        #expect(initial["progress"] as? Int == 0)
+        #expect(initial["result"] is NSNull)
+        #expect(initial["error"] is NSNull)
+
+        let result = AnalysisResult(
+            captions: [.init(start: 0, end: 1.5, text: "[speech 1]", emotion: "neutral", intensity: 0.5)],
+            emotions: [.init(start: 0, end: 1.5, label: "neutral", score: 0.5)], analysis_time: 0.7, method: "test")
+        try await withPublisher { publisher in
+            try await send(publisher, EventType.jobStarted, jobID, JobStarted(job_id: jobID, worker_id: "w-test"))
+            try await send(publisher, EventType.jobProgress, jobID, JobProgress(job_id: jobID, progress: 60, stage: "measuring"))
+            try await send(publisher, EventType.jobProgress, jobID, JobProgress(job_id: jobID, progress: 20, stage: "late"))
+            _ = try await waitForStatus(jobID, token: token) { $0["progress"] as? Int == 60 }
+            try await send(publisher, EventType.jobProgress, jobID, JobProgress(job_id: jobID, progress: 40, stage: "later"))
+            try await send(publisher, EventType.jobCompleted, jobID, JobCompleted(job_id: jobID, result: result))
+            try await send(publisher, EventType.jobFailed, jobID, JobFailed(job_id: jobID, error: .init(code: "late", message: "too late"), retryable: false))
+        }
+        let done = try await waitForStatus(jobID, token: token) { $0["status"] as? String == "completed" }
+        #expect(done["progress"] as? Int == 100)
+        let captions = (done["result"] as? [String: Any])?["captions"] as? [[String: Any]]
+        #expect(captions?.first?["emotion"] as? String == "neutral")
+        #expect(done["error"] is NSNull)
+        #expect((done["created_at"] as? String)?.hasSuffix("Z") == true)
+        try await Task.sleep(for: .seconds(1))
+        #expect(try await status(jobID, token: token)["status"] as? String == "completed", "the late failure changed nothing")
+
+        let list = try await StackClient.call("\(StackClient.gateway)/api/v1/ml/jobs", token: token)
+        #expect((list.json?["items"] as? [[String: Any]])?.map { $0["job_id"] as? String } == [jobID])
+        let stranger = try await StackClient.userToken(userID: StackClient.randomUserID())
+        let hidden = try await StackClient.call("\(StackClient.gateway)/api/v1/ml/job-status/\(jobID)", token: stranger)
+        #expect(hidden.status == 404, "someone else's job is 404, never 403")
+    }
+
+    @Test("the stream sends the current status, then each change, and ends after the terminal state")
+    func stream() async throws {
+        let userID = StackClient.randomUserID()
+        let token = try await StackClient.userToken(userID: userID)
+        let jobID = try await insertJob(userID: userID)
+        let reader = Task { try await StackClient.call("\(StackClient.gateway)/api/v1/ml/job-status/\(jobID)/stream", token: token) }
+        try await Task.sleep(for: .seconds(1))
+        try await withPublisher { publisher in
+            try await send(publisher, EventType.jobProgress, jobID, JobProgress(job_id: jobID, progress: 50, stage: "measuring"))
+            try await Task.sleep(for: .milliseconds(700))
+            try await send(
+                publisher, EventType.jobFailed, jobID,
+                JobFailed(job_id: jobID, error: .init(code: "unreadable_video", message: "bad file"), retryable: false))
+        }
+        let reply = try await reader.value
+        #expect(reply.status == 200)
+        #expect(reply.header("Content-Type")?.hasPrefix("text/event-stream") == true)
+        let events = reply.text.split(separator: "\n").filter { $0.hasPrefix("data: ") }.compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.dropFirst(6).utf8)) as? [String: Any]
+        }
+        #expect(events.map { $0["progress"] as? Int } == [0, 50, 50])
+        #expect(events.last?["status"] as? String == "failed")
+        #expect((events.last?["error"] as? [String: Any])?["code"] as? String == "unreadable_video")
+
+        let finished = try await StackClient.call("\(StackClient.gateway)/api/v1/ml/job-status/\(jobID)/stream", token: token)
+        #expect(finished.text.split(separator: "\n").filter { $0.hasPrefix("data: ") }.count == 1, "a finished job's stream ends at once")
+    }
+
+    @Test("a malformed worker event goes to ecg.analysis.events.dlq and the next one is applied")
+    func deadLetter() async throws {
+        let userID = StackClient.randomUserID()
+        let token = try await StackClient.userToken(userID: userID)
+        let jobID = try await insertJob(userID: userID)
+        let brokers = try #require(StackClient.environment["ECG_TEST_KAFKA_BROKERS"])
+        let marker = "malformed-\(UUID())"
+        try await withPublisher { publisher in
+            try await publisher.producer.send(topic: "ecg.analysis.events", key: jobID, value: Array("{\"not\": \"\(marker)\"".utf8))
+            try await send(publisher, EventType.jobProgress, jobID, JobProgress(job_id: jobID, progress: 33, stage: "after"))
+        }
+        _ = try await waitForStatus(jobID, token: token) { $0["progress"] as? Int == 33 }
+
+        let consumer = try await KafkaConsumer(
+            configuration: KafkaConfiguration(bootstrapServers: brokers), groupID: "dlq-reader-\(UUID())", topics: ["ecg.analysis.events.dlq"],
+            logger: logger)
+        var parked: KafkaMessage?
+        let deadline = ContinuousClock.now + .seconds(30)
+        for await message in consumer.messages {
+            if String(decoding: message.value, as: UTF8.self).contains(marker) {
+                parked = message
+                break
+            }
+            if ContinuousClock.now > deadline { break }
+        }
+        await consumer.close()
+        #expect(parked?.keyString == jobID)
+        #expect((parked?.header("error") ?? "").isEmpty == false)
+    }
+
+    @Test("a job no worker reports on for JOB_TIMEOUT_SECONDS fails with code timeout")
+    func timeout() async throws {
+        let userID = StackClient.randomUserID()
+        let token = try await StackClient.userToken(userID: userID)
+        // The stack runs with the default timeout (1800 s); this job's last sign of life is two hours old.
+        let jobID = try await insertJob(userID: userID, silentFor: 7_200)
+        let failed = try await waitForStatus(jobID, token: token, within: 45) { $0["status"] as? String == "failed" }
+        #expect((failed["error"] as? [String: Any])?["code"] as? String == "timeout")
+    }
+}
