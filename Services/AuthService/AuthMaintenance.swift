@@ -12,11 +12,12 @@ struct AuthMaintenance: Service {
     var firstDelay: Duration = .seconds(60)
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            try await Task.sleep(for: firstDelay)
+        // Ends quietly on graceful shutdown: a throwing run() would make the service group exit non-zero.
+        await cancelWhenGracefulShutdown {
+            guard (try? await Task.sleep(for: firstDelay)) != nil else { return }
             while !Task.isCancelled {
                 await sweep(now: Date())
-                try await Task.sleep(for: interval)
+                guard (try? await Task.sleep(for: interval)) != nil else { return }
             }
         }
     }

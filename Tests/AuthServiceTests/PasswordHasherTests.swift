@@ -1,5 +1,6 @@
 import Foundation
 import HummingbirdBcrypt
+import NIOPosix
 import Testing
 
 @testable import AuthService
@@ -41,6 +42,27 @@ struct PasswordHasherTests {
         let hasher = try await PasswordHasher(cost: 4)
         #expect(try await !hasher.verify("anything", against: nil))
         #expect(try await !hasher.verify("anything", against: "not a bcrypt hash"))
+    }
+
+    @Test("hashing runs on its own thread pool: a burst of hashes leaves the cooperative pool free")
+    func offTheCooperativePool() async throws {
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        let hasher = try await PasswordHasher(cost: 10, threadPool: pool)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            // More hashes than this machine has cooperative threads; on the pool they queue one by one.
+            for _ in 0..<(ProcessInfo.processInfo.activeProcessorCount * 4 + 2) {
+                group.addTask { _ = try await hasher.hash("burst-password") }
+            }
+            try await Task.sleep(for: .milliseconds(20))
+            // If bcrypt ran on the cooperative pool, this task would wait for the hashes.
+            let clock = ContinuousClock()
+            let start = clock.now
+            let ping = await Task.detached { clock.now }.value
+            #expect(ping - start < .milliseconds(250), "\(ping - start)")
+            try await group.waitForAll()
+        }
+        try await pool.shutdownGracefully()
     }
 
     @Test("one bcrypt hash at cost 12 (printed for the README)")

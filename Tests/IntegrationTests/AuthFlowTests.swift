@@ -196,21 +196,6 @@ struct AuthFlowTests {
         #expect(try await login(account.email, account.password).status == 200)
     }
 
-    @Test("bcrypt runs off the event loop: /health answers quickly during a burst of logins")
-    func bcryptOffEventLoop() async throws {
-        let account = try await signup("burst")
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<6 {
-                group.addTask { _ = try await login(account.email, account.password) }
-            }
-            try await Task.sleep(for: .milliseconds(100))
-            let health = try await AuthHTTP.call(.GET, gateway + "/health")
-            #expect(health.status == 200)
-            #expect(health.duration < .milliseconds(1500), "\(health.duration)")
-            try await group.waitForAll()
-        }
-    }
-
     // MARK: - Row 3: me
 
     @Test("row 3: /me answers the account; created_at is ISO 8601 UTC with Z")
