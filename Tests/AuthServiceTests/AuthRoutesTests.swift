@@ -240,3 +240,18 @@ struct AuthRoutesTests {
         #expect((me["security"] as? [[String: Any]])?.first?["userToken"] != nil)
     }
 }
+
+@Suite("Development seed")
+struct DevelopmentSeedTests {
+    @Test("creates the seed user once; its password logs in")
+    func once() async throws {
+        let users = InMemoryUserRepository()
+        let hasher = try await PasswordHasher(cost: 4)
+        try await DevelopmentSeed.run(users: users, hasher: hasher, logger: .init(label: "seed"))
+        try await DevelopmentSeed.run(users: users, hasher: hasher, logger: .init(label: "seed"))
+        let user = try #require(try await users.find(email: "test@example.com"))
+        #expect(user.username == "testuser")
+        #expect(try await hasher.verify("testpassword123", against: user.passwordHash))
+        #expect(try await users.find(id: user.id + 1) == nil)
+    }
+}

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import Testing
 
 #if canImport(Glibc)
 import Glibc
@@ -84,5 +85,66 @@ enum AuthHTTP {
     static func query(of url: String) -> [String: String] {
         guard let items = URLComponents(string: url)?.queryItems else { return [:] }
         return Dictionary(items.map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { first, _ in first })
+    }
+}
+
+/// A second auth-service process from the build (`ECG_TEST_BIN_DIR`), with the test stack's
+/// environment (read from the running auth-service, as `ShutdownTests` does) plus overrides, on a
+/// free port. It shares the stack's database and user-token key.
+struct SpawnedAuthService: Sendable {
+    let url: String
+    let environment: [String: String]
+
+    /// Starts the process, waits for `/ready`, runs `body`, stops it. `environment` receives the
+    /// service's base URL and returns the variables to override. Its output is reported on failure.
+    static func run(
+        environment overrides: (_ url: String) -> [String: String], _ body: (SpawnedAuthService) async throws -> Void
+    ) async throws {
+        let testEnvironment = ProcessInfo.processInfo.environment
+        let port = try AuthHTTP.freePort()
+        let url = "http://127.0.0.1:\(port)"
+        var environment = try await ShutdownTests.stackEnvironment(serviceURL: testEnvironment["ECG_TEST_AUTH_URL"] ?? "")
+        environment["ECG_STACK_ID"] = nil
+        environment["PORT"] = String(port)
+        environment.merge(overrides(url)) { $1 }
+
+        let binDirectory = try #require(testEnvironment["ECG_TEST_BIN_DIR"])
+        let logURL = FileManager.default.temporaryDirectory.appendingPathComponent("ecg-auth-service-\(port)-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        let log = try FileHandle(forWritingTo: logURL)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binDirectory).appendingPathComponent("auth-service")
+        process.arguments = ["serve"]
+        process.environment = environment
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        defer {
+            if process.isRunning {
+                process.terminate()
+                process.waitUntilExit()
+            }
+            try? log.close()
+            try? FileManager.default.removeItem(at: logURL)
+        }
+        do {
+            try await waitUntilReady("\(url)/ready", process: process)
+            try await body(SpawnedAuthService(url: url, environment: environment))
+        } catch {
+            let output = (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
+            Issue.record("auth-service output:\n\(output.suffix(4000))")
+            throw error
+        }
+    }
+
+    struct NotReady: Error {}
+
+    static func waitUntilReady(_ url: String, process: Process) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline, process.isRunning {
+            if let reply = try? await AuthHTTP.call(.GET, url, timeout: 2), reply.status == 200 { return }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw NotReady()
     }
 }

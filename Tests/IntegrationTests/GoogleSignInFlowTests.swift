@@ -35,57 +35,20 @@ struct GoogleSignInFlowTests {
         try await app.test(.live) { client in
             let providerURL = "http://localhost:\(try #require(client.port))"
             issuer.value.withLock { $0 = providerURL }
-            let port = try AuthHTTP.freePort()
-            let authURL = "http://127.0.0.1:\(port)"
-            var environment = try await ShutdownTests.stackEnvironment(serviceURL: Self.environment["ECG_TEST_AUTH_URL"] ?? "")
-            environment["ECG_STACK_ID"] = nil
-            environment["PORT"] = String(port)
-            environment["GOOGLE_CLIENT_ID"] = provider.clientID
-            environment["GOOGLE_CLIENT_SECRET"] = provider.clientSecret
-            environment["GOOGLE_REDIRECT_URI"] = "\(authURL)/api/auth/google/callback"
-            environment["GOOGLE_AUTH_URL"] = "\(providerURL)/authorize"
-            environment["GOOGLE_TOKEN_URL"] = "\(providerURL)/token"
-            environment["GOOGLE_JWKS_URL"] = "\(providerURL)/jwks"
-            environment["GOOGLE_ISSUER"] = providerURL
-            let frontendURL = try #require(environment["FRONTEND_URL"])
-
-            let binDirectory = try #require(Self.environment["ECG_TEST_BIN_DIR"])
-            let logURL = FileManager.default.temporaryDirectory.appendingPathComponent("ecg-google-auth-\(port).log")
-            FileManager.default.createFile(atPath: logURL.path, contents: nil)
-            let log = try FileHandle(forWritingTo: logURL)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: binDirectory).appendingPathComponent("auth-service")
-            process.arguments = ["serve"]
-            process.environment = environment
-            process.standardOutput = log
-            process.standardError = log
-            try process.run()
-            defer {
-                if process.isRunning {
-                    process.terminate()
-                    process.waitUntilExit()
-                }
-                try? log.close()
-                try? FileManager.default.removeItem(at: logURL)
-            }
-            do {
-                try await Self.waitUntilReady("\(authURL)/ready")
-                try await body(Harness(provider: provider, authURL: authURL, frontendURL: frontendURL))
-            } catch {
-                let output = (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
-                Issue.record("auth-service output:\n\(output.suffix(4000))")
-                throw error
+            try await SpawnedAuthService.run(environment: { authURL in
+                [
+                    "GOOGLE_CLIENT_ID": provider.clientID,
+                    "GOOGLE_CLIENT_SECRET": provider.clientSecret,
+                    "GOOGLE_REDIRECT_URI": "\(authURL)/api/auth/google/callback",
+                    "GOOGLE_AUTH_URL": "\(providerURL)/authorize",
+                    "GOOGLE_TOKEN_URL": "\(providerURL)/token",
+                    "GOOGLE_JWKS_URL": "\(providerURL)/jwks",
+                    "GOOGLE_ISSUER": providerURL,
+                ]
+            }) { service in
+                try await body(Harness(provider: provider, authURL: service.url, frontendURL: try #require(service.environment["FRONTEND_URL"])))
             }
         }
-    }
-
-    static func waitUntilReady(_ url: String) async throws {
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
-            if let reply = try? await AuthHTTP.call(.GET, url, timeout: 2), reply.status == 200 { return }
-            try await Task.sleep(for: .milliseconds(200))
-        }
-        throw CancellationError()
     }
 
     /// What the browser ends with.
