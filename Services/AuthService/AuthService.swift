@@ -26,7 +26,11 @@ enum AuthService {
         // The user-token keys are published beside the service key, and auth verifies its own tokens
         // locally instead of fetching its own JWKS.
         let shared = try await ServiceRuntime(
-            descriptor: descriptor, configuration: configuration, additionalPublicKeys: keys.all, userTokenKeys: StaticKeySource(keys.all))
+            descriptor: descriptor,
+            configuration: configuration,
+            additionalPublicKeys: keys.all,
+            userTokenKeys: StaticKeySource(keys.all)
+        )
         return Runtime(shared: shared, settings: authSettings, userTokenKeys: keys)
     }
 
@@ -41,24 +45,42 @@ enum AuthService {
         let attempts = PostgresLoginAttemptRepository(client: shared.postgres, schema: schema, logger: logger)
         let hasher = try await PasswordHasher(cost: settings.bcryptCost)
         let sessions = SessionService(
-            users: users, sessions: refreshSessions,
-            accessTokens: AccessTokenIssuer(signer: await TokenSigner(key: runtime.userTokenKeys.current), lifetime: TimeInterval(settings.accessTokenTTL)),
-            policy: RefreshPolicy(graceWindow: 10, lifetime: TimeInterval(settings.refreshTokenTTL)))
+            users: users,
+            sessions: refreshSessions,
+            accessTokens: AccessTokenIssuer(
+                signer: await TokenSigner(key: runtime.userTokenKeys.current),
+                lifetime: TimeInterval(settings.accessTokenTTL)
+            ),
+            policy: RefreshPolicy(graceWindow: 10, lifetime: TimeInterval(settings.refreshTokenTTL))
+        )
         let cookie = RefreshCookie(maxAge: settings.refreshTokenTTL, secure: settings.cookieSecure)
 
         let auth = AuthController(
-            users: users, attempts: attempts, hasher: hasher, sessions: sessions, cookie: cookie, accessTokenLifetime: settings.accessTokenTTL)
+            users: users,
+            attempts: attempts,
+            hasher: hasher,
+            sessions: sessions,
+            cookie: cookie,
+            accessTokenLifetime: settings.accessTokenTTL
+        )
         let google = GoogleAuthController(
             provider: settings.google.map { google in
                 GoogleAuthController.Provider(
                     settings: google,
                     tokens: GoogleTokenClient(settings: google, httpClient: shared.httpClient, logger: logger),
                     verifier: GoogleIDTokenVerifier(
-                        clientID: google.clientID, issuer: google.issuer,
-                        keys: RemoteGoogleKeySet(url: google.jwksURL, httpClient: shared.httpClient, logger: logger)))
+                        clientID: google.clientID,
+                        issuer: google.issuer,
+                        keys: RemoteGoogleKeySet(url: google.jwksURL, httpClient: shared.httpClient, logger: logger)
+                    )
+                )
             },
             stateCookie: GoogleStateCookie(keys: runtime.userTokenKeys.all.map(GoogleStateCookie.deriveKey), secure: settings.cookieSecure),
-            accounts: GoogleAccountResolver(users: users), sessions: sessions, cookie: cookie, frontendURL: settings.frontendURL)
+            accounts: GoogleAccountResolver(users: users),
+            sessions: sessions,
+            cookie: cookie,
+            frontendURL: settings.frontendURL
+        )
 
         var beforeServing: [@Sendable () async throws -> Void] = []
         if settings.seedsDevelopmentData {

@@ -100,8 +100,14 @@ struct AuthSettings: Sendable {
                 settings.report("GOOGLE_REDIRECT_URI is required when ECG_ENV=production and Google sign-in is configured")
             }
             let google = Google(
-                clientID: clientID, clientSecret: clientSecret, redirectURI: redirectURI ?? Defaults.googleRedirectURI,
-                authURL: endpoints.auth, tokenURL: endpoints.token, jwksURL: endpoints.jwks, issuer: endpoints.issuer)
+                clientID: clientID,
+                clientSecret: clientSecret,
+                redirectURI: redirectURI ?? Defaults.googleRedirectURI,
+                authURL: endpoints.auth,
+                tokenURL: endpoints.token,
+                jwksURL: endpoints.jwks,
+                issuer: endpoints.issuer
+            )
             for (name, url) in [
                 ("GOOGLE_REDIRECT_URI", google.redirectURI), ("GOOGLE_AUTH_URL", google.authURL), ("GOOGLE_TOKEN_URL", google.tokenURL),
                 ("GOOGLE_JWKS_URL", google.jwksURL),

@@ -16,8 +16,11 @@ struct AuthRoutesTests {
         let app = try await TestAuthApp()
         try await app.application.test(.router) { client in
             let signup = try await client.execute(
-                uri: "/api/auth/signup", method: .post, headers: Self.json,
-                body: jsonBody(["username": "사용자명", "email": "New@Example.com", "password": "password123"]))
+                uri: "/api/auth/signup",
+                method: .post,
+                headers: Self.json,
+                body: jsonBody(["username": "사용자명", "email": "New@Example.com", "password": "password123"])
+            )
             #expect(signup.status == .created)
             let body = try #require(signup.json)
             #expect(body["token_type"] as? String == "bearer")
@@ -50,8 +53,11 @@ struct AuthRoutesTests {
         let app = try await TestAuthApp(cookieSecure: false)
         try await app.application.test(.router) { client in
             let signup = try await client.execute(
-                uri: "/api/auth/signup", method: .post, headers: Self.json,
-                body: jsonBody(["username": "plain", "email": "plain@example.com", "password": "password123"]))
+                uri: "/api/auth/signup",
+                method: .post,
+                headers: Self.json,
+                body: jsonBody(["username": "plain", "email": "plain@example.com", "password": "password123"])
+            )
             let cookie = try #require(signup.setCookies(named: "refresh_token").first)
             #expect(!cookie.contains("Secure"))
             #expect(cookie.contains("HttpOnly"))
@@ -87,7 +93,12 @@ struct AuthRoutesTests {
             let typeMismatch = try await signup(["username": 5, "email": "x@example.com", "password": "password123"])
             #expect(typeMismatch.status == .unprocessableContent)
             #expect((typeMismatch.json?["detail"] as? String)?.hasPrefix("username") == true)
-            let malformed = try await client.execute(uri: "/api/auth/signup", method: .post, headers: Self.json, body: ByteBuffer(string: "{\"username\":"))
+            let malformed = try await client.execute(
+                uri: "/api/auth/signup",
+                method: .post,
+                headers: Self.json,
+                body: ByteBuffer(string: "{\"username\":")
+            )
             #expect(malformed.status == .badRequest)
             #expect(malformed.json?["code"] as? String == "invalid_json")
         }
@@ -98,18 +109,33 @@ struct AuthRoutesTests {
         let app = try await TestAuthApp()
         try await app.application.test(.router) { client in
             _ = try await client.execute(
-                uri: "/api/auth/signup", method: .post, headers: Self.json,
-                body: jsonBody(["username": "bob", "email": "bob@example.com", "password": "password123"]))
+                uri: "/api/auth/signup",
+                method: .post,
+                headers: Self.json,
+                body: jsonBody(["username": "bob", "email": "bob@example.com", "password": "password123"])
+            )
             let ok = try await client.execute(
-                uri: "/api/auth/login", method: .post, headers: Self.json, body: jsonBody(["email": " BOB@example.com", "password": "password123"]))
+                uri: "/api/auth/login",
+                method: .post,
+                headers: Self.json,
+                body: jsonBody(["email": " BOB@example.com", "password": "password123"])
+            )
             #expect(ok.status == .ok)
             #expect(ok.json?["access_token"] != nil)
             #expect((ok.json?["user"] as? [String: Any])?["username"] as? String == "bob")
             #expect(ok.setCookies(named: "refresh_token").count == 1)
             let wrong = try await client.execute(
-                uri: "/api/auth/login", method: .post, headers: Self.json, body: jsonBody(["email": "bob@example.com", "password": "password124"]))
+                uri: "/api/auth/login",
+                method: .post,
+                headers: Self.json,
+                body: jsonBody(["email": "bob@example.com", "password": "password124"])
+            )
             let unknown = try await client.execute(
-                uri: "/api/auth/login", method: .post, headers: Self.json, body: jsonBody(["email": "nobody@example.com", "password": "password124"]))
+                uri: "/api/auth/login",
+                method: .post,
+                headers: Self.json,
+                body: jsonBody(["email": "nobody@example.com", "password": "password124"])
+            )
             #expect(wrong.status == .unauthorized)
             #expect(unknown.status == .unauthorized)
             #expect(wrong.json?["code"] as? String == "invalid_credentials")
@@ -124,15 +150,26 @@ struct AuthRoutesTests {
         let app = try await TestAuthApp()
         try await app.application.test(.router) { client in
             _ = try await client.execute(
-                uri: "/api/auth/signup", method: .post, headers: Self.json,
-                body: jsonBody(["username": "carol", "email": "carol@example.com", "password": "password123"]))
+                uri: "/api/auth/signup",
+                method: .post,
+                headers: Self.json,
+                body: jsonBody(["username": "carol", "email": "carol@example.com", "password": "password123"])
+            )
             for _ in 0..<5 {
                 let response = try await client.execute(
-                    uri: "/api/auth/login", method: .post, headers: Self.json, body: jsonBody(["email": "carol@example.com", "password": "wrong-password"]))
+                    uri: "/api/auth/login",
+                    method: .post,
+                    headers: Self.json,
+                    body: jsonBody(["email": "carol@example.com", "password": "wrong-password"])
+                )
                 #expect(response.status == .unauthorized)
             }
             let blocked = try await client.execute(
-                uri: "/api/auth/login", method: .post, headers: Self.json, body: jsonBody(["email": "Carol@example.com", "password": "password123"]))
+                uri: "/api/auth/login",
+                method: .post,
+                headers: Self.json,
+                body: jsonBody(["email": "Carol@example.com", "password": "password123"])
+            )
             #expect(blocked.status == .tooManyRequests)
             #expect(blocked.json?["code"] as? String == "too_many_attempts")
             let retryAfter = try #require(blocked.headers[.retryAfter].flatMap { Int($0) })
@@ -145,11 +182,17 @@ struct AuthRoutesTests {
         let app = try await TestAuthApp()
         try await app.application.test(.router) { client in
             _ = try await client.execute(
-                uri: "/api/auth/signup", method: .post, headers: Self.json,
-                body: jsonBody(["username": "dave", "email": "dave@example.com", "password": "password123"]))
+                uri: "/api/auth/signup",
+                method: .post,
+                headers: Self.json,
+                body: jsonBody(["username": "dave", "email": "dave@example.com", "password": "password123"])
+            )
             func login(_ password: String) async throws -> HTTPResponse.Status {
                 try await client.execute(
-                    uri: "/api/auth/login", method: .post, headers: Self.json, body: jsonBody(["email": "dave@example.com", "password": password])
+                    uri: "/api/auth/login",
+                    method: .post,
+                    headers: Self.json,
+                    body: jsonBody(["email": "dave@example.com", "password": password])
                 ).status
             }
             for _ in 0..<4 { #expect(try await login("wrong-password") == .unauthorized) }
@@ -164,8 +207,11 @@ struct AuthRoutesTests {
         let app = try await TestAuthApp()
         try await app.application.test(.router) { client in
             let signup = try await client.execute(
-                uri: "/api/auth/signup", method: .post, headers: Self.json,
-                body: jsonBody(["username": "erin", "email": "erin@example.com", "password": "password123"]))
+                uri: "/api/auth/signup",
+                method: .post,
+                headers: Self.json,
+                body: jsonBody(["username": "erin", "email": "erin@example.com", "password": "password123"])
+            )
             let first = cookieValue(try #require(signup.setCookies(named: "refresh_token").first))
             let refreshed = try await client.execute(uri: "/api/auth/refresh", method: .post, headers: [.cookie: "refresh_token=\(first)"])
             #expect(refreshed.status == .ok)

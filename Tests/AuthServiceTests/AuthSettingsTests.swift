@@ -48,7 +48,8 @@ struct AuthSettingsTests {
         #expect(test.problems.isEmpty)
 
         let production = EnvironmentSettings(
-            environment: Self.productionBase.merging(variables.merging(["ECG_ENV": "production"]) { $1 }) { $1 })
+            environment: Self.productionBase.merging(variables.merging(["ECG_ENV": "production"]) { $1 }) { $1 }
+        )
         _ = AuthSettings(settings: production)
         #expect(production.problems.contains { $0.contains("GOOGLE_TOKEN_URL must use https") })
         #expect(production.problems.contains { $0.contains("GOOGLE_REDIRECT_URI is required") })
@@ -66,7 +67,9 @@ struct AuthSettingsTests {
     @Test("half a Google client, bad numbers and a bad FRONTEND_URL are reported")
     func badValues() {
         let settings = EnvironmentSettings(
-            environment: ["ECG_ENV": "test", "GOOGLE_CLIENT_ID": "id", "BCRYPT_COST": "40", "ACCESS_TOKEN_TTL_SECONDS": "soon", "FRONTEND_URL": "localhost"])
+            environment: [
+                "ECG_ENV": "test", "GOOGLE_CLIENT_ID": "id", "BCRYPT_COST": "40", "ACCESS_TOKEN_TTL_SECONDS": "soon", "FRONTEND_URL": "localhost",
+            ])
         _ = AuthSettings(settings: settings)
         for variable in ["GOOGLE_CLIENT_ID", "BCRYPT_COST", "ACCESS_TOKEN_TTL_SECONDS", "FRONTEND_URL"] {
             #expect(settings.problems.contains { $0.hasPrefix(variable) }, "\(variable) in \(settings.problems)")

@@ -47,7 +47,9 @@ struct GoogleSignInTests {
 
         // After a rotation the previous key still opens cookies it sealed.
         let rotated = GoogleStateCookie(
-            keys: [GoogleStateCookie.deriveKey(from: try SigningKey.generate()), GoogleStateCookie.deriveKey(from: key)], secure: true)
+            keys: [GoogleStateCookie.deriveKey(from: try SigningKey.generate()), GoogleStateCookie.deriveKey(from: key)],
+            secure: true
+        )
         #expect(rotated.open(sealed)?.nonce == "n")
 
         let attributes = cookie.setting(sealed).description
@@ -71,12 +73,25 @@ struct GoogleSignInTests {
         var keySource: StaticGoogleKeySource { StaticGoogleKeySource(keys: [kid: key.publicKey]) }
 
         func claims(
-            issuer: String = "https://accounts.google.com", audience: [String] = ["client-1"], nonce: String? = "nonce-1", emailVerified: Bool = true,
-            expiresIn: TimeInterval = 300, azp: String? = nil
+            issuer: String = "https://accounts.google.com",
+            audience: [String] = ["client-1"],
+            nonce: String? = "nonce-1",
+            emailVerified: Bool = true,
+            expiresIn: TimeInterval = 300,
+            azp: String? = nil
         ) -> GoogleIDTokenClaims {
             GoogleIDTokenClaims(
-                iss: .init(value: issuer), aud: .init(value: audience), sub: .init(value: "google-sub-1"), exp: .init(value: Date().addingTimeInterval(expiresIn)),
-                iat: .init(value: Date()), azp: azp, nonce: nonce, email: "Person@Gmail.com", email_verified: .init(value: emailVerified), name: "Person One")
+                iss: .init(value: issuer),
+                aud: .init(value: audience),
+                sub: .init(value: "google-sub-1"),
+                exp: .init(value: Date().addingTimeInterval(expiresIn)),
+                iat: .init(value: Date()),
+                azp: azp,
+                nonce: nonce,
+                email: "Person@Gmail.com",
+                email_verified: .init(value: emailVerified),
+                name: "Person One"
+            )
         }
 
         func sign(_ claims: GoogleIDTokenClaims) async throws -> String {
@@ -137,7 +152,9 @@ struct GoogleSignInTests {
         await #expect(throws: GoogleSignInError.self) { try await verifier.verify("\(noneHeader).\(parts[1]).", nonce: "nonce-1") }
         let hsHeader = Data(#"{"alg":"HS256","kid":"test-kid"}"#.utf8).base64URLEncodedString()
         let mac = HMAC<SHA256>.authenticationCode(
-            for: Data("\(hsHeader).\(parts[1])".utf8), using: SymmetricKey(data: provider.key.publicKey.derRepresentation))
+            for: Data("\(hsHeader).\(parts[1])".utf8),
+            using: SymmetricKey(data: provider.key.publicKey.derRepresentation)
+        )
         await #expect(throws: GoogleSignInError.self) {
             try await verifier.verify("\(hsHeader).\(parts[1]).\(Data(mac).base64URLEncodedString())", nonce: "nonce-1")
         }
@@ -171,11 +188,15 @@ struct GoogleSignInTests {
     func resolver() async throws {
         let users = InMemoryUserRepository()
         let resolver = GoogleAccountResolver(users: users)
-        let local = try await users.create(NewUser(username: "local", email: "local@example.com", passwordHash: "h", authProvider: .local, googleSubject: nil))
+        let local = try await users.create(
+            NewUser(username: "local", email: "local@example.com", passwordHash: "h", authProvider: .local, googleSubject: nil)
+        )
         let linked = try await resolver.resolve(GoogleIdentity(subject: "sub-1", email: "local@example.com", emailVerified: true, name: nil))
         #expect(linked.id == local.id)
         #expect(linked.googleSubject == "sub-1")
-        #expect(try await resolver.resolve(GoogleIdentity(subject: "sub-1", email: "changed@example.com", emailVerified: true, name: nil)).id == local.id)
+        #expect(
+            try await resolver.resolve(GoogleIdentity(subject: "sub-1", email: "changed@example.com", emailVerified: true, name: nil)).id == local.id
+        )
         await #expect(throws: GoogleSignInError.accountConflict) {
             try await resolver.resolve(GoogleIdentity(subject: "sub-2", email: "local@example.com", emailVerified: true, name: nil))
         }
@@ -193,14 +214,22 @@ struct GoogleSignInTests {
     @Test("/api/auth/google/login redirects to the authorization endpoint with PKCE S256 and sets the state cookie")
     func loginRedirect() async throws {
         let settings = AuthSettings.Google(
-            clientID: "client-1", clientSecret: "secret", redirectURI: "http://127.0.0.1:8080/api/auth/google/callback",
-            authURL: "https://accounts.example.com/auth", tokenURL: "https://accounts.example.com/token", jwksURL: "https://accounts.example.com/jwks",
-            issuer: "https://accounts.example.com")
+            clientID: "client-1",
+            clientSecret: "secret",
+            redirectURI: "http://127.0.0.1:8080/api/auth/google/callback",
+            authURL: "https://accounts.example.com/auth",
+            tokenURL: "https://accounts.example.com/token",
+            jwksURL: "https://accounts.example.com/jwks",
+            issuer: "https://accounts.example.com"
+        )
         let provider = try await Provider()
         let app = try await TestAuthApp(
             google: .init(
-                settings: settings, tokens: GoogleTokenClient(settings: settings, httpClient: .shared, logger: .init(label: "test")),
-                verifier: GoogleIDTokenVerifier(clientID: "client-1", issuer: settings.issuer, keys: provider.keySource)))
+                settings: settings,
+                tokens: GoogleTokenClient(settings: settings, httpClient: .shared, logger: .init(label: "test")),
+                verifier: GoogleIDTokenVerifier(clientID: "client-1", issuer: settings.issuer, keys: provider.keySource)
+            )
+        )
         let key = app.key
         try await app.application.test(.router) { client in
             let response = try await client.execute(uri: "/api/auth/google/login", method: .get)
@@ -223,8 +252,10 @@ struct GoogleSignInTests {
 
             // A callback with a state that does not match the cookie goes back to the frontend with an error.
             let tampered = try await client.execute(
-                uri: "/api/auth/google/callback?code=abc&state=\(contents.state)x", method: .get,
-                headers: [.cookie: "google_oauth_state=\(cookieValue(stateCookie))"])
+                uri: "/api/auth/google/callback?code=abc&state=\(contents.state)x",
+                method: .get,
+                headers: [.cookie: "google_oauth_state=\(cookieValue(stateCookie))"]
+            )
             #expect(tampered.status == .found)
             #expect(tampered.headers[.location]?.contains("/auth/callback?error=") == true)
             #expect(tampered.setCookies(named: "refresh_token").isEmpty)

@@ -82,7 +82,9 @@ struct PasswordHasherTests {
         #else
         let build = "release"
         #endif
-        print("bcrypt cost 12, \(build) build: \(durations.map { "\($0.components.attoseconds / 1_000_000_000_000_000 + $0.components.seconds * 1000) ms" })")
+        print(
+            "bcrypt cost 12, \(build) build: \(durations.map { "\($0.components.attoseconds / 1_000_000_000_000_000 + $0.components.seconds * 1000) ms" })"
+        )
         #expect(durations.allSatisfy { $0 < .seconds(30) })
     }
 }

@@ -9,8 +9,10 @@ import Testing
 /// The PostgreSQL repositories against the test stack's database (`ECG_TEST_PG_URL`, a superuser),
 /// each test in a throwaway schema migrated with auth-service's own migrations.
 @Suite(
-    "auth repositories on PostgreSQL", .enabled(if: ProcessInfo.processInfo.environment["ECG_TEST_PG_URL"] != nil),
-    .timeLimit(.minutes(2)))
+    "auth repositories on PostgreSQL",
+    .enabled(if: ProcessInfo.processInfo.environment["ECG_TEST_PG_URL"] != nil),
+    .timeLimit(.minutes(2))
+)
 struct PostgresRepositoryTests {
     static let logger = Logger(label: "auth-repository-tests")
 
@@ -26,7 +28,7 @@ struct PostgresRepositoryTests {
                 try await runner.run(on: client, logger: logger)
                 try await body(client, schema)
             } catch {
-                try? await client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(schema.name) CASCADE"), logger: logger)
+                _ = try? await client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(schema.name) CASCADE"), logger: logger)
                 throw error
             }
             try await client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(schema.name) CASCADE"), logger: logger)
@@ -34,7 +36,10 @@ struct PostgresRepositoryTests {
         }
     }
 
-    static func repositories(_ client: PostgresClient, _ schema: PostgresSchema) -> (
+    static func repositories(
+        _ client: PostgresClient,
+        _ schema: PostgresSchema
+    ) -> (
         PostgresUserRepository, PostgresRefreshSessionRepository, PostgresLoginAttemptRepository
     ) {
         (
@@ -57,7 +62,8 @@ struct PostgresRepositoryTests {
         try await Self.withSchema { client, schema in
             let (users, _, _) = Self.repositories(client, schema)
             let created = try await users.create(
-                NewUser(username: "사용자명", email: "user@example.com", passwordHash: "hash", authProvider: .local, googleSubject: nil))
+                NewUser(username: "사용자명", email: "user@example.com", passwordHash: "hash", authProvider: .local, googleSubject: nil)
+            )
             #expect(created.username == "사용자명")
             #expect(created.isActive)
             #expect(abs(created.createdAt.timeIntervalSinceNow) < 60)
@@ -67,11 +73,17 @@ struct PostgresRepositoryTests {
             #expect(try await users.conflict(email: "x@example.com", username: "사용자명") == .usernameTaken)
             #expect(try await users.conflict(email: "x@example.com", username: "x") == nil)
             await #expect(throws: UserConflict.emailTaken) {
-                try await users.create(NewUser(username: "other", email: "user@example.com", passwordHash: nil, authProvider: .local, googleSubject: nil))
+                try await users.create(
+                    NewUser(username: "other", email: "user@example.com", passwordHash: nil, authProvider: .local, googleSubject: nil)
+                )
             }
-            _ = try await users.create(NewUser(username: "Ärger", email: "a@example.com", passwordHash: nil, authProvider: .local, googleSubject: nil))
+            _ = try await users.create(
+                NewUser(username: "Ärger", email: "a@example.com", passwordHash: nil, authProvider: .local, googleSubject: nil)
+            )
             await #expect(throws: UserConflict.usernameTaken) {
-                try await users.create(NewUser(username: "äRGER", email: "b@example.com", passwordHash: nil, authProvider: .local, googleSubject: nil))
+                try await users.create(
+                    NewUser(username: "äRGER", email: "b@example.com", passwordHash: nil, authProvider: .local, googleSubject: nil)
+                )
             }
             let linked = try #require(try await users.linkGoogle(userID: created.id, subject: "sub-1"))
             #expect(linked.googleSubject == "sub-1")
@@ -79,7 +91,9 @@ struct PostgresRepositoryTests {
             #expect(try await users.find(googleSubject: "sub-1")?.id == created.id)
             #expect(try await users.linkGoogle(userID: created.id, subject: "sub-2") == nil)
             await #expect(throws: UserConflict.googleSubjectTaken) {
-                try await users.create(NewUser(username: "g", email: "g@example.com", passwordHash: nil, authProvider: .google, googleSubject: "sub-1"))
+                try await users.create(
+                    NewUser(username: "g", email: "g@example.com", passwordHash: nil, authProvider: .google, googleSubject: "sub-1")
+                )
             }
         }
     }
@@ -116,7 +130,10 @@ struct PostgresRepositoryTests {
             }
             #expect(decisions.filter { $0 == .allowed }.count == 5)
             #expect(decisions.filter { $0 == .blocked(retryAfter: 900) }.count == 7)
-            #expect(try await attempts.reserve(email: "x@example.com", limit: 5, window: 900, now: now.addingTimeInterval(300)) == .blocked(retryAfter: 600))
+            #expect(
+                try await attempts.reserve(email: "x@example.com", limit: 5, window: 900, now: now.addingTimeInterval(300))
+                    == .blocked(retryAfter: 600)
+            )
             #expect(try await attempts.reserve(email: "y@example.com", limit: 5, window: 900, now: now) == .allowed)
             #expect(try await attempts.reserve(email: "x@example.com", limit: 5, window: 900, now: now.addingTimeInterval(900)) == .allowed)
             try await attempts.reset(email: "x@example.com")

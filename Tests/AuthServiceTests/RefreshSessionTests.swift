@@ -8,18 +8,26 @@ import Testing
 /// revoked, logout, expiry. Run against any repository; `PostgresRepositoryTests` runs the same
 /// scenarios against PostgreSQL.
 enum RefreshScenarios {
-    static func makeService(users: any UserRepository, sessions: any RefreshSessionRepository, lifetime: TimeInterval = 3600) async throws
+    static func makeService(
+        users: any UserRepository,
+        sessions: any RefreshSessionRepository,
+        lifetime: TimeInterval = 3600
+    ) async throws
         -> SessionService
     {
         SessionService(
-            users: users, sessions: sessions,
+            users: users,
+            sessions: sessions,
             accessTokens: AccessTokenIssuer(signer: await TokenSigner(key: try SigningKey.generate()), lifetime: 900),
-            policy: RefreshPolicy(graceWindow: 10, lifetime: lifetime))
+            policy: RefreshPolicy(graceWindow: 10, lifetime: lifetime)
+        )
     }
 
     static func makeUser(_ users: any UserRepository) async throws -> User {
         let name = "u\(UInt32.random(in: 0...UInt32.max))"
-        return try await users.create(NewUser(username: name, email: "\(name)@example.com", passwordHash: nil, authProvider: .local, googleSubject: nil))
+        return try await users.create(
+            NewUser(username: name, email: "\(name)@example.com", passwordHash: nil, authProvider: .local, googleSubject: nil)
+        )
     }
 
     /// Each token works once; a second use within 10 s gets another successor.
@@ -125,7 +133,15 @@ struct RefreshSessionTests {
         let policy = RefreshPolicy(graceWindow: 10, lifetime: 100)
         let t0 = Date()
         var session = RefreshSession(
-            id: 1, familyID: UUID(), parentID: nil, userID: 1, createdAt: t0, expiresAt: t0.addingTimeInterval(100), rotatedAt: nil, revokedAt: nil)
+            id: 1,
+            familyID: UUID(),
+            parentID: nil,
+            userID: 1,
+            createdAt: t0,
+            expiresAt: t0.addingTimeInterval(100),
+            rotatedAt: nil,
+            revokedAt: nil
+        )
         #expect(policy.decide(session, now: t0) == .rotate)
         #expect(policy.decide(session, now: t0.addingTimeInterval(100)) == .expired)
         session.rotatedAt = t0
@@ -178,7 +194,9 @@ struct RefreshSessionTests {
         for i in 0..<5 {
             #expect(try await attempts.reserve(email: "a@example.com", limit: 5, window: 900, now: t0.addingTimeInterval(Double(i))) == .allowed)
         }
-        #expect(try await attempts.reserve(email: "a@example.com", limit: 5, window: 900, now: t0.addingTimeInterval(10)) == .blocked(retryAfter: 890))
+        #expect(
+            try await attempts.reserve(email: "a@example.com", limit: 5, window: 900, now: t0.addingTimeInterval(10)) == .blocked(retryAfter: 890)
+        )
         #expect(try await attempts.reserve(email: "b@example.com", limit: 5, window: 900, now: t0.addingTimeInterval(10)) == .allowed)
         #expect(try await attempts.reserve(email: "a@example.com", limit: 5, window: 900, now: t0.addingTimeInterval(900)) == .allowed)
         try await attempts.reset(email: "a@example.com")

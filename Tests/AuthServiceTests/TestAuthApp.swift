@@ -19,21 +19,35 @@ struct TestAuthApp {
     init(google: GoogleAuthController.Provider? = nil, cookieSecure: Bool = true, frontendURL: String = "http://localhost:3000") async throws {
         key = try SigningKey.generate()
         let configuration = ServiceConfiguration(
-            serviceName: "auth-service", schema: "auth", settings: EnvironmentSettings(environment: ["ECG_ENV": "test"]))
+            serviceName: "auth-service",
+            schema: "auth",
+            settings: EnvironmentSettings(environment: ["ECG_ENV": "test"])
+        )
         router = ServiceApplication.makeRouter(configuration: configuration)
         let hasher = try await PasswordHasher(cost: 4)
         let sessions = SessionService(
-            users: users, sessions: sessionsStore, accessTokens: AccessTokenIssuer(signer: await TokenSigner(key: key), lifetime: 900),
-            policy: RefreshPolicy(graceWindow: 10, lifetime: 2_592_000))
+            users: users,
+            sessions: sessionsStore,
+            accessTokens: AccessTokenIssuer(signer: await TokenSigner(key: key), lifetime: 900),
+            policy: RefreshPolicy(graceWindow: 10, lifetime: 2_592_000)
+        )
         let cookie = RefreshCookie(maxAge: 2_592_000, secure: cookieSecure)
         let auth = AuthController(users: users, attempts: attempts, hasher: hasher, sessions: sessions, cookie: cookie, accessTokenLifetime: 900)
         let googleController = GoogleAuthController(
-            provider: google, stateCookie: GoogleStateCookie(keys: [GoogleStateCookie.deriveKey(from: key)], secure: cookieSecure),
-            accounts: GoogleAccountResolver(users: users), sessions: sessions, cookie: cookie, frontendURL: frontendURL)
+            provider: google,
+            stateCookie: GoogleStateCookie(keys: [GoogleStateCookie.deriveKey(from: key)], secure: cookieSecure),
+            accounts: GoogleAccountResolver(users: users),
+            sessions: sessions,
+            cookie: cookie,
+            frontendURL: frontendURL
+        )
         let verifier = TokenVerifier(issuers: ["auth-service": StaticKeySource([key])], audience: "ecg-api", type: .access)
         let publicRoutes = DocumentedRoutes(router, document: document, security: .none)
         let userRoutes = DocumentedRoutes(
-            router.group().add(middleware: BearerAuthenticationMiddleware(verifier: verifier)), document: document, security: .userBearer)
+            router.group().add(middleware: BearerAuthenticationMiddleware(verifier: verifier)),
+            document: document,
+            security: .userBearer
+        )
         auth.addRoutes(to: publicRoutes, authenticated: userRoutes)
         googleController.addRoutes(to: publicRoutes)
     }

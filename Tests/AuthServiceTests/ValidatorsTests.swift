@@ -5,33 +5,45 @@ import Testing
 
 @Suite("Signup validation (SPEC.md §3 row 1)")
 struct ValidatorsTests {
-    @Test("valid emails are accepted, trimmed and lowercased", arguments: [
-        ("User@Example.COM", "user@example.com"),
-        ("  a.b+tag@sub.example.co.kr ", "a.b+tag@sub.example.co.kr"),
-        ("o'neil@example.org", "o'neil@example.org"),
-        ("사용자@예시.한국", "사용자@예시.한국"),
-    ])
+    @Test(
+        "valid emails are accepted, trimmed and lowercased",
+        arguments: [
+            ("User@Example.COM", "user@example.com"),
+            ("  a.b+tag@sub.example.co.kr ", "a.b+tag@sub.example.co.kr"),
+            ("o'neil@example.org", "o'neil@example.org"),
+            ("사용자@예시.한국", "사용자@예시.한국"),
+        ]
+    )
     func validEmails(raw: String, normalized: String) throws {
         #expect(try Validators.email(raw) == normalized)
     }
 
-    @Test("invalid emails are 422 naming the field", arguments: [
-        "", "plain", "@example.com", "a@", "a@b", "a@@b.com", "a b@example.com", ".a@example.com", "a.@example.com", "a..b@example.com",
-        "a@-example.com", "a@example-.com", "a@example..com", "a@example.c", "a@example.123", "a@exa_mple.com",
-        String(repeating: "a", count: 65) + "@example.com",
-    ])
+    @Test(
+        "invalid emails are 422 naming the field",
+        arguments: [
+            "", "plain", "@example.com", "a@", "a@b", "a@@b.com", "a b@example.com", ".a@example.com", "a.@example.com", "a..b@example.com",
+            "a@-example.com", "a@example-.com", "a@example..com", "a@example.c", "a@example.123", "a@exa_mple.com",
+            String(repeating: "a", count: 65) + "@example.com",
+        ]
+    )
     func invalidEmails(raw: String) {
         #expect(throws: APIError.validation(field: "email", "must be a valid email address")) { try Validators.email(raw) }
     }
 
-    @Test("usernames: 3–50 Unicode letters, digits, _ and -", arguments: ["abc", "사용자명", "user_name-1", "Ünïcödé", "日本語ユーザー", "حسن", String(repeating: "가", count: 50)])
+    @Test(
+        "usernames: 3–50 Unicode letters, digits, _ and -",
+        arguments: ["abc", "사용자명", "user_name-1", "Ünïcödé", "日本語ユーザー", "حسن", String(repeating: "가", count: 50)]
+    )
     func validUsernames(name: String) throws {
         #expect(try Validators.username(name) == name.precomposedStringWithCanonicalMapping)
     }
 
-    @Test("usernames that are too short, too long or contain other characters are refused", arguments: [
-        "ab", "가나", String(repeating: "a", count: 51), "has space", "dot.name", "at@sign", "emoji😀", "tab\tname", "semi;colon", "½half",
-    ])
+    @Test(
+        "usernames that are too short, too long or contain other characters are refused",
+        arguments: [
+            "ab", "가나", String(repeating: "a", count: 51), "has space", "dot.name", "at@sign", "emoji😀", "tab\tname", "semi;colon", "½half",
+        ]
+    )
     func invalidUsernames(name: String) {
         #expect(throws: APIError.self) { try Validators.username(name) }
         do {

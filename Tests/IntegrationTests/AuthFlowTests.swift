@@ -28,8 +28,13 @@ struct AuthFlowTests {
         try #require(reply.status == 201, "\(reply.status) \(reply.text)")
         let body = try #require(reply.json)
         return Account(
-            username: username, email: email, password: password, accessToken: try #require(body["access_token"] as? String),
-            refreshToken: try #require(reply.cookie("refresh_token")), id: try #require((body["user"] as? [String: Any])?["id"] as? Int))
+            username: username,
+            email: email,
+            password: password,
+            accessToken: try #require(body["access_token"] as? String),
+            refreshToken: try #require(reply.cookie("refresh_token")),
+            id: try #require((body["user"] as? [String: Any])?["id"] as? Int)
+        )
     }
 
     func login(_ email: String, _ password: String) async throws -> AuthHTTP.Reply {
@@ -62,7 +67,10 @@ struct AuthFlowTests {
     func signupRow() async throws {
         let (username, email) = AuthHTTP.uniqueAccount("사용자명")
         let reply = try await AuthHTTP.call(
-            .POST, gateway + "/api/auth/signup", json: ["username": username, "email": email.uppercased(), "password": Self.password])
+            .POST,
+            gateway + "/api/auth/signup",
+            json: ["username": username, "email": email.uppercased(), "password": Self.password]
+        )
         #expect(reply.status == 201)
         let body = try #require(reply.json)
         #expect(body["token_type"] as? String == "bearer")
@@ -82,11 +90,17 @@ struct AuthFlowTests {
     func signupConflicts() async throws {
         let account = try await signup("taken")
         let sameEmail = try await AuthHTTP.call(
-            .POST, gateway + "/api/auth/signup", json: ["username": "other_\(UUID().uuidString.prefix(6))", "email": account.email.uppercased(), "password": Self.password])
+            .POST,
+            gateway + "/api/auth/signup",
+            json: ["username": "other_\(UUID().uuidString.prefix(6))", "email": account.email.uppercased(), "password": Self.password]
+        )
         #expect(sameEmail.status == 409)
         #expect(sameEmail.code == "email_taken")
         let sameName = try await AuthHTTP.call(
-            .POST, gateway + "/api/auth/signup", json: ["username": account.username.uppercased(), "email": AuthHTTP.uniqueAccount().email, "password": Self.password])
+            .POST,
+            gateway + "/api/auth/signup",
+            json: ["username": account.username.uppercased(), "email": AuthHTTP.uniqueAccount().email, "password": Self.password]
+        )
         #expect(sameName.status == 409)
         #expect(sameName.code == "username_taken")
     }
@@ -231,7 +245,9 @@ struct AuthFlowTests {
         let none = Self.base64URL(Data(#"{"alg":"none","kid":"\#(kid)","typ":"JWT"}"#.utf8)) + ".\(payload)."
         let hsHeader = Self.base64URL(Data(#"{"alg":"HS256","kid":"\#(kid)","typ":"JWT"}"#.utf8))
         let mac = HMAC<SHA256>.authenticationCode(
-            for: Data("\(hsHeader).\(payload)".utf8), using: SymmetricKey(data: userKey.publicKey.rawRepresentation))
+            for: Data("\(hsHeader).\(payload)".utf8),
+            using: SymmetricKey(data: userKey.publicKey.rawRepresentation)
+        )
         let hs256 = "\(hsHeader).\(payload).\(Self.base64URL(Data(mac)))"
         let stranger = try EdDSA.PrivateKey(curve: .ed25519)
 
@@ -368,7 +384,13 @@ struct AuthFlowTests {
         }
     }
 
-    static func claims(sub: String, aud: String = "ecg-api", iss: String = "auth-service", typ: String = "access", expiresIn: TimeInterval = 600) -> Claims {
+    static func claims(
+        sub: String,
+        aud: String = "ecg-api",
+        iss: String = "auth-service",
+        typ: String = "access",
+        expiresIn: TimeInterval = 600
+    ) -> Claims {
         Claims(iss: iss, aud: aud, sub: sub, typ: typ, expiresIn: expiresIn)
     }
 
@@ -381,7 +403,10 @@ struct AuthFlowTests {
     }
 
     static func base64URL(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(
+            of: "=",
+            with: ""
+        )
     }
 
     static func jwtHeader(_ token: String) -> [String: Any]? {

@@ -12,7 +12,9 @@ import Glibc
 enum AuthHTTP {
     /// Lives as long as the test process.
     static let client = HTTPClient(
-        eventLoopGroupProvider: .singleton, configuration: HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5))))
+        eventLoopGroupProvider: .singleton,
+        configuration: HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5)))
+    )
 
     struct Reply: Sendable {
         let status: Int
@@ -34,7 +36,12 @@ enum AuthHTTP {
     }
 
     static func call(
-        _ method: HTTPMethod, _ url: String, json: Any? = nil, rawBody: String? = nil, headers: [(String, String)] = [], timeout: Int64 = 30
+        _ method: HTTPMethod,
+        _ url: String,
+        json: Any? = nil,
+        rawBody: String? = nil,
+        headers: [(String, String)] = [],
+        timeout: Int64 = 30
     ) async throws -> Reply {
         var request = HTTPClientRequest(url: url)
         request.method = method
@@ -50,8 +57,11 @@ enum AuthHTTP {
         let response = try await client.execute(request, timeout: .seconds(timeout))
         let bytes = try await response.body.collect(upTo: 4 << 20)
         return Reply(
-            status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: Data(bytes.readableBytesView),
-            duration: ContinuousClock.now - start)
+            status: Int(response.status.code),
+            headers: response.headers.map { ($0.name, $0.value) },
+            body: Data(bytes.readableBytesView),
+            duration: ContinuousClock.now - start
+        )
     }
 
     /// A distinct email and username for each test, so tests do not share accounts or rate limits.
@@ -98,7 +108,8 @@ struct SpawnedAuthService: Sendable {
     /// Starts the process, waits for `/ready`, runs `body`, stops it. `environment` receives the
     /// service's base URL and returns the variables to override. Its output is reported on failure.
     static func run(
-        environment overrides: (_ url: String) -> [String: String], _ body: (SpawnedAuthService) async throws -> Void
+        environment overrides: (_ url: String) -> [String: String],
+        _ body: (SpawnedAuthService) async throws -> Void
     ) async throws {
         let testEnvironment = ProcessInfo.processInfo.environment
         let port = try AuthHTTP.freePort()
@@ -110,7 +121,7 @@ struct SpawnedAuthService: Sendable {
 
         let binDirectory = try #require(testEnvironment["ECG_TEST_BIN_DIR"])
         let logURL = FileManager.default.temporaryDirectory.appendingPathComponent("ecg-auth-service-\(port)-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: logURL)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binDirectory).appendingPathComponent("auth-service")

@@ -6,8 +6,11 @@ import Testing
 /// against the stack's database.
 @Suite(
     "Development seed user",
-    .enabled(if: ProcessInfo.processInfo.environment["ECG_TEST_BIN_DIR"] != nil && ProcessInfo.processInfo.environment["ECG_TEST_GATEWAY_URL"] != nil),
-    .timeLimit(.minutes(2)))
+    .enabled(
+        if: ProcessInfo.processInfo.environment["ECG_TEST_BIN_DIR"] != nil && ProcessInfo.processInfo.environment["ECG_TEST_GATEWAY_URL"] != nil
+    ),
+    .timeLimit(.minutes(2))
+)
 struct DevelopmentSeedTests {
     let gateway = ProcessInfo.processInfo.environment["ECG_TEST_GATEWAY_URL"] ?? ""
 
@@ -18,7 +21,10 @@ struct DevelopmentSeedTests {
                 group.addTask {
                     try await SpawnedAuthService.run(environment: { _ in ["ECG_ENV": "development"] }) { service in
                         let login = try await AuthHTTP.call(
-                            .POST, service.url + "/api/auth/login", json: ["email": "test@example.com", "password": "testpassword123"])
+                            .POST,
+                            service.url + "/api/auth/login",
+                            json: ["email": "test@example.com", "password": "testpassword123"]
+                        )
                         #expect(login.status == 200, "\(login.text)")
                         #expect((login.json?["user"] as? [String: Any])?["username"] as? String == "testuser")
                     }
@@ -30,7 +36,10 @@ struct DevelopmentSeedTests {
         let login = try await AuthHTTP.call(.POST, gateway + "/api/auth/login", json: ["email": "test@example.com", "password": "testpassword123"])
         #expect(login.status == 200)
         let duplicate = try await AuthHTTP.call(
-            .POST, gateway + "/api/auth/signup", json: ["username": "TESTUSER", "email": "other-\(UUID().uuidString.prefix(6))@example.com", "password": "whatever123"])
+            .POST,
+            gateway + "/api/auth/signup",
+            json: ["username": "TESTUSER", "email": "other-\(UUID().uuidString.prefix(6))@example.com", "password": "whatever123"]
+        )
         #expect(duplicate.code == "username_taken")
     }
 }

@@ -88,17 +88,22 @@ final class FakeOpenIDProvider: Sendable {
                 (form["code"].flatMap { state.grants.removeValue(forKey: $0) }, state.misbehaviour)
             }
             let problem: String? =
-                if form["grant_type"] != "authorization_code" { "grant_type" }
-                else if form["client_id"] != self.clientID || form["client_secret"] != self.clientSecret { "client authentication" }
-                else if grant == nil { "unknown or reused code" }
-                else if form["redirect_uri"] != grant?.redirectURI { "redirect_uri differs from the authorization request" }
-                else if let verifier = form["code_verifier"], Self.s256(verifier) == grant?.challenge { nil }
-                else { "PKCE verifier does not match the challenge" }
+                if form["grant_type"] != "authorization_code" {
+                    "grant_type"
+                } else if form["client_id"] != self.clientID || form["client_secret"] != self.clientSecret {
+                    "client authentication"
+                } else if grant == nil { "unknown or reused code" } else if form["redirect_uri"] != grant?.redirectURI {
+                    "redirect_uri differs from the authorization request"
+                } else if let verifier = form["code_verifier"], Self.s256(verifier) == grant?.challenge { nil } else {
+                    "PKCE verifier does not match the challenge"
+                }
             if let problem {
                 self.state.withLock { $0.lastTokenError = problem }
                 return Response(
-                    status: .badRequest, headers: [.contentType: "application/json"],
-                    body: .init(byteBuffer: ByteBuffer(string: #"{"error":"invalid_grant","error_description":"\#(problem)"}"#)))
+                    status: .badRequest,
+                    headers: [.contentType: "application/json"],
+                    body: .init(byteBuffer: ByteBuffer(string: #"{"error":"invalid_grant","error_description":"\#(problem)"}"#))
+                )
             }
             let idToken = try await self.idToken(for: grant!, issuer: issuer(), misbehaviour: misbehaviour)
             self.state.withLock { $0.exchanges += 1 }
@@ -134,9 +139,17 @@ final class FakeOpenIDProvider: Sendable {
     private func idToken(for grant: Grant, issuer: String, misbehaviour: Misbehaviour) async throws -> String {
         let audience = misbehaviour == .wrongAudience ? "someone-elses-client" : clientID
         let claims = IDTokenClaims(
-            iss: .init(value: issuer), aud: .init(value: [audience]), azp: audience, sub: .init(value: grant.person.subject), iat: .init(value: Date()),
-            exp: .init(value: Date().addingTimeInterval(3600)), nonce: misbehaviour == .wrongNonce ? "not-the-nonce" : grant.nonce,
-            email: grant.person.email, email_verified: grant.person.emailVerified, name: grant.person.name)
+            iss: .init(value: issuer),
+            aud: .init(value: [audience]),
+            azp: audience,
+            sub: .init(value: grant.person.subject),
+            iat: .init(value: Date()),
+            exp: .init(value: Date().addingTimeInterval(3600)),
+            nonce: misbehaviour == .wrongNonce ? "not-the-nonce" : grant.nonce,
+            email: grant.person.email,
+            email_verified: grant.person.emailVerified,
+            name: grant.person.name
+        )
         let keys = JWTKeyCollection()
         await keys.add(rsa: misbehaviour == .badSignature ? impostorKey : key, digestAlgorithm: .sha256, kid: JWKIdentifier(string: kid))
         return try await keys.sign(claims, kid: JWKIdentifier(string: kid))
@@ -147,7 +160,10 @@ final class FakeOpenIDProvider: Sendable {
     }
 
     static func base64URL(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(
+            of: "=",
+            with: ""
+        )
     }
 
     static func formDecode(_ body: String) -> [String: String] {

@@ -10,8 +10,11 @@ import Testing
 /// on a random port. Its tokens are checked through the gateway (both processes share the user-token key).
 @Suite(
     "Google sign-in against a local OpenID provider",
-    .enabled(if: ProcessInfo.processInfo.environment["ECG_TEST_BIN_DIR"] != nil && ProcessInfo.processInfo.environment["ECG_TEST_GATEWAY_URL"] != nil),
-    .timeLimit(.minutes(3)))
+    .enabled(
+        if: ProcessInfo.processInfo.environment["ECG_TEST_BIN_DIR"] != nil && ProcessInfo.processInfo.environment["ECG_TEST_GATEWAY_URL"] != nil
+    ),
+    .timeLimit(.minutes(3))
+)
 struct GoogleSignInFlowTests {
     static let environment = ProcessInfo.processInfo.environment
     let gateway = environment["ECG_TEST_GATEWAY_URL"] ?? ""
@@ -62,7 +65,9 @@ struct GoogleSignInFlowTests {
     /// Plays the browser: login → provider's authorize → callback with the state cookie.
     /// `tamper` may change the callback URL and the cookie before they are sent.
     func signIn(
-        _ harness: Harness, as person: FakeOpenIDProvider.Person, misbehaviour: FakeOpenIDProvider.Misbehaviour = .none,
+        _ harness: Harness,
+        as person: FakeOpenIDProvider.Person,
+        misbehaviour: FakeOpenIDProvider.Misbehaviour = .none,
         tamper: (_ callbackURL: String, _ stateCookie: String) -> (String, String) = { ($0, $1) }
     ) async throws -> Outcome {
         harness.provider.signInNext(person, misbehaviour: misbehaviour)
@@ -119,7 +124,10 @@ struct GoogleSignInFlowTests {
             #expect(outcome.callback.header("Cache-Control") == "no-store")
             // The refresh cookie works (through the gateway's auth-service: same database).
             let refresh = try await AuthHTTP.call(
-                .POST, gateway + "/api/auth/refresh", headers: [("Cookie", "refresh_token=\(try #require(outcome.callback.cookie("refresh_token")))")])
+                .POST,
+                gateway + "/api/auth/refresh",
+                headers: [("Cookie", "refresh_token=\(try #require(outcome.callback.cookie("refresh_token")))")]
+            )
             #expect(refresh.status == 200)
         }
     }
@@ -177,7 +185,10 @@ struct GoogleSignInFlowTests {
         try await withHarness { harness in
             let (username, email) = AuthHTTP.uniqueAccount("local")
             let signup = try await AuthHTTP.call(
-                .POST, gateway + "/api/auth/signup", json: ["username": username, "email": email, "password": "local-password-1"])
+                .POST,
+                gateway + "/api/auth/signup",
+                json: ["username": username, "email": email, "password": "local-password-1"]
+            )
             try #require(signup.status == 201)
             let localID = try #require((signup.json?["user"] as? [String: Any])?["id"] as? Int)
             let subject = "google-\(UUID().uuidString.prefix(10))"

@@ -78,7 +78,9 @@ enum AuthSchemas {
     static let session = JSONSchema.record([
         "access_token": .text, "token_type": .string(enumValues: ["bearer"]), "expires_in": .integer(minimum: 1), "user": user,
     ])
-    static let accessToken = JSONSchema.record(["access_token": .text, "token_type": .string(enumValues: ["bearer"]), "expires_in": .integer(minimum: 1)])
+    static let accessToken = JSONSchema.record([
+        "access_token": .text, "token_type": .string(enumValues: ["bearer"]), "expires_in": .integer(minimum: 1),
+    ])
     static let me = JSONSchema.record([
         "id": .integer(), "username": .text, "email": .string(format: "email"), "auth_provider": .string(enumValues: ["local", "google"]),
         "is_active": .boolean, "created_at": .dateTime,

@@ -24,38 +24,47 @@ struct AuthController: Sendable {
     ///   - routes: routes without authentication.
     ///   - authenticated: routes behind the user-token middleware.
     func addRoutes<Public: RouterMethods, Authenticated: RouterMethods>(
-        to routes: DocumentedRoutes<Public>, authenticated: DocumentedRoutes<Authenticated>
+        to routes: DocumentedRoutes<Public>,
+        authenticated: DocumentedRoutes<Authenticated>
     ) where Public.Context == ECGRequestContext, Authenticated.Context == ECGRequestContext {
         let cookieNote = "Sets the `refresh_token` cookie (HttpOnly, SameSite=Lax, Path=/api/auth)."
         routes.post(
             "/api/auth/signup",
             OpenAPIOperation(
-                "Create a local account and start a session. \(cookieNote)", body: AuthSchemas.signupRequest,
+                "Create a local account and start a session. \(cookieNote)",
+                body: AuthSchemas.signupRequest,
                 responses: [
                     201: .init("Created; the access token and the account", AuthSchemas.session),
                     400: .init("Malformed JSON (invalid_json)", .error),
                     409: .init("email_taken or username_taken", .error),
                     422: .init("A field failed validation (validation_error names it)", .error),
-                ]),
-            use: signup)
+                ]
+            ),
+            use: signup
+        )
         routes.post(
             "/api/auth/login",
             OpenAPIOperation(
-                "Log in with email and password. \(cookieNote)", body: AuthSchemas.loginRequest,
+                "Log in with email and password. \(cookieNote)",
+                body: AuthSchemas.loginRequest,
                 responses: [
                     200: .init("The access token and the account", AuthSchemas.session),
                     400: .init("Malformed JSON (invalid_json)", .error),
                     401: .init("invalid_credentials, for unknown email and wrong password alike", .error),
                     422: .init("A field is missing or not a string", .error),
                     429: .init("too_many_attempts: 5 failures for this email within 15 minutes; see Retry-After", .error),
-                ]),
-            use: login)
+                ]
+            ),
+            use: login
+        )
         authenticated.get(
             "/api/auth/me",
             OpenAPIOperation(
                 "The account of the bearer token",
-                responses: [200: .init("The account", AuthSchemas.me), 401: .init("Missing, invalid or expired bearer token", .error)]),
-            use: me)
+                responses: [200: .init("The account", AuthSchemas.me), 401: .init("Missing, invalid or expired bearer token", .error)]
+            ),
+            use: me
+        )
         routes.post(
             "/api/auth/refresh",
             OpenAPIOperation(
@@ -64,14 +73,19 @@ struct AuthController: Sendable {
                     200: .init("A new access token; the cookie is replaced", AuthSchemas.accessToken),
                     401: .init("invalid_refresh_token, or refresh_token_reused (the family is revoked)", .error),
                 ],
-                headers: [("Cookie", false)]),
-            use: refresh)
+                headers: [("Cookie", false)]
+            ),
+            use: refresh
+        )
         routes.post(
             "/api/auth/logout",
             OpenAPIOperation(
                 "Revoke the session of the refresh_token cookie and clear the cookie; idempotent",
-                responses: [200: .init("Logged out", AuthSchemas.message)], headers: [("Cookie", false)]),
-            use: logout)
+                responses: [200: .init("Logged out", AuthSchemas.message)],
+                headers: [("Cookie", false)]
+            ),
+            use: logout
+        )
     }
 
     // MARK: - Handlers
@@ -100,8 +114,11 @@ struct AuthController: Sendable {
         let decision = try await attempts.reserve(email: email, limit: Self.loginAttemptLimit, window: Self.loginAttemptWindow, now: Date())
         if case .blocked(let retryAfter) = decision {
             throw APIError(
-                .tooManyRequests, code: "too_many_attempts", detail: "Too many failed logins for this email. Try again in \(retryAfter) seconds.",
-                headers: [.retryAfter: String(retryAfter)])
+                .tooManyRequests,
+                code: "too_many_attempts",
+                detail: "Too many failed logins for this email. Try again in \(retryAfter) seconds.",
+                headers: [.retryAfter: String(retryAfter)]
+            )
         }
         // The same work whether or not the email exists: a lookup, then one bcrypt check.
         let user = try await users.find(email: email)
@@ -153,7 +170,8 @@ struct AuthController: Sendable {
         let issued = try await sessions.start(for: user)
         var response = try JSONResponse(
             SessionResponse(access_token: issued.accessToken, token_type: "bearer", expires_in: accessTokenLifetime, user: UserSummary(user)),
-            status: status, headers: [.cacheControl: "no-store"]
+            status: status,
+            headers: [.cacheControl: "no-store"]
         ).response(from: request, context: context)
         response.setCookie(cookie.setting(issued.refreshToken))
         return response
@@ -171,7 +189,9 @@ struct AuthController: Sendable {
         switch failure {
         case .reused:
             APIError.unauthorized(
-                "This refresh token was already used; every session of this login has been signed out. Log in again.", code: "refresh_token_reused")
+                "This refresh token was already used; every session of this login has been signed out. Log in again.",
+                code: "refresh_token_reused"
+            )
         case .missing:
             APIError.unauthorized("No refresh token: log in first.", code: "invalid_refresh_token")
         case .unknown, .expired, .revoked:

@@ -20,7 +20,11 @@ struct GoogleAuthController: Sendable {
     let cookie: RefreshCookie
     let frontendURL: String
 
-    static let notConfigured = APIError(.serviceUnavailable, code: "google_not_configured", detail: "Google sign-in is not configured on this server.")
+    static let notConfigured = APIError(
+        .serviceUnavailable,
+        code: "google_not_configured",
+        detail: "Google sign-in is not configured on this server."
+    )
 
     func addRoutes<Public: RouterMethods>(to routes: DocumentedRoutes<Public>) where Public.Context == ECGRequestContext {
         routes.get(
@@ -30,16 +34,20 @@ struct GoogleAuthController: Sendable {
                 responses: [
                     302: .init("To Google's authorization endpoint"),
                     503: .init("google_not_configured", .error),
-                ]),
-            use: login)
+                ]
+            ),
+            use: login
+        )
         routes.get(
             "/api/auth/google/callback",
             OpenAPIOperation(
                 "Google redirects here. Success: 302 to ${FRONTEND_URL}/auth/callback?success=true&access_token=… with the refresh cookie; "
                     + "any failure: 302 to ${FRONTEND_URL}/auth/callback?error=<message>",
                 responses: [302: .init("To the frontend's callback page")],
-                query: [("code", false), ("state", false), ("error", false)]),
-            use: callback)
+                query: [("code", false), ("state", false), ("error", false)]
+            ),
+            use: callback
+        )
     }
 
     // MARK: - Handlers
@@ -47,8 +55,11 @@ struct GoogleAuthController: Sendable {
     @Sendable func login(_ request: Request, context: ECGRequestContext) async throws -> Response {
         guard let provider else { throw Self.notConfigured }
         let contents = GoogleStateCookie.Contents(
-            state: RandomToken.make(), nonce: RandomToken.make(), verifier: PKCE.makeVerifier(),
-            exp: Int(Date().addingTimeInterval(GoogleStateCookie.lifetime).timeIntervalSince1970))
+            state: RandomToken.make(),
+            nonce: RandomToken.make(),
+            verifier: PKCE.makeVerifier(),
+            exp: Int(Date().addingTimeInterval(GoogleStateCookie.lifetime).timeIntervalSince1970)
+        )
         let query = FormEncoding.encode([
             ("response_type", "code"), ("client_id", provider.settings.clientID), ("redirect_uri", provider.settings.redirectURI),
             ("scope", "openid email profile"), ("state", contents.state), ("nonce", contents.nonce),
@@ -102,6 +113,7 @@ struct GoogleAuthController: Sendable {
     private static func redirect(to location: String) -> Response {
         Response(
             status: .found,
-            headers: [.location: location, .cacheControl: "no-store", HTTPField.Name("Referrer-Policy")!: "no-referrer"])
+            headers: [.location: location, .cacheControl: "no-store", HTTPField.Name("Referrer-Policy")!: "no-referrer"]
+        )
     }
 }

@@ -21,7 +21,8 @@ struct GoogleAccountResolver: Sendable {
             let username = attempt == 0 ? base : "\(base.prefix(40))_\(Int.random(in: 100_000...999_999))"
             do {
                 return try await users.create(
-                    NewUser(username: username, email: identity.email, passwordHash: nil, authProvider: .google, googleSubject: identity.subject))
+                    NewUser(username: username, email: identity.email, passwordHash: nil, authProvider: .google, googleSubject: identity.subject)
+                )
             } catch UserConflict.usernameTaken {
                 continue
             } catch UserConflict.emailTaken, UserConflict.googleSubjectTaken {

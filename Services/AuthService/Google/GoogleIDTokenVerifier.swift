@@ -45,7 +45,10 @@ struct GoogleIDTokenVerifier: Sendable {
     }
 
     func verify(_ idToken: String, nonce expectedNonce: String, now: Date = Date()) async throws(GoogleSignInError) -> GoogleIdentity {
-        struct Header: Decodable { var alg: String?; var kid: String? }
+        struct Header: Decodable {
+            var alg: String?
+            var kid: String?
+        }
         let parts = idToken.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let headerData = Data(base64URLEncoded: String(parts[0])),
             let header = try? JSONDecoder().decode(Header.self, from: headerData)

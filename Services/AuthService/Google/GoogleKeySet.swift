@@ -66,7 +66,14 @@ final class RemoteGoogleKeySet: GoogleKeySource {
     /// The RSA signing keys of a JWKS by `kid`; other key types are ignored.
     static func rsaKeys(fromJWKS data: Data) throws -> [String: Insecure.RSA.PublicKey] {
         struct Document: Decodable {
-            struct Key: Decodable { var kty: String?; var kid: String?; var n: String?; var e: String?; var use: String?; var alg: String? }
+            struct Key: Decodable {
+                var kty: String?
+                var kid: String?
+                var n: String?
+                var e: String?
+                var use: String?
+                var alg: String?
+            }
             var keys: [Key]
         }
         var result: [String: Insecure.RSA.PublicKey] = [:]

@@ -36,8 +36,10 @@ struct GoogleStateCookie: Sendable {
     /// The cookie key derived from a user-token signing key.
     static func deriveKey(from signingKey: SigningKey) -> SymmetricKey {
         HKDF<SHA256>.deriveKey(
-            inputKeyMaterial: SymmetricKey(data: signingKey.privateKey.rawRepresentation), info: Data("ecg auth-service google oauth state v1".utf8),
-            outputByteCount: 32)
+            inputKeyMaterial: SymmetricKey(data: signingKey.privateKey.rawRepresentation),
+            info: Data("ecg auth-service google oauth state v1".utf8),
+            outputByteCount: 32
+        )
     }
 
     func seal(_ contents: Contents) throws -> String {
@@ -65,7 +67,14 @@ struct GoogleStateCookie: Sendable {
 
     func clearing() -> Cookie {
         Cookie(
-            name: Self.name, value: "", expires: Date(timeIntervalSince1970: 0), maxAge: 0, path: Self.path, secure: secure, httpOnly: true,
-            sameSite: .lax)
+            name: Self.name,
+            value: "",
+            expires: Date(timeIntervalSince1970: 0),
+            maxAge: 0,
+            path: Self.path,
+            secure: secure,
+            httpOnly: true,
+            sameSite: .lax
+        )
     }
 }

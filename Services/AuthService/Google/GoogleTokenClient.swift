@@ -20,7 +20,9 @@ struct GoogleTokenClient: Sendable {
                 string: FormEncoding.encode([
                     ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", settings.redirectURI), ("client_id", settings.clientID),
                     ("client_secret", settings.clientSecret), ("code_verifier", verifier),
-                ])))
+                ])
+            )
+        )
         do {
             let response = try await httpClient.execute(request, timeout: .seconds(10))
             let body = try await response.body.collect(upTo: 1 << 20)

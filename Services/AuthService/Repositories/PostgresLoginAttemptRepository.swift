@@ -18,17 +18,22 @@ struct PostgresLoginAttemptRepository: LoginAttemptRepository {
             try await client.withTransaction(logger: logger) { connection -> LoginAttemptDecision in
                 try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(lockKey), 0))", logger: logger)
                 try await connection.query(
-                    "DELETE FROM \(unescaped: schema).login_attempts WHERE email = \(email) AND attempted_at <= \(cutoff)", logger: logger)
+                    "DELETE FROM \(unescaped: schema).login_attempts WHERE email = \(email) AND attempted_at <= \(cutoff)",
+                    logger: logger
+                )
                 var recent: [Date] = []
                 for try await time in try await connection.query(
-                    "SELECT attempted_at FROM \(unescaped: schema).login_attempts WHERE email = \(email) ORDER BY attempted_at", logger: logger
+                    "SELECT attempted_at FROM \(unescaped: schema).login_attempts WHERE email = \(email) ORDER BY attempted_at",
+                    logger: logger
                 ).decode(Date.self) {
                     recent.append(time)
                 }
                 let decision = LoginAttemptDecision.decide(recent: recent, limit: limit, window: window, now: now)
                 if decision == .allowed {
                     try await connection.query(
-                        "INSERT INTO \(unescaped: schema).login_attempts (email, attempted_at) VALUES (\(email), \(now))", logger: logger)
+                        "INSERT INTO \(unescaped: schema).login_attempts (email, attempted_at) VALUES (\(email), \(now))",
+                        logger: logger
+                    )
                 }
                 return decision
             }
@@ -45,7 +50,8 @@ struct PostgresLoginAttemptRepository: LoginAttemptRepository {
             WITH deleted AS (DELETE FROM \(unescaped: schema.name).login_attempts WHERE attempted_at < \(cutoff) RETURNING 1)
             SELECT count(*) FROM deleted
             """,
-            logger: logger)
+            logger: logger
+        )
         for try await count in rows.decode(Int64.self) {
             return Int(count)
         }

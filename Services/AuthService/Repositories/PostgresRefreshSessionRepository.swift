@@ -21,17 +21,27 @@ struct PostgresRefreshSessionRepository: RefreshSessionRepository {
             try await client.withTransaction(logger: logger) { connection in
                 try await connection.query(
                     "INSERT INTO \(unescaped: schema).refresh_families (id, user_id, created_at) VALUES (\(familyID), \(userID), \(now))",
-                    logger: logger)
+                    logger: logger
+                )
                 let rows = try await connection.query(
                     """
                     INSERT INTO \(unescaped: schema).refresh_tokens (token_hash, family_id, created_at, expires_at)
                     VALUES (\(tokenHash), \(familyID), \(now), \(expiresAt))
                     RETURNING id
                     """,
-                    logger: logger)
+                    logger: logger
+                )
                 for try await id in rows.decode(Int64.self) {
                     return RefreshSession(
-                        id: id, familyID: familyID, parentID: nil, userID: userID, createdAt: now, expiresAt: expiresAt, rotatedAt: nil, revokedAt: nil)
+                        id: id,
+                        familyID: familyID,
+                        parentID: nil,
+                        userID: userID,
+                        createdAt: now,
+                        expiresAt: expiresAt,
+                        rotatedAt: nil,
+                        revokedAt: nil
+                    )
                 }
                 throw PostgresRepositoryError.noRowReturned
             }
@@ -67,8 +77,15 @@ struct PostgresRefreshSessionRepository: RefreshSessionRepository {
                     logger: logger
                 ).decode((Int64, Int64?, Int64, Date, Date, Date?, Date?).self) {
                     found = RefreshSession(
-                        id: row.0, familyID: familyID, parentID: row.1, userID: row.2, createdAt: row.3, expiresAt: row.4, rotatedAt: row.5,
-                        revokedAt: row.6)
+                        id: row.0,
+                        familyID: familyID,
+                        parentID: row.1,
+                        userID: row.2,
+                        createdAt: row.3,
+                        expiresAt: row.4,
+                        rotatedAt: row.5,
+                        revokedAt: row.6
+                    )
                 }
                 guard let session = found else { return .unknown }
 
@@ -77,7 +94,9 @@ struct PostgresRefreshSessionRepository: RefreshSessionRepository {
                 case .rotate, .reissueWithinGrace:
                     if decision == .rotate {
                         try await connection.query(
-                            "UPDATE \(unescaped: schema).refresh_tokens SET rotated_at = \(now) WHERE id = \(session.id)", logger: logger)
+                            "UPDATE \(unescaped: schema).refresh_tokens SET rotated_at = \(now) WHERE id = \(session.id)",
+                            logger: logger
+                        )
                     }
                     let expiresAt = now.addingTimeInterval(policy.lifetime)
                     var successorID: Int64?
@@ -93,8 +112,15 @@ struct PostgresRefreshSessionRepository: RefreshSessionRepository {
                     }
                     guard let successorID else { throw PostgresRepositoryError.noRowReturned }
                     let successor = RefreshSession(
-                        id: successorID, familyID: familyID, parentID: session.id, userID: session.userID, createdAt: now, expiresAt: expiresAt,
-                        rotatedAt: nil, revokedAt: nil)
+                        id: successorID,
+                        familyID: familyID,
+                        parentID: session.id,
+                        userID: session.userID,
+                        createdAt: now,
+                        expiresAt: expiresAt,
+                        rotatedAt: nil,
+                        revokedAt: nil
+                    )
                     return .issued(successor, decision: decision)
                 case .reuseDetected:
                     try await connection.query(
@@ -102,7 +128,8 @@ struct PostgresRefreshSessionRepository: RefreshSessionRepository {
                         UPDATE \(unescaped: schema).refresh_families SET revoked_at = \(now), revoked_reason = \(RevocationReason.reuse.rawValue)
                         WHERE id = \(familyID) AND revoked_at IS NULL
                         """,
-                        logger: logger)
+                        logger: logger
+                    )
                     return .refused(decision)
                 case .revoked, .expired:
                     return .refused(decision)
@@ -121,7 +148,8 @@ struct PostgresRefreshSessionRepository: RefreshSessionRepository {
             )
             SELECT count(*) FROM target
             """,
-            logger: logger)
+            logger: logger
+        )
         for try await count in rows.decode(Int64.self) {
             return count > 0
         }
@@ -140,7 +168,8 @@ struct PostgresRefreshSessionRepository: RefreshSessionRepository {
             )
             SELECT count(*) FROM deleted
             """,
-            logger: logger)
+            logger: logger
+        )
         for try await count in rows.decode(Int64.self) {
             return Int(count)
         }

@@ -19,7 +19,8 @@ struct PostgresUserRepository: UserRepository {
                 VALUES (\(user.username), \(user.usernameKey), \(user.email), \(user.passwordHash), \(user.authProvider.rawValue), \(user.googleSubject))
                 RETURNING \(unescaped: Self.columns)
                 """,
-                logger: logger)
+                logger: logger
+            )
             guard let created = try await Self.decodeFirst(rows) else { throw PostgresRepositoryError.noRowReturned }
             return created
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == PostgresError.Code.uniqueViolation.raw {
@@ -34,17 +35,20 @@ struct PostgresUserRepository: UserRepository {
 
     func find(id: Int64) async throws -> User? {
         try await Self.decodeFirst(
-            client.query("SELECT \(unescaped: Self.columns) FROM \(unescaped: schema.name).users WHERE id = \(id)", logger: logger))
+            client.query("SELECT \(unescaped: Self.columns) FROM \(unescaped: schema.name).users WHERE id = \(id)", logger: logger)
+        )
     }
 
     func find(email: String) async throws -> User? {
         try await Self.decodeFirst(
-            client.query("SELECT \(unescaped: Self.columns) FROM \(unescaped: schema.name).users WHERE email = \(email)", logger: logger))
+            client.query("SELECT \(unescaped: Self.columns) FROM \(unescaped: schema.name).users WHERE email = \(email)", logger: logger)
+        )
     }
 
     func find(googleSubject: String) async throws -> User? {
         try await Self.decodeFirst(
-            client.query("SELECT \(unescaped: Self.columns) FROM \(unescaped: schema.name).users WHERE google_sub = \(googleSubject)", logger: logger))
+            client.query("SELECT \(unescaped: Self.columns) FROM \(unescaped: schema.name).users WHERE google_sub = \(googleSubject)", logger: logger)
+        )
     }
 
     func conflict(email: String, username: String) async throws -> UserConflict? {
@@ -54,7 +58,8 @@ struct PostgresUserRepository: UserRepository {
             SELECT EXISTS (SELECT 1 FROM \(unescaped: schema.name).users WHERE email = \(email)),
                    EXISTS (SELECT 1 FROM \(unescaped: schema.name).users WHERE username_key = \(key))
             """,
-            logger: logger)
+            logger: logger
+        )
         for try await (emailTaken, usernameTaken) in rows.decode((Bool, Bool).self) {
             if emailTaken { return .emailTaken }
             if usernameTaken { return .usernameTaken }
@@ -71,7 +76,9 @@ struct PostgresUserRepository: UserRepository {
                     WHERE id = \(userID) AND (google_sub IS NULL OR google_sub = \(subject))
                     RETURNING \(unescaped: Self.columns)
                     """,
-                    logger: logger))
+                    logger: logger
+                )
+            )
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == PostgresError.Code.uniqueViolation.raw {
             return nil
         }
@@ -79,11 +86,18 @@ struct PostgresUserRepository: UserRepository {
 
     private static func decodeFirst(_ rows: PostgresRowSequence) async throws -> User? {
         for try await (id, username, email, passwordHash, provider, googleSubject, isActive, createdAt) in rows.decode(
-            (Int64, String, String, String?, String, String?, Bool, Date).self)
-        {
+            (Int64, String, String, String?, String, String?, Bool, Date).self
+        ) {
             return User(
-                id: id, username: username, email: email, passwordHash: passwordHash, authProvider: User.Provider(rawValue: provider) ?? .local,
-                googleSubject: googleSubject, isActive: isActive, createdAt: createdAt)
+                id: id,
+                username: username,
+                email: email,
+                passwordHash: passwordHash,
+                authProvider: User.Provider(rawValue: provider) ?? .local,
+                googleSubject: googleSubject,
+                isActive: isActive,
+                createdAt: createdAt
+            )
         }
         return nil
     }

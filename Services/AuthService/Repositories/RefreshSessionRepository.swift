@@ -70,7 +70,12 @@ final class InMemoryRefreshSessionRepository: RefreshSessionRepository {
             case .rotate, .reissueWithinGrace:
                 if decision == .rotate { state.tokens[presentedHash]?.rotatedAt = now }
                 let successor = Token(
-                    id: state.nextID, familyID: token.familyID, parentID: token.id, createdAt: now, expiresAt: now.addingTimeInterval(policy.lifetime))
+                    id: state.nextID,
+                    familyID: token.familyID,
+                    parentID: token.id,
+                    createdAt: now,
+                    expiresAt: now.addingTimeInterval(policy.lifetime)
+                )
                 state.nextID += 1
                 state.tokens[replacementHash] = successor
                 return .issued(Self.session(successor, family), decision: decision)
@@ -114,7 +119,14 @@ final class InMemoryRefreshSessionRepository: RefreshSessionRepository {
 
     private static func session(_ token: Token, _ family: Family) -> RefreshSession {
         RefreshSession(
-            id: token.id, familyID: token.familyID, parentID: token.parentID, userID: family.userID, createdAt: token.createdAt,
-            expiresAt: token.expiresAt, rotatedAt: token.rotatedAt, revokedAt: family.revokedAt)
+            id: token.id,
+            familyID: token.familyID,
+            parentID: token.parentID,
+            userID: family.userID,
+            createdAt: token.createdAt,
+            expiresAt: token.expiresAt,
+            rotatedAt: token.rotatedAt,
+            revokedAt: family.revokedAt
+        )
     }
 }

@@ -34,8 +34,15 @@ final class InMemoryUserRepository: UserRepository {
                 throw UserConflict.googleSubjectTaken
             }
             let created = User(
-                id: state.nextID, username: user.username, email: user.email, passwordHash: user.passwordHash, authProvider: user.authProvider,
-                googleSubject: user.googleSubject, isActive: true, createdAt: Date())
+                id: state.nextID,
+                username: user.username,
+                email: user.email,
+                passwordHash: user.passwordHash,
+                authProvider: user.authProvider,
+                googleSubject: user.googleSubject,
+                isActive: true,
+                createdAt: Date()
+            )
             state.users[created.id] = created
             state.nextID += 1
             return created

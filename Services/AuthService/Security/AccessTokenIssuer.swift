@@ -10,8 +10,12 @@ struct AccessTokenIssuer: Sendable {
 
     func issue(for userID: Int64, now: Date = Date()) async throws -> String {
         try await signer.sign(
-            issuer: ServiceKeys.userTokenIssuer, audience: ServiceKeys.userTokenAudience, subject: String(userID), type: .access,
-            lifetime: lifetime, now: now
+            issuer: ServiceKeys.userTokenIssuer,
+            audience: ServiceKeys.userTokenAudience,
+            subject: String(userID),
+            type: .access,
+            lifetime: lifetime,
+            now: now
         ).token
     }
 }

@@ -17,8 +17,15 @@ struct RefreshCookie: Sendable {
     /// Tells the browser to drop the cookie: empty value, Max-Age=0 and an expiry in the past.
     func clearing() -> Cookie {
         Cookie(
-            name: Self.name, value: "", expires: Date(timeIntervalSince1970: 0), maxAge: 0, path: Self.path, secure: secure, httpOnly: true,
-            sameSite: .lax)
+            name: Self.name,
+            value: "",
+            expires: Date(timeIntervalSince1970: 0),
+            maxAge: 0,
+            path: Self.path,
+            secure: secure,
+            httpOnly: true,
+            sameSite: .lax
+        )
     }
 
     /// The presented refresh token, if the request carries one.

@@ -29,7 +29,11 @@ struct SessionService: Sendable {
     func start(for user: User, now: Date = Date()) async throws -> Issued {
         let refreshToken = RefreshToken.generate()
         _ = try await sessions.start(
-            userID: user.id, tokenHash: RefreshToken.hash(refreshToken), expiresAt: now.addingTimeInterval(policy.lifetime), now: now)
+            userID: user.id,
+            tokenHash: RefreshToken.hash(refreshToken),
+            expiresAt: now.addingTimeInterval(policy.lifetime),
+            now: now
+        )
         return Issued(accessToken: try await accessTokens.issue(for: user.id, now: now), refreshToken: refreshToken)
     }
 
@@ -39,7 +43,11 @@ struct SessionService: Sendable {
         guard RefreshToken.isWellFormed(presented) else { throw RefreshFailure.unknown }
         let successor = RefreshToken.generate()
         let outcome = try await sessions.exchange(
-            presentedHash: RefreshToken.hash(presented), replacementHash: RefreshToken.hash(successor), policy: policy, now: now)
+            presentedHash: RefreshToken.hash(presented),
+            replacementHash: RefreshToken.hash(successor),
+            policy: policy,
+            now: now
+        )
         switch outcome {
         case .unknown:
             throw RefreshFailure.unknown

@@ -16,8 +16,11 @@ struct UserTokenKeys: Sendable {
         let current: SigningKey
         do {
             current = try SigningKeyStore.load(
-                pem: settings.userTokenSigningKeyPEM, fileName: AuthSettings.Defaults.userKeyFileName, directory: configuration.keysDirectory,
-                mayGenerate: !configuration.environment.isProduction)
+                pem: settings.userTokenSigningKeyPEM,
+                fileName: AuthSettings.Defaults.userKeyFileName,
+                directory: configuration.keysDirectory,
+                mayGenerate: !configuration.environment.isProduction
+            )
         } catch {
             throw ConfigurationError(problems: ["USER_TOKEN_SIGNING_KEY: \(error)"])
         }
