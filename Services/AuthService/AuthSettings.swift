@@ -108,10 +108,10 @@ struct AuthSettings: Sendable {
                 jwksURL: endpoints.jwks,
                 issuer: endpoints.issuer
             )
-            for (name, url) in [
-                ("GOOGLE_REDIRECT_URI", google.redirectURI), ("GOOGLE_AUTH_URL", google.authURL), ("GOOGLE_TOKEN_URL", google.tokenURL),
-                ("GOOGLE_JWKS_URL", google.jwksURL),
-            ] {
+            // A missing GOOGLE_REDIRECT_URI in production is reported above; its development default is not checked.
+            var urls = [("GOOGLE_AUTH_URL", google.authURL), ("GOOGLE_TOKEN_URL", google.tokenURL), ("GOOGLE_JWKS_URL", google.jwksURL)]
+            if let redirectURI { urls.insert(("GOOGLE_REDIRECT_URI", redirectURI), at: 0) }
+            for (name, url) in urls {
                 Self.checkURL(url, name: name, production: production, settings: settings)
             }
             self.google = google
