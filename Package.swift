@@ -121,7 +121,16 @@ let package = Package(
             name: "AuthService",
             dependencies: [
                 "ECGPlatform",
+                "ECGTokens",
+                "ECGDatabase",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Services/AuthService",
             resources: [.copy("Migrations")],
@@ -189,6 +198,25 @@ let package = Package(
             path: "Tests/KafkaTests",
             swiftSettings: swiftSettings
         ),
+        /// auth-service's validators, tokens, refresh state machine and routes (in memory, and against
+        /// the test PostgreSQL when `ECG_TEST_PG_URL` is set).
+        .testTarget(
+            name: "AuthServiceTests",
+            dependencies: [
+                "AuthService",
+                "ECGPlatform",
+                "ECGTokens",
+                "ECGDatabase",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            path: "Tests/AuthServiceTests",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "AnalysisServiceTests",
             dependencies: ["AnalysisService"],
@@ -214,6 +242,12 @@ let package = Package(
                 "ECGTokens",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                // The local OpenID provider that stands in for Google in AuthFlowTests.
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             path: "Tests/IntegrationTests",
             swiftSettings: swiftSettings

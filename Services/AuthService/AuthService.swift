@@ -1,4 +1,5 @@
 import ECGPlatform
+import ECGTokens
 import Foundation
 import Hummingbird
 
@@ -10,13 +11,88 @@ enum AuthService {
         migrationsDirectory: Bundle.module.url(forResource: "Migrations", withExtension: nil)
     )
 
-    static func makeRuntime(settings: EnvironmentSettings) async throws -> ServiceRuntime {
-        let configuration = ServiceConfiguration(serviceName: descriptor.name, schema: descriptor.schema, settings: settings)
-        try settings.validate()
-        return try await ServiceRuntime(descriptor: descriptor, configuration: configuration)
+    /// The shared runtime plus what only auth-service has: its settings and the user-token keys.
+    struct Runtime: Sendable {
+        let shared: ServiceRuntime
+        let settings: AuthSettings
+        let userTokenKeys: UserTokenKeys
     }
 
-    static func buildApplication(runtime: ServiceRuntime) async throws -> some ApplicationProtocol {
-        try ServiceApplication.build(runtime: runtime) { _ in }
+    static func makeRuntime(settings: EnvironmentSettings) async throws -> Runtime {
+        let configuration = ServiceConfiguration(serviceName: descriptor.name, schema: descriptor.schema, settings: settings)
+        let authSettings = AuthSettings(settings: settings)
+        try settings.validate()
+        let keys = try UserTokenKeys.load(settings: authSettings, configuration: configuration)
+        // The user-token keys are published beside the service key, and auth verifies its own tokens
+        // locally instead of fetching its own JWKS.
+        let shared = try await ServiceRuntime(
+            descriptor: descriptor,
+            configuration: configuration,
+            additionalPublicKeys: keys.all,
+            userTokenKeys: StaticKeySource(keys.all)
+        )
+        return Runtime(shared: shared, settings: authSettings, userTokenKeys: keys)
+    }
+
+    static func buildApplication(runtime: Runtime) async throws -> some ApplicationProtocol {
+        let shared = runtime.shared
+        let settings = runtime.settings
+        let logger = shared.logger
+        let schema = try PostgresSchema(descriptor.schema)
+
+        let users = PostgresUserRepository(client: shared.postgres, schema: schema, logger: logger)
+        let refreshSessions = PostgresRefreshSessionRepository(client: shared.postgres, schema: schema, logger: logger)
+        let attempts = PostgresLoginAttemptRepository(client: shared.postgres, schema: schema, logger: logger)
+        let hasher = try await PasswordHasher(cost: settings.bcryptCost)
+        let sessions = SessionService(
+            users: users,
+            sessions: refreshSessions,
+            accessTokens: AccessTokenIssuer(
+                signer: await TokenSigner(key: runtime.userTokenKeys.current),
+                lifetime: TimeInterval(settings.accessTokenTTL)
+            ),
+            policy: RefreshPolicy(graceWindow: 10, lifetime: TimeInterval(settings.refreshTokenTTL))
+        )
+        let cookie = RefreshCookie(maxAge: settings.refreshTokenTTL, secure: settings.cookieSecure)
+
+        let auth = AuthController(
+            users: users,
+            attempts: attempts,
+            hasher: hasher,
+            sessions: sessions,
+            cookie: cookie,
+            accessTokenLifetime: settings.accessTokenTTL
+        )
+        let google = GoogleAuthController(
+            provider: settings.google.map { google in
+                GoogleAuthController.Provider(
+                    settings: google,
+                    tokens: GoogleTokenClient(settings: google, httpClient: shared.httpClient, logger: logger),
+                    verifier: GoogleIDTokenVerifier(
+                        clientID: google.clientID,
+                        issuer: google.issuer,
+                        keys: RemoteGoogleKeySet(url: google.jwksURL, httpClient: shared.httpClient, logger: logger)
+                    )
+                )
+            },
+            stateCookie: GoogleStateCookie(keys: runtime.userTokenKeys.all.map(GoogleStateCookie.deriveKey), secure: settings.cookieSecure),
+            accounts: GoogleAccountResolver(users: users),
+            sessions: sessions,
+            cookie: cookie,
+            frontendURL: settings.frontendURL
+        )
+
+        var beforeServing: [@Sendable () async throws -> Void] = []
+        if settings.seedsDevelopmentData {
+            beforeServing.append { try await DevelopmentSeed.run(users: users, hasher: hasher, logger: logger) }
+        }
+        return try ServiceApplication.build(
+            runtime: shared,
+            services: [AuthMaintenance(sessions: refreshSessions, attempts: attempts, logger: logger)],
+            beforeServing: beforeServing
+        ) { routes in
+            auth.addRoutes(to: routes.public, authenticated: routes.user)
+            google.addRoutes(to: routes.public)
+        }
     }
 }

@@ -15,7 +15,7 @@ struct AuthServiceCommand: AsyncParsableCommand {
         func run() async throws {
             try await ServiceMain.serve { settings in
                 let runtime = try await AuthService.makeRuntime(settings: settings)
-                return (try await AuthService.buildApplication(runtime: runtime), runtime.logger)
+                return (try await AuthService.buildApplication(runtime: runtime), runtime.shared.logger)
             }
         }
     }
@@ -23,7 +23,7 @@ struct AuthServiceCommand: AsyncParsableCommand {
     struct Migrate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Apply the auth schema's migrations and exit.")
         func run() async throws {
-            try await ServiceMain.migrate { settings in try await AuthService.makeRuntime(settings: settings) }
+            try await ServiceMain.migrate { settings in try await AuthService.makeRuntime(settings: settings).shared }
         }
     }
 }

@@ -26,7 +26,10 @@ public enum ErrorMapper {
         let apiError = apiError(for: error, logger: logger)
         var headers = apiError.headers
         headers[.contentType] = "application/json; charset=utf-8"
-        let body = (try? JSONEncoder().encode(ErrorBody(detail: apiError.detail, code: apiError.code))) ?? Data()
+        // Sorted keys: the same error is always the same bytes (auth's 401s must not differ by key order).
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let body = (try? encoder.encode(ErrorBody(detail: apiError.detail, code: apiError.code))) ?? Data()
         return Response(status: apiError.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 

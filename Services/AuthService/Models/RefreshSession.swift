@@ -1,0 +1,55 @@
+import Foundation
+
+/// One refresh token, known by its SHA-256 only. Every token descends from one login, its family.
+struct RefreshSession: Sendable, Equatable {
+    let id: Int64
+    let familyID: UUID
+    let parentID: Int64?
+    let userID: Int64
+    let createdAt: Date
+    let expiresAt: Date
+    /// When this token was exchanged for its first successor.
+    var rotatedAt: Date?
+    /// When its family was revoked (logout, or reuse detected).
+    var revokedAt: Date?
+}
+
+/// The rules of `POST /api/auth/refresh` (SPEC.md §3 row 4), kept apart from storage so that the
+/// PostgreSQL and in-memory repositories decide identically.
+struct RefreshPolicy: Sendable {
+    /// How long a rotated token may still be exchanged (two tabs refreshing at once).
+    var graceWindow: TimeInterval = 10
+    /// The lifetime of each new token (`REFRESH_TOKEN_TTL_SECONDS`).
+    var lifetime: TimeInterval
+
+    enum Decision: Equatable, Sendable {
+        /// First use: mark rotated, issue a successor.
+        case rotate
+        /// Rotated less than `graceWindow` ago: issue another successor in the same family.
+        case reissueWithinGrace
+        /// Rotated longer ago: someone replays an old token; revoke the whole family.
+        case reuseDetected
+        /// The family was revoked (logout or earlier reuse).
+        case revoked
+        case expired
+    }
+
+    func decide(_ session: RefreshSession, now: Date) -> Decision {
+        if let rotatedAt = session.rotatedAt, now.timeIntervalSince(rotatedAt) >= graceWindow {
+            return .reuseDetected
+        }
+        if session.revokedAt != nil { return .revoked }
+        if session.expiresAt <= now { return .expired }
+        return session.rotatedAt == nil ? .rotate : .reissueWithinGrace
+    }
+}
+
+/// What an exchange did.
+enum RefreshExchange: Equatable, Sendable {
+    /// A successor was stored; `decision` is `.rotate` or `.reissueWithinGrace`.
+    case issued(RefreshSession, decision: RefreshPolicy.Decision)
+    /// No token has this hash.
+    case unknown
+    /// Refused; for `.reuseDetected` the family has been revoked.
+    case refused(RefreshPolicy.Decision)
+}

@@ -1,0 +1,132 @@
+import Foundation
+import Synchronization
+
+/// Refresh-token families and their tokens (by SHA-256). Implementations apply `RefreshPolicy`
+/// atomically: one exchange at a time per family.
+protocol RefreshSessionRepository: Sendable {
+    /// Starts a family for a login, with its first token.
+    func start(userID: Int64, tokenHash: Data, expiresAt: Date, now: Date) async throws -> RefreshSession
+    /// Looks up the presented token, decides with `policy`, and applies the decision: a successor
+    /// stored under `replacementHash`, or, on reuse, the family revoked.
+    func exchange(presentedHash: Data, replacementHash: Data, policy: RefreshPolicy, now: Date) async throws -> RefreshExchange
+    /// Revokes the family of the presented token (logout); false when no token has this hash.
+    @discardableResult
+    func revokeFamily(containing tokenHash: Data, reason: RevocationReason, now: Date) async throws -> Bool
+    /// Forgets families whose every token expired before `cutoff`; returns how many.
+    @discardableResult
+    func deleteExpired(before cutoff: Date) async throws -> Int
+}
+
+enum RevocationReason: String, Sendable {
+    case logout
+    case reuse
+    /// The account was deactivated.
+    case inactive
+}
+
+/// Refresh sessions in memory, for unit tests.
+final class InMemoryRefreshSessionRepository: RefreshSessionRepository {
+    private struct Family {
+        let userID: Int64
+        var revokedAt: Date?
+        var revokedReason: RevocationReason?
+    }
+
+    private struct Token {
+        let id: Int64
+        let familyID: UUID
+        let parentID: Int64?
+        let createdAt: Date
+        let expiresAt: Date
+        var rotatedAt: Date?
+    }
+
+    private struct State {
+        var families: [UUID: Family] = [:]
+        var tokens: [Data: Token] = [:]
+        var nextID: Int64 = 1
+    }
+
+    private let state = Mutex(State())
+
+    init() {}
+
+    func start(userID: Int64, tokenHash: Data, expiresAt: Date, now: Date) async throws -> RefreshSession {
+        state.withLock { state in
+            let familyID = UUID()
+            state.families[familyID] = Family(userID: userID)
+            let token = Token(id: state.nextID, familyID: familyID, parentID: nil, createdAt: now, expiresAt: expiresAt)
+            state.nextID += 1
+            state.tokens[tokenHash] = token
+            return Self.session(token, state.families[familyID]!)
+        }
+    }
+
+    func exchange(presentedHash: Data, replacementHash: Data, policy: RefreshPolicy, now: Date) async throws -> RefreshExchange {
+        state.withLock { state in
+            guard let token = state.tokens[presentedHash], let family = state.families[token.familyID] else { return .unknown }
+            let decision = policy.decide(Self.session(token, family), now: now)
+            switch decision {
+            case .rotate, .reissueWithinGrace:
+                if decision == .rotate { state.tokens[presentedHash]?.rotatedAt = now }
+                let successor = Token(
+                    id: state.nextID,
+                    familyID: token.familyID,
+                    parentID: token.id,
+                    createdAt: now,
+                    expiresAt: now.addingTimeInterval(policy.lifetime)
+                )
+                state.nextID += 1
+                state.tokens[replacementHash] = successor
+                return .issued(Self.session(successor, family), decision: decision)
+            case .reuseDetected:
+                if state.families[token.familyID]?.revokedAt == nil {
+                    state.families[token.familyID]?.revokedAt = now
+                    state.families[token.familyID]?.revokedReason = .reuse
+                }
+                return .refused(decision)
+            case .revoked, .expired:
+                return .refused(decision)
+            }
+        }
+    }
+
+    func revokeFamily(containing tokenHash: Data, reason: RevocationReason, now: Date) async throws -> Bool {
+        state.withLock { state in
+            guard let token = state.tokens[tokenHash] else { return false }
+            if state.families[token.familyID]?.revokedAt == nil {
+                state.families[token.familyID]?.revokedAt = now
+                state.families[token.familyID]?.revokedReason = reason
+            }
+            return true
+        }
+    }
+
+    func deleteExpired(before cutoff: Date) async throws -> Int {
+        state.withLock { state in
+            let live = Set(state.tokens.values.filter { $0.expiresAt >= cutoff }.map(\.familyID))
+            let dead = Set(state.families.keys).subtracting(live)
+            state.families = state.families.filter { !dead.contains($0.key) }
+            state.tokens = state.tokens.filter { !dead.contains($0.value.familyID) }
+            return dead.count
+        }
+    }
+
+    /// Test hook: why a family was revoked.
+    func revocationReason(familyID: UUID) -> RevocationReason? {
+        state.withLock { $0.families[familyID]?.revokedReason }
+    }
+
+    private static func session(_ token: Token, _ family: Family) -> RefreshSession {
+        RefreshSession(
+            id: token.id,
+            familyID: token.familyID,
+            parentID: token.parentID,
+            userID: family.userID,
+            createdAt: token.createdAt,
+            expiresAt: token.expiresAt,
+            rotatedAt: token.rotatedAt,
+            revokedAt: family.revokedAt
+        )
+    }
+}

@@ -1,0 +1,144 @@
+import ECGDatabase
+import Foundation
+import Logging
+import PostgresNIO
+import Testing
+
+@testable import AuthService
+
+/// The PostgreSQL repositories against the test stack's database (`ECG_TEST_PG_URL`, a superuser),
+/// each test in a throwaway schema migrated with auth-service's own migrations.
+@Suite(
+    "auth repositories on PostgreSQL",
+    .enabled(if: ProcessInfo.processInfo.environment["ECG_TEST_PG_URL"] != nil),
+    .timeLimit(.minutes(2))
+)
+struct PostgresRepositoryTests {
+    static let logger = Logger(label: "auth-repository-tests")
+
+    /// Runs `body` with a client and a freshly migrated schema, then drops the schema.
+    static func withSchema(_ body: @Sendable (PostgresClient, PostgresSchema) async throws -> Void) async throws {
+        let url = try #require(ProcessInfo.processInfo.environment["ECG_TEST_PG_URL"])
+        let client = PostgresClient(configuration: try .fromURL(url), backgroundLogger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            let schema = try PostgresSchema("auth_test_\(UUID().uuidString.prefix(8).lowercased())")
+            do {
+                let runner = try MigrationRunner(schema: schema.name, migrations: try AuthService.descriptor.migrations())
+                try await runner.run(on: client, logger: logger)
+                try await body(client, schema)
+            } catch {
+                _ = try? await client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(schema.name) CASCADE"), logger: logger)
+                throw error
+            }
+            try await client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(schema.name) CASCADE"), logger: logger)
+            group.cancelAll()
+        }
+    }
+
+    static func repositories(
+        _ client: PostgresClient,
+        _ schema: PostgresSchema
+    ) -> (
+        PostgresUserRepository, PostgresRefreshSessionRepository, PostgresLoginAttemptRepository
+    ) {
+        (
+            PostgresUserRepository(client: client, schema: schema, logger: logger),
+            PostgresRefreshSessionRepository(client: client, schema: schema, logger: logger),
+            PostgresLoginAttemptRepository(client: client, schema: schema, logger: logger)
+        )
+    }
+
+    @Test("the migrations apply on a new schema and again as a no-op")
+    func migrations() async throws {
+        try await Self.withSchema { client, schema in
+            let runner = try MigrationRunner(schema: schema.name, migrations: try AuthService.descriptor.migrations())
+            #expect(try await runner.run(on: client, logger: Self.logger).isEmpty)
+        }
+    }
+
+    @Test("users: create, find by id/email/sub, conflicts by email and case-insensitive username, Google linking")
+    func users() async throws {
+        try await Self.withSchema { client, schema in
+            let (users, _, _) = Self.repositories(client, schema)
+            let created = try await users.create(
+                NewUser(username: "사용자명", email: "user@example.com", passwordHash: "hash", authProvider: .local, googleSubject: nil)
+            )
+            #expect(created.username == "사용자명")
+            #expect(created.isActive)
+            #expect(abs(created.createdAt.timeIntervalSinceNow) < 60)
+            #expect(try await users.find(id: created.id) == created)
+            #expect(try await users.find(email: "user@example.com")?.id == created.id)
+            #expect(try await users.conflict(email: "user@example.com", username: "x") == .emailTaken)
+            #expect(try await users.conflict(email: "x@example.com", username: "사용자명") == .usernameTaken)
+            #expect(try await users.conflict(email: "x@example.com", username: "x") == nil)
+            await #expect(throws: UserConflict.emailTaken) {
+                try await users.create(
+                    NewUser(username: "other", email: "user@example.com", passwordHash: nil, authProvider: .local, googleSubject: nil)
+                )
+            }
+            _ = try await users.create(
+                NewUser(username: "Ärger", email: "a@example.com", passwordHash: nil, authProvider: .local, googleSubject: nil)
+            )
+            await #expect(throws: UserConflict.usernameTaken) {
+                try await users.create(
+                    NewUser(username: "äRGER", email: "b@example.com", passwordHash: nil, authProvider: .local, googleSubject: nil)
+                )
+            }
+            let linked = try #require(try await users.linkGoogle(userID: created.id, subject: "sub-1"))
+            #expect(linked.googleSubject == "sub-1")
+            #expect(linked.authProvider == .local)
+            #expect(try await users.find(googleSubject: "sub-1")?.id == created.id)
+            #expect(try await users.linkGoogle(userID: created.id, subject: "sub-2") == nil)
+            await #expect(throws: UserConflict.googleSubjectTaken) {
+                try await users.create(
+                    NewUser(username: "g", email: "g@example.com", passwordHash: nil, authProvider: .google, googleSubject: "sub-1")
+                )
+            }
+        }
+    }
+
+    @Test("refresh: rotation, grace window, reuse revokes the family and then the newest token")
+    func rotationAndGrace() async throws {
+        try await Self.withSchema { client, schema in
+            let (users, sessions, _) = Self.repositories(client, schema)
+            try await RefreshScenarios.rotationAndGrace(users: users, sessions: sessions)
+            try await RefreshScenarios.reuseRevokesOnlyItsFamily(users: users, sessions: sessions)
+        }
+    }
+
+    @Test("refresh: logout, expiry, unknown tokens, concurrent refreshes")
+    func logoutExpiryConcurrency() async throws {
+        try await Self.withSchema { client, schema in
+            let (users, sessions, _) = Self.repositories(client, schema)
+            try await RefreshScenarios.logout(users: users, sessions: sessions)
+            try await RefreshScenarios.expiryAndUnknown(users: users, sessions: sessions)
+            try await RefreshScenarios.concurrentRefresh(users: users, sessions: sessions)
+        }
+    }
+
+    @Test("login attempts: the limit holds under concurrency, Retry-After counts down, reset clears")
+    func loginAttempts() async throws {
+        try await Self.withSchema { client, schema in
+            let (_, _, attempts) = Self.repositories(client, schema)
+            let now = Date()
+            let decisions = try await withThrowingTaskGroup(of: LoginAttemptDecision.self) { group in
+                for _ in 0..<12 {
+                    group.addTask { try await attempts.reserve(email: "x@example.com", limit: 5, window: 900, now: now) }
+                }
+                return try await group.reduce(into: [LoginAttemptDecision]()) { $0.append($1) }
+            }
+            #expect(decisions.filter { $0 == .allowed }.count == 5)
+            #expect(decisions.filter { $0 == .blocked(retryAfter: 900) }.count == 7)
+            #expect(
+                try await attempts.reserve(email: "x@example.com", limit: 5, window: 900, now: now.addingTimeInterval(300))
+                    == .blocked(retryAfter: 600)
+            )
+            #expect(try await attempts.reserve(email: "y@example.com", limit: 5, window: 900, now: now) == .allowed)
+            #expect(try await attempts.reserve(email: "x@example.com", limit: 5, window: 900, now: now.addingTimeInterval(900)) == .allowed)
+            try await attempts.reset(email: "x@example.com")
+            #expect(try await attempts.reserve(email: "x@example.com", limit: 5, window: 900, now: now.addingTimeInterval(901)) == .allowed)
+            #expect(try await attempts.deleteOlder(than: now.addingTimeInterval(2000)) >= 1)
+        }
+    }
+}

@@ -1,0 +1,207 @@
+import ECGTokens
+import Foundation
+import Testing
+
+@testable import AuthService
+
+/// The refresh state machine (SPEC.md §3 row 4): rotation, the 10 s grace window, reuse → family
+/// revoked, logout, expiry. Run against any repository; `PostgresRepositoryTests` runs the same
+/// scenarios against PostgreSQL.
+enum RefreshScenarios {
+    static func makeService(
+        users: any UserRepository,
+        sessions: any RefreshSessionRepository,
+        lifetime: TimeInterval = 3600
+    ) async throws
+        -> SessionService
+    {
+        SessionService(
+            users: users,
+            sessions: sessions,
+            accessTokens: AccessTokenIssuer(signer: await TokenSigner(key: try SigningKey.generate()), lifetime: 900),
+            policy: RefreshPolicy(graceWindow: 10, lifetime: lifetime)
+        )
+    }
+
+    static func makeUser(_ users: any UserRepository) async throws -> User {
+        let name = "u\(UInt32.random(in: 0...UInt32.max))"
+        return try await users.create(
+            NewUser(username: name, email: "\(name)@example.com", passwordHash: nil, authProvider: .local, googleSubject: nil)
+        )
+    }
+
+    /// Each token works once; a second use within 10 s gets another successor.
+    static func rotationAndGrace(users: any UserRepository, sessions: any RefreshSessionRepository) async throws {
+        let service = try await makeService(users: users, sessions: sessions)
+        let user = try await makeUser(users)
+        let t0 = Date()
+        let first = try await service.start(for: user, now: t0)
+        let second = try await service.refresh(first.refreshToken, now: t0.addingTimeInterval(1))
+        #expect(second.refreshToken != first.refreshToken)
+        // Another tab presents the first token 5 s after its rotation: still accepted.
+        let sibling = try await service.refresh(first.refreshToken, now: t0.addingTimeInterval(6))
+        #expect(sibling.refreshToken != second.refreshToken)
+        // Both successors work.
+        let third = try await service.refresh(second.refreshToken, now: t0.addingTimeInterval(7))
+        _ = try await service.refresh(sibling.refreshToken, now: t0.addingTimeInterval(8))
+        // The first token, 10 s or more after its rotation: reuse. The family is revoked...
+        await #expect(throws: SessionService.RefreshFailure.reused) {
+            try await service.refresh(first.refreshToken, now: t0.addingTimeInterval(11))
+        }
+        // ...so the newest token is refused too.
+        await #expect(throws: SessionService.RefreshFailure.revoked) {
+            try await service.refresh(third.refreshToken, now: t0.addingTimeInterval(12))
+        }
+        // Presenting the reused token again still says reused.
+        await #expect(throws: SessionService.RefreshFailure.reused) {
+            try await service.refresh(first.refreshToken, now: t0.addingTimeInterval(13))
+        }
+    }
+
+    /// Reuse revokes only its own family: another login of the same user keeps working.
+    static func reuseRevokesOnlyItsFamily(users: any UserRepository, sessions: any RefreshSessionRepository) async throws {
+        let service = try await makeService(users: users, sessions: sessions)
+        let user = try await makeUser(users)
+        let t0 = Date()
+        let laptop = try await service.start(for: user, now: t0)
+        let phone = try await service.start(for: user, now: t0)
+        _ = try await service.refresh(laptop.refreshToken, now: t0.addingTimeInterval(1))
+        await #expect(throws: SessionService.RefreshFailure.reused) {
+            try await service.refresh(laptop.refreshToken, now: t0.addingTimeInterval(30))
+        }
+        _ = try await service.refresh(phone.refreshToken, now: t0.addingTimeInterval(31))
+    }
+
+    /// Logout revokes the family, is idempotent, and the rotated-away ancestors are refused too.
+    static func logout(users: any UserRepository, sessions: any RefreshSessionRepository) async throws {
+        let service = try await makeService(users: users, sessions: sessions)
+        let user = try await makeUser(users)
+        let t0 = Date()
+        let first = try await service.start(for: user, now: t0)
+        let second = try await service.refresh(first.refreshToken, now: t0.addingTimeInterval(1))
+        try await service.logout(second.refreshToken, now: t0.addingTimeInterval(2))
+        try await service.logout(second.refreshToken, now: t0.addingTimeInterval(3))
+        try await service.logout(nil)
+        try await service.logout("not-a-token")
+        await #expect(throws: SessionService.RefreshFailure.revoked) {
+            try await service.refresh(second.refreshToken, now: t0.addingTimeInterval(4))
+        }
+        // Within the grace window the first token would be accepted, but its family is revoked.
+        await #expect(throws: SessionService.RefreshFailure.revoked) {
+            try await service.refresh(first.refreshToken, now: t0.addingTimeInterval(5))
+        }
+    }
+
+    /// Expired tokens, unknown tokens and no cookie at all are refused.
+    static func expiryAndUnknown(users: any UserRepository, sessions: any RefreshSessionRepository) async throws {
+        let service = try await makeService(users: users, sessions: sessions, lifetime: 60)
+        let user = try await makeUser(users)
+        let t0 = Date()
+        let first = try await service.start(for: user, now: t0)
+        await #expect(throws: SessionService.RefreshFailure.expired) {
+            try await service.refresh(first.refreshToken, now: t0.addingTimeInterval(61))
+        }
+        await #expect(throws: SessionService.RefreshFailure.unknown) { try await service.refresh(RefreshToken.generate(), now: t0) }
+        await #expect(throws: SessionService.RefreshFailure.unknown) { try await service.refresh("garbage", now: t0) }
+        await #expect(throws: SessionService.RefreshFailure.missing) { try await service.refresh(nil, now: t0) }
+        // Expired families are swept.
+        #expect(try await sessions.deleteExpired(before: t0.addingTimeInterval(120)) >= 1)
+        await #expect(throws: SessionService.RefreshFailure.unknown) {
+            try await service.refresh(first.refreshToken, now: t0.addingTimeInterval(121))
+        }
+    }
+
+    /// Two refreshes of the same token at the same moment both succeed (the second falls in the grace window).
+    static func concurrentRefresh(users: any UserRepository, sessions: any RefreshSessionRepository) async throws {
+        let service = try await makeService(users: users, sessions: sessions)
+        let user = try await makeUser(users)
+        let first = try await service.start(for: user)
+        let results = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<4 {
+                group.addTask { (try? await service.refresh(first.refreshToken)) != nil }
+            }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(results == [true, true, true, true])
+    }
+}
+
+@Suite("Refresh sessions in memory")
+struct RefreshSessionTests {
+    @Test("the policy: first use rotates, within 10 s reissues, later is reuse; revoked and expired refuse")
+    func policy() {
+        let policy = RefreshPolicy(graceWindow: 10, lifetime: 100)
+        let t0 = Date()
+        var session = RefreshSession(
+            id: 1,
+            familyID: UUID(),
+            parentID: nil,
+            userID: 1,
+            createdAt: t0,
+            expiresAt: t0.addingTimeInterval(100),
+            rotatedAt: nil,
+            revokedAt: nil
+        )
+        #expect(policy.decide(session, now: t0) == .rotate)
+        #expect(policy.decide(session, now: t0.addingTimeInterval(100)) == .expired)
+        session.rotatedAt = t0
+        #expect(policy.decide(session, now: t0.addingTimeInterval(9.9)) == .reissueWithinGrace)
+        #expect(policy.decide(session, now: t0.addingTimeInterval(10)) == .reuseDetected)
+        session.revokedAt = t0.addingTimeInterval(1)
+        #expect(policy.decide(session, now: t0.addingTimeInterval(5)) == .revoked)
+        #expect(policy.decide(session, now: t0.addingTimeInterval(50)) == .reuseDetected)
+    }
+
+    @Test("rotation, grace window, reuse revokes the family and then the newest token")
+    func rotationAndGrace() async throws {
+        try await RefreshScenarios.rotationAndGrace(users: InMemoryUserRepository(), sessions: InMemoryRefreshSessionRepository())
+    }
+
+    @Test("reuse revokes only its own family")
+    func reuseRevokesOnlyItsFamily() async throws {
+        try await RefreshScenarios.reuseRevokesOnlyItsFamily(users: InMemoryUserRepository(), sessions: InMemoryRefreshSessionRepository())
+    }
+
+    @Test("logout revokes the family and is idempotent")
+    func logout() async throws {
+        try await RefreshScenarios.logout(users: InMemoryUserRepository(), sessions: InMemoryRefreshSessionRepository())
+    }
+
+    @Test("expired, unknown and missing tokens are refused")
+    func expiry() async throws {
+        try await RefreshScenarios.expiryAndUnknown(users: InMemoryUserRepository(), sessions: InMemoryRefreshSessionRepository())
+    }
+
+    @Test("concurrent refreshes of one token all succeed")
+    func concurrent() async throws {
+        try await RefreshScenarios.concurrentRefresh(users: InMemoryUserRepository(), sessions: InMemoryRefreshSessionRepository())
+    }
+
+    @Test("a deactivated account cannot refresh")
+    func deactivated() async throws {
+        let users = InMemoryUserRepository()
+        let service = try await RefreshScenarios.makeService(users: users, sessions: InMemoryRefreshSessionRepository())
+        let user = try await RefreshScenarios.makeUser(users)
+        let issued = try await service.start(for: user)
+        users.deactivate(userID: user.id)
+        await #expect(throws: SessionService.RefreshFailure.revoked) { try await service.refresh(issued.refreshToken) }
+    }
+
+    @Test("login attempts: 5 within the window, then blocked until the oldest leaves it")
+    func loginAttempts() async throws {
+        let attempts = InMemoryLoginAttemptRepository()
+        let t0 = Date()
+        for i in 0..<5 {
+            #expect(try await attempts.reserve(email: "a@example.com", limit: 5, window: 900, now: t0.addingTimeInterval(Double(i))) == .allowed)
+        }
+        #expect(
+            try await attempts.reserve(email: "a@example.com", limit: 5, window: 900, now: t0.addingTimeInterval(10)) == .blocked(retryAfter: 890)
+        )
+        #expect(try await attempts.reserve(email: "b@example.com", limit: 5, window: 900, now: t0.addingTimeInterval(10)) == .allowed)
+        #expect(try await attempts.reserve(email: "a@example.com", limit: 5, window: 900, now: t0.addingTimeInterval(900)) == .allowed)
+        try await attempts.reset(email: "a@example.com")
+        for _ in 0..<5 {
+            #expect(try await attempts.reserve(email: "a@example.com", limit: 5, window: 900, now: t0.addingTimeInterval(901)) == .allowed)
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import ECGPlatform
+import ECGTokens
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+
+@testable import AuthService
+
+/// auth-service's routes over in-memory repositories, with bcrypt at cost 4: the middleware and
+/// error mapping of the real service, without PostgreSQL or Kafka.
+struct TestAuthApp {
+    let users = InMemoryUserRepository()
+    let sessionsStore = InMemoryRefreshSessionRepository()
+    let attempts = InMemoryLoginAttemptRepository()
+    let key: SigningKey
+    let document = OpenAPIDocument(title: "auth-service")
+    let router: Router<ECGRequestContext>
+
+    init(google: GoogleAuthController.Provider? = nil, cookieSecure: Bool = true, frontendURL: String = "http://localhost:3000") async throws {
+        key = try SigningKey.generate()
+        let configuration = ServiceConfiguration(
+            serviceName: "auth-service",
+            schema: "auth",
+            settings: EnvironmentSettings(environment: ["ECG_ENV": "test"])
+        )
+        router = ServiceApplication.makeRouter(configuration: configuration)
+        let hasher = try await PasswordHasher(cost: 4)
+        let sessions = SessionService(
+            users: users,
+            sessions: sessionsStore,
+            accessTokens: AccessTokenIssuer(signer: await TokenSigner(key: key), lifetime: 900),
+            policy: RefreshPolicy(graceWindow: 10, lifetime: 2_592_000)
+        )
+        let cookie = RefreshCookie(maxAge: 2_592_000, secure: cookieSecure)
+        let auth = AuthController(users: users, attempts: attempts, hasher: hasher, sessions: sessions, cookie: cookie, accessTokenLifetime: 900)
+        let googleController = GoogleAuthController(
+            provider: google,
+            stateCookie: GoogleStateCookie(keys: [GoogleStateCookie.deriveKey(from: key)], secure: cookieSecure),
+            accounts: GoogleAccountResolver(users: users),
+            sessions: sessions,
+            cookie: cookie,
+            frontendURL: frontendURL
+        )
+        let verifier = TokenVerifier(issuers: ["auth-service": StaticKeySource([key])], audience: "ecg-api", type: .access)
+        let publicRoutes = DocumentedRoutes(router, document: document, security: .none)
+        let userRoutes = DocumentedRoutes(
+            router.group().add(middleware: BearerAuthenticationMiddleware(verifier: verifier)),
+            document: document,
+            security: .userBearer
+        )
+        auth.addRoutes(to: publicRoutes, authenticated: userRoutes)
+        googleController.addRoutes(to: publicRoutes)
+    }
+
+    var application: some ApplicationProtocol { Application(router: router) }
+}
+
+extension TestResponse {
+    var json: [String: Any]? { try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] }
+    var text: String { String(buffer: body) }
+    /// The `Set-Cookie` lines for one cookie name.
+    func setCookies(named name: String) -> [String] {
+        headers[values: .setCookie].filter { $0.hasPrefix("\(name)=") }
+    }
+}
+
+/// The value of `name` in a `Set-Cookie` line.
+func cookieValue(_ setCookie: String) -> String {
+    let pair = setCookie.split(separator: ";", maxSplits: 1)[0]
+    return String(pair.split(separator: "=", maxSplits: 1).dropFirst().first ?? "")
+}
+
+func jsonBody(_ object: [String: Any]) -> ByteBuffer {
+    ByteBuffer(bytes: try! JSONSerialization.data(withJSONObject: object))
+}
