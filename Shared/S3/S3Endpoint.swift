@@ -17,7 +17,8 @@ public struct S3Endpoint: Sendable, Equatable, CustomStringConvertible {
             components.user == nil, components.password == nil
         else { throw .invalidEndpoint(url) }
         self.scheme = scheme
-        self.host = host.lowercased()
+        // Foundation may or may not keep an IPv6 literal's brackets; `hostHeader` adds them back.
+        self.host = (host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host).lowercased()
         let defaultPort = scheme == "https" ? 443 : 80
         self.port = components.port.flatMap { $0 == defaultPort ? nil : $0 }
     }
