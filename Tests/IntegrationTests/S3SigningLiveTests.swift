@@ -34,6 +34,25 @@ struct S3SigningLiveTests {
         #expect(fetched.body == bytes)
     }
 
+    @Test("a URL signed for S3_PUBLIC_ENDPOINT's host works through that host; the internal host's signature does not")
+    func publicEndpoint() async throws {
+        var configuration = MediaStack.s3
+        // Another name for the same server, as a browser outside the backend's network would see it.
+        configuration.publicEndpoint = try S3Endpoint(url: configuration.endpoint.description.replacingOccurrences(of: "127.0.0.1", with: "localhost"))
+        let client = S3Client(configuration: configuration)
+        let key = "live/\(UUID().uuidString.prefix(8))/public endpoint.mp4"
+        let bytes = MediaStack.videoBytes(100)
+        let put = client.presignedPut(key: key, contentType: "video/mp4", expires: 300, audience: .browser)
+        #expect(put.url.hasPrefix("http://localhost:"))
+        #expect(try await MediaStack.call(.PUT, put.url, body: bytes, headers: [("Content-Type", "video/mp4")]).status == 200)
+
+        let internalURL = client.presignedGet(key: key, expires: 300, audience: .backend).url
+        let rewritten = internalURL.replacingOccurrences(of: "127.0.0.1", with: "localhost")
+        #expect(try await MediaStack.call(.GET, rewritten).status == 403)
+        let publicURL = client.presignedGet(key: key, expires: 300, audience: .browser).url
+        #expect(try await MediaStack.call(.GET, publicURL).body == bytes)
+    }
+
     @Test("the bucket exists (created at start) and wrong credentials are refused")
     func bucketAndCredentials() async throws {
         #expect(try await client.bucketExists())
