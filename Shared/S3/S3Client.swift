@@ -51,7 +51,8 @@ public struct S3Client: Sendable {
     /// A URL that lets its holder PUT one object: `Content-Type` (and `Content-Length` when given) are
     /// signed, so S3 refuses the upload if the client sends anything else.
     public func presignedPut(
-        key: String, contentType: String, contentLength: Int64? = nil, expires: Int, audience: S3Configuration.Audience = .browser, date: Date = Date()
+        key: String, contentType: String, contentLength: Int64? = nil, expires: Int, audience: S3Configuration.Audience = .browser,
+        date: Date = Date()
     ) -> PresignedRequest {
         var headers = [("content-type", contentType)]
         if let contentLength { headers.append(("content-length", String(contentLength))) }
@@ -85,7 +86,8 @@ public struct S3Client: Sendable {
         switch response.status {
         case 200:
             let length = response.headers.first(name: "content-length").flatMap { Int64($0) } ?? 0
-            return S3ObjectInfo(contentLength: length, contentType: response.headers.first(name: "content-type"), eTag: response.headers.first(name: "etag"))
+            return S3ObjectInfo(
+                contentLength: length, contentType: response.headers.first(name: "content-type"), eTag: response.headers.first(name: "etag"))
         case 404:
             return nil
         default:
@@ -138,7 +140,9 @@ public struct S3Client: Sendable {
         /// S3's `<Code>…</Code>` from an XML error body.
         var errorCode: String? {
             let text = String(decoding: body, as: UTF8.self)
-            guard let start = text.range(of: "<Code>"), let end = text.range(of: "</Code>", range: start.upperBound..<text.endIndex) else { return nil }
+            guard let start = text.range(of: "<Code>"), let end = text.range(of: "</Code>", range: start.upperBound..<text.endIndex) else {
+                return nil
+            }
             return String(text[start.upperBound..<end.lowerBound])
         }
     }

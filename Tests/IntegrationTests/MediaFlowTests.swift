@@ -63,7 +63,9 @@ enum MediaStack {
         let userKey = directory.appendingPathComponent("auth-service.user.pem")
         let file = FileManager.default.fileExists(atPath: userKey.path) ? userKey : directory.appendingPathComponent("auth-service.service.pem")
         let key = try SigningKey(pem: String(contentsOf: file, encoding: .utf8))
-        return try await TokenSigner(key: key).sign(issuer: "auth-service", audience: "ecg-api", subject: String(userID), type: .access, lifetime: 900).token
+        return try await TokenSigner(key: key).sign(
+            issuer: "auth-service", audience: "ecg-api", subject: String(userID), type: .access, lifetime: 900
+        ).token
     }
 
     /// A service token signed with a key from the stack's keys directory (`<issuer>.service.pem`), or with `key`.
@@ -86,7 +88,8 @@ enum MediaStack {
     }
 
     /// generate-url through the gateway; fails the test unless it answers 200.
-    static func generateURL(token: String, filename: String, contentType: String = "video/mp4", size: Int? = nil, bytes: Data) async throws -> Upload {
+    static func generateURL(token: String, filename: String, contentType: String = "video/mp4", size: Int? = nil, bytes: Data) async throws -> Upload
+    {
         var body: [String: Any] = ["filename": filename, "content_type": contentType]
         if let size { body["size_bytes"] = size }
         let reply = try await call(.POST, gateway + "/api/upload-video/generate-url", token: token, json: body)
@@ -104,7 +107,8 @@ enum MediaStack {
 
     /// Percent-encodes every character outside RFC 3986's unreserved set, slashes included.
     static func encodeAll(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")) ?? text
+        text.addingPercentEncoding(
+            withAllowedCharacters: CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")) ?? text
     }
 
     /// Encodes each path segment, keeping the slashes between them.
@@ -127,14 +131,16 @@ struct MediaFlowTests {
         #expect(upload.fileKey.hasPrefix("uploads/") && upload.fileKey.hasSuffix("/Summer_trip.mp4"))
         #expect(upload.headers == ["Content-Type": "video/mp4", "Content-Length": String(bytes.count)])
 
-        let early = try await MediaStack.call(.POST, MediaStack.gateway + "/api/upload-video/complete", token: owner, json: ["file_key": upload.fileKey])
+        let early = try await MediaStack.call(
+            .POST, MediaStack.gateway + "/api/upload-video/complete", token: owner, json: ["file_key": upload.fileKey])
         #expect(early.status == 409)
         #expect(early.code == "upload_not_found")
 
         let put = try await MediaStack.put(upload)
         #expect(put.status == 200, "PUT: \(put.text)")
 
-        let complete = try await MediaStack.call(.POST, MediaStack.gateway + "/api/upload-video/complete", token: owner, json: ["file_key": upload.fileKey])
+        let complete = try await MediaStack.call(
+            .POST, MediaStack.gateway + "/api/upload-video/complete", token: owner, json: ["file_key": upload.fileKey])
         #expect(complete.status == 200, "\(complete.text)")
         #expect(complete.json["status"] as? String == "uploaded")
         #expect(complete.json["size_bytes"] as? Int == bytes.count)
@@ -211,7 +217,8 @@ struct MediaFlowTests {
         }
 
         // Nothing got through.
-        let complete = try await MediaStack.call(.POST, MediaStack.gateway + "/api/upload-video/complete", token: owner, json: ["file_key": upload.fileKey])
+        let complete = try await MediaStack.call(
+            .POST, MediaStack.gateway + "/api/upload-video/complete", token: owner, json: ["file_key": upload.fileKey])
         #expect(complete.status == 409)
         // The untouched URL still works, so the refusals above were about what was changed.
         let put = try await MediaStack.put(upload)
@@ -234,7 +241,8 @@ struct MediaFlowTests {
             #expect(reply.code == code, "\(body)")
         }
         let malformed = try await MediaStack.call(
-            .POST, MediaStack.gateway + "/api/upload-video/generate-url", token: token, body: Data("{".utf8), headers: [("Content-Type", "application/json")])
+            .POST, MediaStack.gateway + "/api/upload-video/generate-url", token: token, body: Data("{".utf8),
+            headers: [("Content-Type", "application/json")])
         #expect(malformed.status == 400)
         #expect(malformed.code == "invalid_json")
     }
@@ -249,7 +257,8 @@ struct MediaFlowTests {
         #expect(upload.headers == ["Content-Type": "video/webm"])
         let put = try await MediaStack.put(upload)
         #expect(put.status == 200, "\(put.text)")
-        let complete = try await MediaStack.call(.POST, MediaStack.gateway + "/api/upload-video/complete", token: owner, json: ["file_key": upload.fileKey])
+        let complete = try await MediaStack.call(
+            .POST, MediaStack.gateway + "/api/upload-video/complete", token: owner, json: ["file_key": upload.fileKey])
         #expect(complete.status == 200)
         #expect(complete.json["size_bytes"] as? Int == 1000)
 
@@ -271,7 +280,8 @@ struct MediaFlowTests {
         let odd = [
             "uploads/with space/x.mp4", "uploads/with%20space/x.mp4", "uploads%2Fa%2Fb.mp4", "uploads/%EB%B9%84%EB%94%94%EC%98%A4.mp4",
             "uploads/../../etc/passwd", "uploads/%2E%2E/%2E%2E/x", "..", "%2e%2e%2f", "%ZZ", "%00", "a%2F%2F%2Fb", "uploads/x/",
-            String(repeating: "a", count: 1500), String(repeating: "%2F", count: 500), "uploads/🎬.mp4".addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)!,
+            String(repeating: "a", count: 1500), String(repeating: "%2F", count: 500),
+            "uploads/🎬.mp4".addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)!,
         ]
         for key in odd {
             for base in [MediaStack.gateway, MediaStack.media] {
@@ -328,11 +338,13 @@ struct MediaInternalAPITests {
         let accepted = try await MediaStack.call(.GET, url, token: try await MediaStack.serviceToken())
         #expect(accepted.status == 200, "\(accepted.text)")
         #expect(accepted.json["status"] as? String == "pending")
-        let unknown = try await MediaStack.call(.GET, MediaStack.media + "/internal/videos/uploads/no/such.mp4", token: try await MediaStack.serviceToken())
+        let unknown = try await MediaStack.call(
+            .GET, MediaStack.media + "/internal/videos/uploads/no/such.mp4", token: try await MediaStack.serviceToken())
         #expect(unknown.status == 404)
         #expect(unknown.code == "video_not_found")
         // Through the gateway it does not exist at all.
-        let viaGateway = try await MediaStack.call(.GET, MediaStack.gateway + "/internal/videos/" + upload.fileKey, token: try await MediaStack.serviceToken())
+        let viaGateway = try await MediaStack.call(
+            .GET, MediaStack.gateway + "/internal/videos/" + upload.fileKey, token: try await MediaStack.serviceToken())
         #expect(viaGateway.status == 404)
     }
 
@@ -341,7 +353,8 @@ struct MediaInternalAPITests {
         let ownerID = Int64.random(in: 1_000_000...9_000_000_000)
         let owner = try await MediaStack.userToken(ownerID)
         let bytes = MediaStack.videoBytes(20_000)
-        let upload = try await MediaStack.generateURL(token: owner, filename: "no complete.mov", contentType: "video/quicktime", size: bytes.count, bytes: bytes)
+        let upload = try await MediaStack.generateURL(
+            token: owner, filename: "no complete.mov", contentType: "video/quicktime", size: bytes.count, bytes: bytes)
         #expect(try await MediaStack.put(upload).status == 200)
 
         let before = Date()
@@ -364,7 +377,8 @@ struct MediaInternalAPITests {
         #expect(fetched.body == bytes)
 
         // complete afterwards agrees, and the list shows it uploaded.
-        let complete = try await MediaStack.call(.POST, MediaStack.gateway + "/api/upload-video/complete", token: owner, json: ["file_key": upload.fileKey])
+        let complete = try await MediaStack.call(
+            .POST, MediaStack.gateway + "/api/upload-video/complete", token: owner, json: ["file_key": upload.fileKey])
         #expect(complete.status == 200)
         #expect(complete.json["size_bytes"] as? Int == bytes.count)
     }
@@ -394,7 +408,9 @@ struct MediaEventTests {
             try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<3 {
                     group.addTask {
-                        try await MediaStack.call(.POST, MediaStack.gateway + "/api/upload-video/complete", token: owner, json: ["file_key": upload.fileKey]).status
+                        try await MediaStack.call(
+                            .POST, MediaStack.gateway + "/api/upload-video/complete", token: owner, json: ["file_key": upload.fileKey]
+                        ).status
                     }
                     group.addTask { try await MediaStack.call(.GET, MediaStack.media + "/internal/videos/" + upload.fileKey, token: service).status }
                 }

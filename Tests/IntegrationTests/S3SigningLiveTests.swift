@@ -38,7 +38,8 @@ struct S3SigningLiveTests {
     func publicEndpoint() async throws {
         var configuration = MediaStack.s3
         // Another name for the same server, as a browser outside the backend's network would see it.
-        configuration.publicEndpoint = try S3Endpoint(url: configuration.endpoint.description.replacingOccurrences(of: "127.0.0.1", with: "localhost"))
+        configuration.publicEndpoint = try S3Endpoint(
+            url: configuration.endpoint.description.replacingOccurrences(of: "127.0.0.1", with: "localhost"))
         let client = S3Client(configuration: configuration)
         let key = "live/\(UUID().uuidString.prefix(8))/public endpoint.mp4"
         let bytes = MediaStack.videoBytes(100)

@@ -139,7 +139,8 @@ struct SigV4ExampleTests {
         #expect(signer.signingKeyDerivations == 1)
         _ = signer.presign(method: "GET", scheme: "https", host: "h", path: "/k", expires: 60, date: Self.exampleDate.addingTimeInterval(86_399))
         #expect(signer.signingKeyDerivations == 1)
-        let nextDay = signer.presign(method: "GET", scheme: "https", host: "h", path: "/k", expires: 60, date: Self.exampleDate.addingTimeInterval(86_400))
+        let nextDay = signer.presign(
+            method: "GET", scheme: "https", host: "h", path: "/k", expires: 60, date: Self.exampleDate.addingTimeInterval(86_400))
         #expect(signer.signingKeyDerivations == 2)
         // A key from the cache signs exactly like a fresh one.
         let fresh = SigV4Signer(credentials: Self.credentials, region: "us-east-1")

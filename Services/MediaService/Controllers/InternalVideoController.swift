@@ -45,7 +45,8 @@ struct InternalVideoController: Sendable {
         let download = storage.downloadRequest(key: video.fileKey, expires: workerURLSeconds, audience: .backend)
         return VideoDetails(
             file_key: video.fileKey, owner_id: String(video.ownerID), status: video.status.rawValue, content_type: video.contentType,
-            size_bytes: video.sizeBytes ?? video.declaredSizeBytes, filename: video.filename, created_at: EventCoding.formatTimestamp(video.createdAt),
+            size_bytes: video.sizeBytes ?? video.declaredSizeBytes, filename: video.filename,
+            created_at: EventCoding.formatTimestamp(video.createdAt),
             download_url: download.url, download_url_expires_at: EventCoding.formatTimestamp(download.expiresAt))
     }
 

@@ -133,7 +133,8 @@ struct UploadController: Sendable {
         let video = try await ownedVideo(key: FileKey.lookupKey(body.file_key), context: context)
         switch try await confirmation.confirm(video, logger: context.logger) {
         case .uploaded(let video):
-            return CompleteResponse(file_key: video.fileKey, status: video.status.rawValue, size_bytes: video.sizeBytes ?? 0, content_type: video.contentType)
+            return CompleteResponse(
+                file_key: video.fileKey, status: video.status.rawValue, size_bytes: video.sizeBytes ?? 0, content_type: video.contentType)
         case .missing:
             throw MediaErrors.uploadNotFound
         case .tooLarge:

@@ -63,10 +63,11 @@ enum FileKey {
         guard let first = character.unicodeScalars.first else { return false }
         let properties = first.properties
         let isLetterOrDigit = properties.isAlphabetic || properties.numericType == .decimal
-        return isLetterOrDigit && character.unicodeScalars.allSatisfy { scalar in
-            scalar.properties.isAlphabetic || scalar.properties.numericType == .decimal
-                || scalar.properties.generalCategory == .nonspacingMark || scalar.properties.generalCategory == .spacingMark
-        }
+        return isLetterOrDigit
+            && character.unicodeScalars.allSatisfy { scalar in
+                scalar.properties.isAlphabetic || scalar.properties.numericType == .decimal
+                    || scalar.properties.generalCategory == .nonspacingMark || scalar.properties.generalCategory == .spacingMark
+            }
     }
 
     /// The key in a route's catch-all path: raw slashes or `%2F`, percent-decoded once. Nil when it
