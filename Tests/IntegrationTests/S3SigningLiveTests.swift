@@ -54,10 +54,17 @@ struct S3SigningLiveTests {
         #expect(try await MediaStack.call(.GET, publicURL).body == bytes)
     }
 
-    @Test("the bucket exists (created at start) and wrong credentials are refused")
+    @Test("the bucket exists (created at start); a missing one is created with a header-signed PUT; wrong credentials are refused")
     func bucketAndCredentials() async throws {
         #expect(try await client.bucketExists())
         #expect(try await client.createBucketIfMissing() == false)
+        var fresh = MediaStack.s3
+        fresh.bucket = "ecg-created-\(UUID().uuidString.prefix(8).lowercased())"
+        let creator = S3Client(configuration: fresh)
+        #expect(try await creator.bucketExists() == false)
+        #expect(try await creator.createBucketIfMissing() == true)
+        #expect(try await creator.bucketExists())
+        #expect(try await creator.createBucketIfMissing() == false)
         var wrong = MediaStack.s3
         wrong.credentials = S3Credentials(accessKeyID: "ecg-local", secretAccessKey: "not-the-secret")
         let refused = S3Client(configuration: wrong)
