@@ -1,4 +1,5 @@
 import ECGPlatform
+import ECGS3
 import Foundation
 import Hummingbird
 
@@ -11,13 +12,36 @@ enum MediaService {
         usesMessaging: true
     )
 
-    static func makeRuntime(settings: EnvironmentSettings) async throws -> ServiceRuntime {
+    static func makeRuntime(settings: EnvironmentSettings) async throws -> (ServiceRuntime, MediaSettings) {
         let configuration = ServiceConfiguration(serviceName: descriptor.name, schema: descriptor.schema, settings: settings)
+        let media = MediaSettings(settings: settings)
         try settings.validate()
-        return try await ServiceRuntime(descriptor: descriptor, configuration: configuration)
+        return (try await ServiceRuntime(descriptor: descriptor, configuration: configuration), media)
     }
 
-    static func buildApplication(runtime: ServiceRuntime) async throws -> some ApplicationProtocol {
-        try ServiceApplication.build(runtime: runtime, services: [runtime.makeOutboxRelay()]) { _ in }
+    static func buildApplication(runtime: ServiceRuntime, settings: MediaSettings) async throws -> some ApplicationProtocol {
+        let s3 = S3Client(configuration: settings.s3, httpClient: runtime.httpClient)
+        let repository = PostgresVideoRepository(
+            postgres: runtime.postgres, outbox: runtime.outbox, topic: runtime.topics.mediaEvents, source: descriptor.name, logger: runtime.logger)
+        let confirmation = UploadConfirmation(repository: repository, storage: s3, maxUploadBytes: settings.maxUploadBytes)
+        let logger = runtime.logger
+        var beforeServing: [@Sendable () async throws -> Void] = []
+        if settings.createBucketIfMissing {
+            beforeServing.append {
+                // Development and test only: production buckets are made by infrastructure (infra/).
+                if try await s3.createBucketIfMissing() {
+                    logger.info("created S3 bucket", metadata: ["bucket": "\(settings.s3.bucket)", "endpoint": "\(settings.s3.endpoint)"])
+                }
+            }
+        }
+        return try ServiceApplication.build(runtime: runtime, services: [runtime.makeOutboxRelay()], beforeServing: beforeServing) { routes in
+            UploadController(
+                repository: repository, storage: s3, confirmation: confirmation, maxUploadBytes: settings.maxUploadBytes,
+                urlSeconds: settings.browserURLSeconds
+            ).addRoutes(to: routes.user)
+            InternalVideoController(
+                repository: repository, storage: s3, confirmation: confirmation, workerURLSeconds: settings.workerURLSeconds
+            ).addRoutes(to: routes.internal)
+        }
     }
 }

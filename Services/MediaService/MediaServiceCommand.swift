@@ -14,8 +14,8 @@ struct MediaServiceCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Migrate the media schema, then serve HTTP (default).")
         func run() async throws {
             try await ServiceMain.serve { settings in
-                let runtime = try await MediaService.makeRuntime(settings: settings)
-                return (try await MediaService.buildApplication(runtime: runtime), runtime.logger)
+                let (runtime, media) = try await MediaService.makeRuntime(settings: settings)
+                return (try await MediaService.buildApplication(runtime: runtime, settings: media), runtime.logger)
             }
         }
     }
@@ -23,7 +23,7 @@ struct MediaServiceCommand: AsyncParsableCommand {
     struct Migrate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Apply the media schema's migrations and exit.")
         func run() async throws {
-            try await ServiceMain.migrate { settings in try await MediaService.makeRuntime(settings: settings) }
+            try await ServiceMain.migrate { settings in try await MediaService.makeRuntime(settings: settings).0 }
         }
     }
 }

@@ -15,24 +15,30 @@ public struct DocumentedRoutes<Methods: RouterMethods> {
         self.security = security
     }
 
-    /// - Parameter path: the full path in OpenAPI form, e.g. `/api/v1/ml/job-status/{job_id}`.
+    /// - Parameters:
+    ///   - path: the full path in OpenAPI form, e.g. `/api/v1/ml/job-status/{job_id}`.
+    ///   - routerPath: what the router matches when it differs from `path`, e.g. `/files/**` for a
+    ///     parameter that may contain slashes (the matched rest, still percent-encoded, is
+    ///     `context.parameters[Parameters.recursiveCaptureKey]`).
     @discardableResult
     public func on(
         _ method: HTTPRequest.Method,
         _ path: String,
+        routerPath: String? = nil,
         _ operation: OpenAPIOperation,
         use handler: @Sendable @escaping (Request, Context) async throws -> some ResponseGenerator
     ) -> Self {
         document.add(method: method, path: path, operation: operation, security: security)
-        methods.on(RouterPath(path), method: method, use: handler)
+        methods.on(RouterPath(routerPath ?? path), method: method, use: handler)
         return self
     }
 
     @discardableResult
-    public func get(_ path: String, _ operation: OpenAPIOperation, use handler: @Sendable @escaping (Request, Context) async throws -> some ResponseGenerator)
-        -> Self
-    {
-        on(.get, path, operation, use: handler)
+    public func get(
+        _ path: String, routerPath: String? = nil, _ operation: OpenAPIOperation,
+        use handler: @Sendable @escaping (Request, Context) async throws -> some ResponseGenerator
+    ) -> Self {
+        on(.get, path, routerPath: routerPath, operation, use: handler)
     }
 
     @discardableResult

@@ -1,0 +1,67 @@
+import ECGEvents
+import ECGPlatform
+import Foundation
+import Hummingbird
+
+/// `GET /internal/videos/{file_key}` for analysis-service (SPEC.md §4): service tokens addressed to
+/// media-service only. Answers the record and a presigned GET for ML workers.
+struct InternalVideoController: Sendable {
+    let repository: any VideoRepository
+    let storage: any VideoStorage
+    let confirmation: UploadConfirmation
+    /// `WORKER_URL_TTL_SECONDS`.
+    let workerURLSeconds: Int
+
+    struct VideoDetails: Encodable, Sendable {
+        let file_key: String
+        let owner_id: String
+        let status: String
+        let content_type: String
+        /// The object's size once uploaded; before that, the size the client declared (or null).
+        let size_bytes: Int64?
+        let filename: String
+        let created_at: String
+        /// A presigned GET on the internal S3 endpoint, valid for `WORKER_URL_TTL_SECONDS`.
+        let download_url: String
+        let download_url_expires_at: String
+    }
+
+    func addRoutes<Methods: RouterMethods>(to routes: DocumentedRoutes<Methods>) where Methods.Context == ECGRequestContext {
+        routes.get("/internal/videos/{file_key}", routerPath: "/internal/videos/**", Self.operation) { _, context in
+            JSONResponse(try await details(context: context))
+        }
+    }
+
+    func details(context: ECGRequestContext) async throws -> VideoDetails {
+        let caller = try context.requireIdentity()
+        guard let key = FileKey.fromPath(context.parameters[Parameters.recursiveCaptureKey]),
+            var video = try await repository.find(fileKey: key)
+        else { throw MediaErrors.videoNotFound }
+        // A client that never called `complete` still gets its video analysed.
+        if case .uploaded(let confirmed) = try await confirmation.confirm(video, logger: context.logger) {
+            video = confirmed
+        }
+        context.logger.debug("internal video lookup", metadata: ["caller": "\(caller.issuer)", "file_key": "\(key)"])
+        let download = storage.downloadRequest(key: video.fileKey, expires: workerURLSeconds, audience: .backend)
+        return VideoDetails(
+            file_key: video.fileKey, owner_id: String(video.ownerID), status: video.status.rawValue, content_type: video.contentType,
+            size_bytes: video.sizeBytes ?? video.declaredSizeBytes, filename: video.filename,
+            created_at: EventCoding.formatTimestamp(video.createdAt),
+            download_url: download.url, download_url_expires_at: EventCoding.formatTimestamp(download.expiresAt))
+    }
+
+    static let operation = OpenAPIOperation(
+        "A video's record and a presigned GET URL for ML workers (service tokens for media-service only)",
+        responses: [
+            200: .init(
+                "The video",
+                .record([
+                    "file_key": .text, "owner_id": .text, "status": .string(enumValues: ["pending", "uploaded"]), "content_type": .text,
+                    "size_bytes": .nullable(.integer()), "filename": .text, "created_at": .dateTime, "download_url": .text,
+                    "download_url_expires_at": .dateTime,
+                ])),
+            401: .init("Not a service token for media-service from a trusted issuer", .error),
+            404: .init("No such video (`video_not_found`)", .error),
+            503: .init("S3 is unreachable (`storage_unavailable`)", .error),
+        ])
+}

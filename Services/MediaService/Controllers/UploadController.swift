@@ -1,0 +1,166 @@
+import ECGEvents
+import ECGPlatform
+import Foundation
+import Hummingbird
+
+/// The public routes under `/api/upload-video` (SPEC.md §3: rows 8, 9, `complete`, `videos`); all need a user token.
+struct UploadController: Sendable {
+    let repository: any VideoRepository
+    let storage: any VideoStorage
+    let confirmation: UploadConfirmation
+    let maxUploadBytes: Int64
+    let urlSeconds: Int
+    /// Newest first, at most this many.
+    static let listLimit = 1000
+
+    // MARK: - Bodies
+
+    struct GenerateURLRequest: Decodable, Sendable {
+        let filename: String
+        let content_type: String
+        let size_bytes: Int64?
+    }
+
+    struct GenerateURLResponse: Encodable, Sendable {
+        let upload_url: String
+        let file_key: String
+        let expires_in: Int
+        /// How to use the URL: the method and the headers that were signed into it.
+        let upload_method: String
+        let upload_headers: [String: String]
+    }
+
+    struct DownloadURLResponse: Encodable, Sendable {
+        let download_url: String
+        let expires_in: Int
+    }
+
+    struct CompleteRequest: Decodable, Sendable {
+        let file_key: String
+    }
+
+    struct CompleteResponse: Encodable, Sendable {
+        let file_key: String
+        let status: String
+        let size_bytes: Int64
+        let content_type: String
+    }
+
+    struct VideoItem: Encodable, Sendable {
+        let file_key: String
+        let filename: String
+        let content_type: String
+        let status: String
+        /// The object's size once uploaded, else null.
+        let size_bytes: Int64?
+        let created_at: String
+
+        init(_ video: Video) {
+            file_key = video.fileKey
+            filename = video.filename
+            content_type = video.contentType
+            status = video.status.rawValue
+            size_bytes = video.sizeBytes
+            created_at = EventCoding.formatTimestamp(video.createdAt)
+        }
+    }
+
+    struct VideoList: Encodable, Sendable {
+        let items: [VideoItem]
+    }
+
+    // MARK: - Routes
+
+    func addRoutes<Methods: RouterMethods>(to routes: DocumentedRoutes<Methods>) where Methods.Context == ECGRequestContext {
+        routes.post("/api/upload-video/generate-url", Self.generateURLOperation) { request, context in
+            JSONResponse(try await generateURL(request: request, context: context))
+        }
+        routes.get(
+            "/api/upload-video/download-url/{file_key}", routerPath: "/api/upload-video/download-url/**", Self.downloadURLOperation
+        ) { _, context in
+            JSONResponse(try await downloadURL(context: context))
+        }
+        routes.post("/api/upload-video/complete", Self.completeOperation) { request, context in
+            JSONResponse(try await complete(request: request, context: context))
+        }
+        routes.get("/api/upload-video/videos", Self.videosOperation) { _, context in
+            JSONResponse(try await videos(context: context))
+        }
+    }
+
+    func generateURL(request: Request, context: ECGRequestContext) async throws -> GenerateURLResponse {
+        let ownerID = try Self.ownerID(context)
+        let body = try await request.decodeJSON(GenerateURLRequest.self, context: context)
+        let filename = body.filename.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !filename.isEmpty else { throw APIError.validation(field: "filename", "must not be empty") }
+        guard filename.count <= 255 else { throw APIError.validation(field: "filename", "must be at most 255 characters") }
+        guard !filename.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw APIError.validation(field: "filename", "must not contain control characters")
+        }
+        guard let contentType = VideoContentType.normalize(body.content_type) else {
+            throw MediaErrors.unsupportedContentType(body.content_type)
+        }
+        if let size = body.size_bytes {
+            guard size >= 1 else { throw APIError.validation(field: "size_bytes", "must be at least 1") }
+            guard size <= maxUploadBytes else { throw MediaErrors.fileTooLarge(limit: maxUploadBytes) }
+        }
+        let video = Video(
+            fileKey: FileKey.make(filename: filename, contentType: contentType), ownerID: ownerID, filename: filename, contentType: contentType,
+            declaredSizeBytes: body.size_bytes, sizeBytes: nil, status: .pending, createdAt: Date(), uploadedAt: nil)
+        try await repository.create(video)
+        let upload = storage.uploadRequest(key: video.fileKey, contentType: contentType, contentLength: body.size_bytes, expires: urlSeconds)
+        return GenerateURLResponse(
+            upload_url: upload.url, file_key: video.fileKey, expires_in: urlSeconds, upload_method: upload.method, upload_headers: upload.headers)
+    }
+
+    func downloadURL(context: ECGRequestContext) async throws -> DownloadURLResponse {
+        let video = try await ownedVideo(key: FileKey.fromPath(context.parameters[Parameters.recursiveCaptureKey]), context: context)
+        switch try await confirmation.confirm(video, logger: context.logger) {
+        case .uploaded(let video):
+            let download = storage.downloadRequest(key: video.fileKey, expires: urlSeconds, audience: .browser)
+            return DownloadURLResponse(download_url: download.url, expires_in: urlSeconds)
+        case .missing:
+            throw MediaErrors.uploadNotFound
+        case .tooLarge:
+            throw MediaErrors.fileTooLarge(limit: maxUploadBytes)
+        }
+    }
+
+    func complete(request: Request, context: ECGRequestContext) async throws -> CompleteResponse {
+        _ = try Self.ownerID(context)
+        let body = try await request.decodeJSON(CompleteRequest.self, context: context)
+        guard !body.file_key.isEmpty else { throw APIError.validation(field: "file_key", "must not be empty") }
+        let video = try await ownedVideo(key: FileKey.lookupKey(body.file_key), context: context)
+        switch try await confirmation.confirm(video, logger: context.logger) {
+        case .uploaded(let video):
+            return CompleteResponse(
+                file_key: video.fileKey, status: video.status.rawValue, size_bytes: video.sizeBytes ?? 0, content_type: video.contentType)
+        case .missing:
+            throw MediaErrors.uploadNotFound
+        case .tooLarge:
+            throw MediaErrors.fileTooLarge(limit: maxUploadBytes)
+        }
+    }
+
+    func videos(context: ECGRequestContext) async throws -> VideoList {
+        let ownerID = try Self.ownerID(context)
+        return VideoList(items: try await repository.list(ownerID: ownerID, limit: Self.listLimit).map(VideoItem.init))
+    }
+
+    // MARK: - Helpers
+
+    /// The caller's video under `key`; anyone else's, or none, is 404 (never 403).
+    private func ownedVideo(key: String?, context: ECGRequestContext) async throws -> Video {
+        let ownerID = try Self.ownerID(context)
+        guard let key, let video = try await repository.find(fileKey: key), video.ownerID == ownerID else {
+            throw MediaErrors.videoNotFound
+        }
+        return video
+    }
+
+    /// auth-service's user ids are integers, carried as the token's `sub`.
+    static func ownerID(_ context: ECGRequestContext) throws -> Int64 {
+        guard let id = Int64(try context.requireIdentity().subject) else { throw MediaErrors.invalidToken }
+        return id
+    }
+}

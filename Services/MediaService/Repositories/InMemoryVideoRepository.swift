@@ -1,0 +1,46 @@
+import ECGEvents
+import Foundation
+import Synchronization
+
+/// Video records in memory, for unit tests of the routes; keeps the events it would have put in the outbox.
+final class InMemoryVideoRepository: VideoRepository {
+    private struct State {
+        var videos: [String: Video] = [:]
+        var events: [CloudEvent<VideoUploaded>] = []
+    }
+
+    private let state = Mutex(State())
+
+    /// The `video.uploaded` events announced so far, oldest first.
+    var events: [CloudEvent<VideoUploaded>] { state.withLock { $0.events } }
+
+    func create(_ video: Video) async throws {
+        state.withLock { $0.videos[video.fileKey] = video }
+    }
+
+    func find(fileKey: String) async throws -> Video? {
+        state.withLock { $0.videos[fileKey] }
+    }
+
+    func list(ownerID: Int64, limit: Int) async throws -> [Video] {
+        state.withLock { state in
+            Array(
+                state.videos.values.filter { $0.ownerID == ownerID }
+                    .sorted { ($0.createdAt, $0.fileKey) > ($1.createdAt, $1.fileKey) }
+                    .prefix(limit))
+        }
+    }
+
+    func markUploaded(fileKey: String, sizeBytes: Int64) async throws -> (video: Video, changed: Bool)? {
+        state.withLock { state in
+            guard var video = state.videos[fileKey] else { return nil }
+            guard video.status == .pending else { return (video, false) }
+            video.status = .uploaded
+            video.sizeBytes = sizeBytes
+            video.uploadedAt = Date()
+            state.videos[fileKey] = video
+            state.events.append(video.uploadedEvent(source: "media-service"))
+            return (video, true)
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import ECGEvents
+import ECGMessaging
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Video records in the `media` schema; `video.uploaded` goes through the schema's outbox.
+struct PostgresVideoRepository: VideoRepository {
+    let postgres: PostgresClient
+    let outbox: Outbox
+    /// `ecg.media.events` (or its `TOPIC_MEDIA_EVENTS` override).
+    let topic: String
+    let source: String
+    let logger: Logger
+
+    struct UnknownStatus: Error { let value: String }
+
+    private typealias Row = (String, Int64, String, String, Int64?, Int64?, String, Date, Date?)
+
+    func create(_ video: Video) async throws {
+        try await postgres.query(
+            """
+            INSERT INTO media.videos (file_key, owner_id, filename, content_type, declared_size_bytes, status, created_at, updated_at)
+            VALUES (\(video.fileKey), \(video.ownerID), \(video.filename), \(video.contentType), \(video.declaredSizeBytes),
+                    \(video.status.rawValue), \(video.createdAt), \(video.createdAt))
+            """, logger: logger)
+    }
+
+    func find(fileKey: String) async throws -> Video? {
+        let rows = try await postgres.query(
+            """
+            SELECT file_key, owner_id, filename, content_type, declared_size_bytes, size_bytes, status, created_at, uploaded_at
+            FROM media.videos WHERE file_key = \(fileKey)
+            """, logger: logger)
+        for try await row in rows.decode(Row.self) { return try Self.video(row) }
+        return nil
+    }
+
+    func list(ownerID: Int64, limit: Int) async throws -> [Video] {
+        let rows = try await postgres.query(
+            """
+            SELECT file_key, owner_id, filename, content_type, declared_size_bytes, size_bytes, status, created_at, uploaded_at
+            FROM media.videos WHERE owner_id = \(ownerID)
+            ORDER BY created_at DESC, file_key DESC LIMIT \(limit)
+            """, logger: logger)
+        var videos: [Video] = []
+        for try await row in rows.decode(Row.self) { videos.append(try Self.video(row)) }
+        return videos
+    }
+
+    func markUploaded(fileKey: String, sizeBytes: Int64) async throws -> (video: Video, changed: Bool)? {
+        let outbox = self.outbox
+        let topic = self.topic
+        let source = self.source
+        let logger = self.logger
+        return try await postgres.withTransaction(logger: logger) { connection -> (video: Video, changed: Bool)? in
+            // The row lock makes a racing second caller wait here, then find the row no longer pending.
+            let updated = try await connection.query(
+                """
+                UPDATE media.videos SET status = 'uploaded', size_bytes = \(sizeBytes), uploaded_at = now(), updated_at = now()
+                WHERE file_key = \(fileKey) AND status = 'pending'
+                RETURNING file_key, owner_id, filename, content_type, declared_size_bytes, size_bytes, status, created_at, uploaded_at
+                """, logger: logger)
+            for try await row in updated.decode(Row.self) {
+                let video = try Self.video(row)
+                try await outbox.add(video.uploadedEvent(source: source), topic: topic, on: connection, logger: logger)
+                return (video, true)
+            }
+            let current = try await connection.query(
+                """
+                SELECT file_key, owner_id, filename, content_type, declared_size_bytes, size_bytes, status, created_at, uploaded_at
+                FROM media.videos WHERE file_key = \(fileKey)
+                """, logger: logger)
+            for try await row in current.decode(Row.self) { return (try Self.video(row), false) }
+            return nil
+        }
+    }
+
+    private static func video(_ row: Row) throws -> Video {
+        guard let status = Video.Status(rawValue: row.6) else { throw UnknownStatus(value: row.6) }
+        return Video(
+            fileKey: row.0, ownerID: row.1, filename: row.2, contentType: row.3, declaredSizeBytes: row.4, sizeBytes: row.5, status: status,
+            createdAt: row.7, uploadedAt: row.8)
+    }
+}

@@ -1,0 +1,24 @@
+import ECGS3
+import Foundation
+
+/// What the routes need from S3; `S3Client` in the service, a fake in unit tests.
+protocol VideoStorage: Sendable {
+    func uploadRequest(key: String, contentType: String, contentLength: Int64?, expires: Int) -> PresignedRequest
+    func downloadRequest(key: String, expires: Int, audience: S3Configuration.Audience) -> PresignedRequest
+    /// The object's size and type, or nil when it does not exist.
+    func head(key: String) async throws -> S3ObjectInfo?
+}
+
+extension S3Client: VideoStorage {
+    func uploadRequest(key: String, contentType: String, contentLength: Int64?, expires: Int) -> PresignedRequest {
+        presignedPut(key: key, contentType: contentType, contentLength: contentLength, expires: expires, audience: .browser)
+    }
+
+    func downloadRequest(key: String, expires: Int, audience: S3Configuration.Audience) -> PresignedRequest {
+        presignedGet(key: key, expires: expires, audience: audience)
+    }
+
+    func head(key: String) async throws -> S3ObjectInfo? {
+        try await headObject(key: key)
+    }
+}

@@ -1,0 +1,133 @@
+import Crypto
+import Foundation
+
+/// The pieces of AWS Signature Version 4 that do not depend on a key: encoding, canonical forms, hashes.
+/// Written from AWS's "Signature Version 4 signing process" and the S3 "Authenticating Requests" pages.
+public enum SigV4 {
+    public static let algorithm = "AWS4-HMAC-SHA256"
+    /// The payload hash of presigned URLs: the body is not known when the URL is made.
+    public static let unsignedPayload = "UNSIGNED-PAYLOAD"
+    /// SHA-256 of the empty string.
+    public static let emptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+    // MARK: - Encoding
+
+    /// AWS's `UriEncode`: every byte of the UTF-8 form is percent-encoded (upper-case hex) except the
+    /// unreserved characters `A-Z a-z 0-9 - _ . ~`; `/` is kept when `encodeSlash` is false (object key
+    /// paths) and encoded otherwise (query names and values). A space is `%20`, never `+`.
+    public static func uriEncode(_ text: String, encodeSlash: Bool) -> String {
+        var result = [UInt8]()
+        result.reserveCapacity(text.utf8.count)
+        for byte in text.utf8 {
+            if isUnreserved(byte) || (byte == UInt8(ascii: "/") && !encodeSlash) {
+                result.append(byte)
+            } else {
+                result.append(UInt8(ascii: "%"))
+                result.append(hexDigits[Int(byte >> 4)])
+                result.append(hexDigits[Int(byte & 0x0F)])
+            }
+        }
+        return String(decoding: result, as: UTF8.self)
+    }
+
+    private static let hexDigits = Array("0123456789ABCDEF".utf8)
+
+    private static func isUnreserved(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        case UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    // MARK: - Canonical forms
+
+    /// Query parameters, each name and value `UriEncode`d, sorted by name then value, joined with `&`;
+    /// a parameter without a value is `name=`.
+    public static func canonicalQuery(_ parameters: [(name: String, value: String)]) -> String {
+        let encoded: [(name: String, value: String)] = parameters.map { parameter in
+            (uriEncode(parameter.name, encodeSlash: true), uriEncode(parameter.value, encodeSlash: true))
+        }
+        let sorted = encoded.sorted { left, right in
+            left.name == right.name ? left.value < right.value : left.name < right.name
+        }
+        return sorted.map { "\($0.name)=\($0.value)" }.joined(separator: "&")
+    }
+
+    /// Lower-case names; values trimmed with inner runs of spaces collapsed; repeated names joined with `,`.
+    /// Returns the canonical header block (each line ending in `\n`) and the signed-headers list.
+    public static func canonicalHeaders(_ headers: [(name: String, value: String)]) -> (block: String, signedHeaders: String) {
+        var merged: [String: [String]] = [:]
+        for (name, value) in headers {
+            merged[name.lowercased(), default: []].append(normalizeHeaderValue(value))
+        }
+        let names = merged.keys.sorted()
+        let block = names.map { "\($0):\(merged[$0]!.joined(separator: ","))\n" }.joined()
+        return (block, names.joined(separator: ";"))
+    }
+
+    static func normalizeHeaderValue(_ value: String) -> String {
+        value.trimmingCharacters(in: .whitespaces).split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
+    }
+
+    /// The canonical request: method, canonical URI, canonical query, canonical headers, signed headers, payload hash.
+    public static func canonicalRequest(
+        method: String, path: String, query: String, headers: (block: String, signedHeaders: String), payloadHash: String
+    ) -> String {
+        [method, path, query, headers.block, headers.signedHeaders, payloadHash].joined(separator: "\n")
+    }
+
+    /// `AWS4-HMAC-SHA256`, the timestamp, the credential scope, and the hex SHA-256 of the canonical request.
+    public static func stringToSign(canonicalRequest: String, timestamp: String, scope: String) -> String {
+        [algorithm, timestamp, scope, sha256Hex(Data(canonicalRequest.utf8))].joined(separator: "\n")
+    }
+
+    // MARK: - Hashes and dates
+
+    public static func sha256Hex(_ data: some DataProtocol) -> String {
+        hex(SHA256.hash(data: data))
+    }
+
+    static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        var result = ""
+        for byte in bytes {
+            result.append(Character(Unicode.Scalar(hexLower[Int(byte >> 4)])))
+            result.append(Character(Unicode.Scalar(hexLower[Int(byte & 0x0F)])))
+        }
+        return result
+    }
+
+    private static let hexLower = Array("0123456789abcdef".utf8)
+
+    /// `20130524T000000Z` and `20130524` for a moment, in UTC.
+    public static func timestamp(_ date: Date) -> (timestamp: String, day: String) {
+        let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = seconds - days * 86_400
+        let (year, month, day) = civilDate(daysSinceEpoch: days)
+        let dayString = pad(year, 4) + pad(month, 2) + pad(day, 2)
+        let time = pad(secondOfDay / 3600, 2) + pad(secondOfDay % 3600 / 60, 2) + pad(secondOfDay % 60, 2)
+        return (dayString + "T" + time + "Z", dayString)
+    }
+
+    private static func pad(_ value: Int64, _ width: Int) -> String {
+        let text = String(value)
+        return String(repeating: "0", count: max(0, width - text.count)) + text
+    }
+
+    /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's `civil_from_days`).
+    private static func civilDate(daysSinceEpoch: Int64) -> (year: Int64, month: Int64, day: Int64) {
+        let z = daysSinceEpoch + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+}
