@@ -50,7 +50,9 @@ struct AnalysisFlowTests {
         return reply.json ?? [:]
     }
 
-    private func waitForStatus(_ jobID: String, token: String, within seconds: Double = 30, until: ([String: Any]) -> Bool) async throws -> [String: Any] {
+    /// Generous: another suite starts and kills a second analysis-service replica, and the embedded broker
+    /// pauses the consumer group until the killed member's session times out.
+    private func waitForStatus(_ jobID: String, token: String, within seconds: Double = 90, until: ([String: Any]) -> Bool) async throws -> [String: Any] {
         let deadline = ContinuousClock.now + .seconds(seconds)
         var last: [String: Any] = [:]
         while ContinuousClock.now < deadline {
@@ -170,7 +172,7 @@ struct AnalysisFlowTests {
             configuration: KafkaConfiguration(bootstrapServers: brokers), groupID: "dlq-reader-\(UUID())", topics: ["ecg.analysis.events.dlq"],
             logger: logger)
         var parked: KafkaMessage?
-        let deadline = ContinuousClock.now + .seconds(30)
+        let deadline = ContinuousClock.now + .seconds(90)
         for await message in consumer.messages {
             if String(decoding: message.value, as: UTF8.self).contains(marker) {
                 parked = message
@@ -189,7 +191,7 @@ struct AnalysisFlowTests {
         let token = try await StackClient.userToken(userID: userID)
         // The stack runs with the default timeout (1800 s); this job's last sign of life is two hours old.
         let jobID = try await insertJob(userID: userID, silentFor: 7_200)
-        let failed = try await waitForStatus(jobID, token: token, within: 45) { $0["status"] as? String == "failed" }
+        let failed = try await waitForStatus(jobID, token: token, within: 120) { $0["status"] as? String == "failed" }
         #expect((failed["error"] as? [String: Any])?["code"] as? String == "timeout")
     }
 }
