@@ -71,4 +71,15 @@ if ((status != 0)); then
   echo "test: swift test failed (exit $status)" >&2
   print_logs
 fi
+
+# The deployment files: Dockerfile, compose/, infra/aws/ (cfn-lint), and the CI/CD workflows.
+echo "test: infra/validate.sh"
+if ! "$ECG_ROOT/infra/validate.sh"; then
+  echo "test: the deployment files do not validate" >&2
+  status=1
+fi
+if ! "$ECG_VENV/bin/check-jsonschema" --builtin-schema vendor.github-workflows "$ECG_ROOT"/.github/workflows/*.yml; then
+  echo "test: a GitHub workflow does not match its schema" >&2
+  status=1
+fi
 exit "$status"
