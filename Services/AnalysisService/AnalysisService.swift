@@ -25,20 +25,41 @@ enum AnalysisService {
         let jobs = JobRepository(postgres: runtime.postgres, logger: runtime.logger)
         let changes = JobChangeBroadcaster(postgres: runtime.postgres, logger: runtime.logger)
         let consumer = try await KafkaConsumer(
-            configuration: runtime.configuration.kafka, groupID: ConsumerGroup.analysisService, topics: [runtime.topics.analysisEvents],
-            logger: runtime.logger)
+            configuration: runtime.configuration.kafka,
+            groupID: ConsumerGroup.analysisService,
+            topics: [runtime.topics.analysisEvents],
+            logger: runtime.logger
+        )
         let workerEvents = IdempotentConsumer(
             consumer: consumer,
             processor: IdempotentEventProcessor(
-                schema: runtime.outbox.schema, postgres: runtime.postgres, logger: runtime.logger,
-                handler: WorkerEventHandler.handler(logger: runtime.logger)),
-            deadLetters: runtime.kafka, logger: runtime.logger)
+                schema: runtime.outbox.schema,
+                postgres: runtime.postgres,
+                logger: runtime.logger,
+                handler: WorkerEventHandler.handler(logger: runtime.logger)
+            ),
+            deadLetters: runtime.kafka,
+            logger: runtime.logger
+        )
         let sweeper = JobTimeoutSweeper(
-            jobs: jobs, timeout: settings.jobTimeout, interval: min(settings.jobTimeout / 4, .seconds(30)), logger: runtime.logger)
+            jobs: jobs,
+            timeout: settings.jobTimeout,
+            interval: min(settings.jobTimeout / 4, .seconds(30)),
+            logger: runtime.logger
+        )
         let controller = JobController(
             jobs: jobs,
-            media: MediaClient(baseURL: settings.mediaServiceURL, httpClient: runtime.httpClient, serviceTokens: runtime.keys.serviceTokens, logger: runtime.logger),
-            outbox: runtime.outbox, topics: runtime.topics, changes: changes, heartbeat: settings.streamHeartbeat)
+            media: MediaClient(
+                baseURL: settings.mediaServiceURL,
+                httpClient: runtime.httpClient,
+                serviceTokens: runtime.keys.serviceTokens,
+                logger: runtime.logger
+            ),
+            outbox: runtime.outbox,
+            topics: runtime.topics,
+            changes: changes,
+            heartbeat: settings.streamHeartbeat
+        )
         return try ServiceApplication.build(runtime: runtime, services: [runtime.makeOutboxRelay(), changes, workerEvents, sweeper]) { routes in
             controller.addRoutes(to: routes.user)
         }

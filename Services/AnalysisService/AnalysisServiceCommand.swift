@@ -33,7 +33,8 @@ struct AnalysisServiceCommand: AsyncParsableCommand {
 
     struct Worker: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Run the reference ML worker: consume analysis requests, measure the audio with ffmpeg, report results.")
+            abstract: "Run the reference ML worker: consume analysis requests, measure the audio with ffmpeg, report results."
+        )
 
         @Option(help: "measure (download and measure with ffmpeg) or none (complete at once, for pipeline benchmarks).")
         var analysis: String = "measure"
@@ -51,12 +52,21 @@ struct AnalysisServiceCommand: AsyncParsableCommand {
                 return kafka
             } build: { kafka, logger in
                 let consumer = try await KafkaConsumer(
-                    configuration: kafka, groupID: ConsumerGroup.mlWorkers, topics: [Topics().analysisRequests], logger: logger)
+                    configuration: kafka,
+                    groupID: ConsumerGroup.mlWorkers,
+                    topics: [Topics().analysisRequests],
+                    logger: logger
+                )
                 let producer = try KafkaProducer(configuration: kafka, logger: logger)
                 let worker = ReferenceWorker(
-                    consumer: consumer, events: EventPublisher(producer: producer), topics: Topics(),
-                    workerID: workerID ?? "worker-\(ProcessInfo.processInfo.processIdentifier)", analysis: mode,
-                    httpClient: .shared, logger: logger)
+                    consumer: consumer,
+                    events: EventPublisher(producer: producer),
+                    topics: Topics(),
+                    workerID: workerID ?? "worker-\(ProcessInfo.processInfo.processIdentifier)",
+                    analysis: mode,
+                    httpClient: .shared,
+                    logger: logger
+                )
                 return [worker, producer]
             }
         }

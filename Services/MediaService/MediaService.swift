@@ -22,7 +22,12 @@ enum MediaService {
     static func buildApplication(runtime: ServiceRuntime, settings: MediaSettings) async throws -> some ApplicationProtocol {
         let s3 = S3Client(configuration: settings.s3, httpClient: runtime.httpClient)
         let repository = PostgresVideoRepository(
-            postgres: runtime.postgres, outbox: runtime.outbox, topic: runtime.topics.mediaEvents, source: descriptor.name, logger: runtime.logger)
+            postgres: runtime.postgres,
+            outbox: runtime.outbox,
+            topic: runtime.topics.mediaEvents,
+            source: descriptor.name,
+            logger: runtime.logger
+        )
         let confirmation = UploadConfirmation(repository: repository, storage: s3, maxUploadBytes: settings.maxUploadBytes)
         let logger = runtime.logger
         var beforeServing: [@Sendable () async throws -> Void] = []
@@ -36,11 +41,17 @@ enum MediaService {
         }
         return try ServiceApplication.build(runtime: runtime, services: [runtime.makeOutboxRelay()], beforeServing: beforeServing) { routes in
             UploadController(
-                repository: repository, storage: s3, confirmation: confirmation, maxUploadBytes: settings.maxUploadBytes,
+                repository: repository,
+                storage: s3,
+                confirmation: confirmation,
+                maxUploadBytes: settings.maxUploadBytes,
                 urlSeconds: settings.browserURLSeconds
             ).addRoutes(to: routes.user)
             InternalVideoController(
-                repository: repository, storage: s3, confirmation: confirmation, workerURLSeconds: settings.workerURLSeconds
+                repository: repository,
+                storage: s3,
+                confirmation: confirmation,
+                workerURLSeconds: settings.workerURLSeconds
             ).addRoutes(to: routes.internal)
         }
     }

@@ -48,12 +48,18 @@ struct MediaSettings: Sendable {
         let credentials = S3Credentials(
             accessKeyID: settings.required("S3_ACCESS_KEY_ID", developmentDefault: Defaults.localAccessKeyID),
             secretAccessKey: settings.required("S3_SECRET_ACCESS_KEY", developmentDefault: Defaults.localSecretAccessKey),
-            sessionToken: settings.optional("S3_SESSION_TOKEN"))
+            sessionToken: settings.optional("S3_SESSION_TOKEN")
+        )
         // A custom endpoint (MinIO, rclone) usually has no wildcard DNS for bucket hosts; AWS does.
         let forcePathStyle = settings.bool("S3_FORCE_PATH_STYLE", default: endpointValue != nil)
         self.s3 = S3Configuration(
-            bucket: bucket, region: region, endpoint: endpoint, publicEndpoint: publicEndpoint, credentials: credentials,
-            forcePathStyle: forcePathStyle)
+            bucket: bucket,
+            region: region,
+            endpoint: endpoint,
+            publicEndpoint: publicEndpoint,
+            credentials: credentials,
+            forcePathStyle: forcePathStyle
+        )
         // A single PUT is limited to 5 GiB by S3.
         self.maxUploadBytes = Int64(settings.int("MAX_UPLOAD_BYTES", default: Defaults.maxUploadBytes, range: 1...(5 * 1024 * 1024 * 1024)))
         self.browserURLSeconds = 3600

@@ -33,7 +33,8 @@ public struct MigrationRunner: Sendable {
     private func apply(on client: PostgresClient, schema: String, lockKey: String, logger: Logger) async throws -> [Int] {
         try await client.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(lockKey)))", logger: logger)
-            let exists = try await connection.query("SELECT 1 FROM pg_namespace WHERE nspname = \(schema)", logger: logger)
+            let exists =
+                try await connection.query("SELECT 1 FROM pg_namespace WHERE nspname = \(schema)", logger: logger)
                 .collect().isEmpty == false
             if !exists {
                 try await connection.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA \(schema)"), logger: logger)
@@ -46,12 +47,14 @@ public struct MigrationRunner: Sendable {
                             name text NOT NULL,
                             applied_at timestamptz NOT NULL DEFAULT now()
                         )
-                        """),
+                        """
+                ),
                 logger: logger
             )
             var applied = Set<Int>()
             for try await version in try await connection.query(
-                PostgresQuery(unsafeSQL: "SELECT version FROM \(schema).schema_migrations"), logger: logger
+                PostgresQuery(unsafeSQL: "SELECT version FROM \(schema).schema_migrations"),
+                logger: logger
             ).decode(Int.self) {
                 applied.insert(version)
             }
@@ -69,7 +72,8 @@ public struct MigrationRunner: Sendable {
                 try await connection.query(
                     PostgresQuery(
                         unsafeSQL: "INSERT INTO \(schema).schema_migrations (version, name) VALUES ($1, $2)",
-                        binds: try Self.binds(migration.version, migration.name)),
+                        binds: try Self.binds(migration.version, migration.name)
+                    ),
                     logger: logger
                 )
                 newlyApplied.append(migration.version)

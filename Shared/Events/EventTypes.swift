@@ -73,7 +73,12 @@ public struct JobRequested: Codable, Sendable, Equatable {
     public var requested_at: Date
 
     public init(
-        job_id: String, user_id: String, video_file_key: String, analysis_type: String, video_url: String, video_url_expires_at: Date,
+        job_id: String,
+        user_id: String,
+        video_file_key: String,
+        analysis_type: String,
+        video_url: String,
+        video_url_expires_at: Date,
         requested_at: Date
     ) {
         self.job_id = job_id

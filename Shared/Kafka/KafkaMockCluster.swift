@@ -14,7 +14,10 @@ public final class KafkaMockCluster: @unchecked Sendable {
     public init(brokers: Int = 1, logger: Logger) throws {
         // The mock cluster runs on the threads of a plain client handle, which owns it.
         self.client = try RDKafkaClient(
-            kind: .producer, properties: ["log.connection.close": "false"], context: RDKafkaCallbackContext(logger: logger))
+            kind: .producer,
+            properties: ["log.connection.close": "false"],
+            context: RDKafkaCallbackContext(logger: logger)
+        )
         guard let handle = client.currentHandle(), let cluster = rd_kafka_mock_cluster_new(handle, Int32(brokers)) else {
             throw KafkaError(code: .configuration, message: "librdkafka could not start its mock cluster")
         }

@@ -59,7 +59,13 @@ public final class KafkaProducer: Service, Sendable {
                     guard let handle else { return .failure(KafkaError(code: .shutdown, message: "the producer is shut down")) }
                     return Result { () throws(KafkaError) in
                         try RDKafkaProduce.enqueue(
-                            handle: handle, topic: topic, key: key.map { Array($0.utf8) }, value: value, headers: headers, messageID: id)
+                            handle: handle,
+                            topic: topic,
+                            key: key.map { Array($0.utf8) },
+                            value: value,
+                            headers: headers,
+                            messageID: id
+                        )
                     }
                 }
                 switch outcome {

@@ -62,7 +62,8 @@ public struct IdempotentEventProcessor: Sendable {
                 let inserted = try await connection.query(
                     PostgresQuery(
                         unsafeSQL: "INSERT INTO \(schema).processed_events (event_id, topic) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1",
-                        binds: binds),
+                        binds: binds
+                    ),
                     logger: logger
                 ).collect()
                 guard !inserted.isEmpty else { return .duplicate }
@@ -120,7 +121,9 @@ public final class IdempotentConsumer: Service, Sendable {
                 if consumer.isStopping { return }  // leave it uncommitted; the next owner of the partition gets it
                 let delay = Duration.milliseconds(min(200 * (1 << min(attempt, 5)), 5_000))
                 logger.warning(
-                    "event processing failed; retrying", metadata: ["topic": "\(message.topic)", "offset": "\(message.offset)", "error": "\(error)"])
+                    "event processing failed; retrying",
+                    metadata: ["topic": "\(message.topic)", "offset": "\(message.offset)", "error": "\(error)"]
+                )
                 try? await Task.sleep(for: delay)
             }
         }
@@ -134,7 +137,10 @@ public final class IdempotentConsumer: Service, Sendable {
 
     private func deadLetter(_ message: KafkaMessage, reason: String) async {
         let topic = Topics.deadLetter(for: message.topic)
-        logger.warning("sending event to the dead-letter topic", metadata: ["topic": "\(topic)", "offset": "\(message.offset)", "reason": "\(reason)"])
+        logger.warning(
+            "sending event to the dead-letter topic",
+            metadata: ["topic": "\(topic)", "offset": "\(message.offset)", "reason": "\(reason)"]
+        )
         var headers = message.headers.filter { $0.key != EventHeader.error }
         headers.append(KafkaHeader(key: EventHeader.error, value: String(reason.prefix(1_000))))
         while true {

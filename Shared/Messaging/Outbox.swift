@@ -18,7 +18,11 @@ public struct Outbox: Sendable {
 
     /// Adds `event` for `topic`, keyed by its subject, on the caller's transaction connection.
     public func add<Payload>(
-        _ event: CloudEvent<Payload>, topic: String, traceparent: String? = nil, on connection: PostgresConnection, logger: Logger
+        _ event: CloudEvent<Payload>,
+        topic: String,
+        traceparent: String? = nil,
+        on connection: PostgresConnection,
+        logger: Logger
     ) async throws {
         let payload = try EventCoding.encoder().encode(event)
         var headers = [[EventHeader.id, event.id], [EventHeader.type, event.type]]
@@ -31,13 +35,17 @@ public struct Outbox: Sendable {
         binds.append(headersJSON)
         try await connection.query(
             PostgresQuery(unsafeSQL: "INSERT INTO \(schema).outbox (topic, key, payload, headers) VALUES ($1, $2, $3, $4::jsonb)", binds: binds),
-            logger: logger)
+            logger: logger
+        )
         try await connection.query("SELECT pg_notify(\(channel), '')", logger: logger)
     }
 
     /// Rows not yet acknowledged by Kafka.
     public func backlog(on client: PostgresClient, logger: Logger) async throws -> Int {
-        let rows = try await client.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(schema).outbox WHERE published_at IS NULL"), logger: logger)
+        let rows = try await client.query(
+            PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(schema).outbox WHERE published_at IS NULL"),
+            logger: logger
+        )
         for try await count in rows.decode(Int.self) { return count }
         return 0
     }

@@ -24,7 +24,12 @@ public final class OutboxRelay: Service, Sendable {
     private let isStopping = Atomic<Bool>(false)
 
     public init(
-        outbox: Outbox, postgres: PostgresClient, producer: KafkaProducer, logger: Logger, batchSize: Int = 200, pollInterval: Duration = .seconds(1)
+        outbox: Outbox,
+        postgres: PostgresClient,
+        producer: KafkaProducer,
+        logger: Logger,
+        batchSize: Int = 200,
+        pollInterval: Duration = .seconds(1)
     ) {
         self.outbox = outbox
         self.postgres = postgres
@@ -118,15 +123,23 @@ public final class OutboxRelay: Service, Sendable {
                           AND id IN (SELECT min(id) FROM \(schema).outbox WHERE published_at IS NULL GROUP BY key)
                         ORDER BY id LIMIT $1
                         FOR UPDATE SKIP LOCKED
-                        """, binds: binds),
-                logger: logger)
+                        """,
+                    binds: binds
+                ),
+                logger: logger
+            )
             var batch: [OutboxRow] = []
             for try await (id, topic, key, payload, headers) in rows.decode((Int64, String, String, ByteBuffer, String).self) {
                 let pairs = (try? JSONDecoder().decode([[String]].self, from: Data(headers.utf8))) ?? []
                 batch.append(
                     OutboxRow(
-                        id: id, topic: topic, key: key, payload: Array(payload.readableBytesView),
-                        headers: pairs.compactMap { $0.count == 2 ? KafkaHeader(key: $0[0], value: $0[1]) : nil }))
+                        id: id,
+                        topic: topic,
+                        key: key,
+                        payload: Array(payload.readableBytesView),
+                        headers: pairs.compactMap { $0.count == 2 ? KafkaHeader(key: $0[0], value: $0[1]) : nil }
+                    )
+                )
             }
             guard !batch.isEmpty else { return [] }
 
@@ -151,7 +164,9 @@ public final class OutboxRelay: Service, Sendable {
                 var binds = PostgresBindings()
                 binds.append(published)
                 try await connection.query(
-                    PostgresQuery(unsafeSQL: "UPDATE \(schema).outbox SET published_at = now() WHERE id = ANY($1)", binds: binds), logger: logger)
+                    PostgresQuery(unsafeSQL: "UPDATE \(schema).outbox SET published_at = now() WHERE id = ANY($1)", binds: binds),
+                    logger: logger
+                )
             }
             for case let (id, reason?) in outcomes {
                 var binds = PostgresBindings()
@@ -159,7 +174,8 @@ public final class OutboxRelay: Service, Sendable {
                 binds.append(reason)
                 try await connection.query(
                     PostgresQuery(unsafeSQL: "UPDATE \(schema).outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1", binds: binds),
-                    logger: logger)
+                    logger: logger
+                )
                 logger.warning("outbox row not delivered; will retry", metadata: ["outbox_id": "\(id)", "error": "\(reason)"])
             }
             return published

@@ -5,7 +5,8 @@ import ECGDatabase
 public enum MessagingMigrations {
     public static let all: [Migration] = [
         Migration(
-            version: 900, name: "outbox",
+            version: 900,
+            name: "outbox",
             sql: """
                 CREATE TABLE outbox (
                     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -21,9 +22,11 @@ public enum MessagingMigrations {
                 -- The relay reads the oldest pending row of each key.
                 CREATE INDEX outbox_pending_key_idx ON outbox (key, id) WHERE published_at IS NULL;
                 CREATE INDEX outbox_published_idx ON outbox (published_at) WHERE published_at IS NOT NULL;
-                """),
+                """
+        ),
         Migration(
-            version: 901, name: "processed_events",
+            version: 901,
+            name: "processed_events",
             sql: """
                 CREATE TABLE processed_events (
                     event_id text PRIMARY KEY,
@@ -31,7 +34,8 @@ public enum MessagingMigrations {
                     processed_at timestamptz NOT NULL DEFAULT now()
                 );
                 CREATE INDEX processed_events_processed_at_idx ON processed_events (processed_at);
-                """),
+                """
+        ),
     ]
 }
 

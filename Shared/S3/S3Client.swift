@@ -50,7 +50,11 @@ public struct S3Client: Sendable {
     /// A URL that lets its holder PUT one object: `Content-Type` (and `Content-Length` when given) are
     /// signed, so S3 refuses the upload if the client sends anything else.
     public func presignedPut(
-        key: String, contentType: String, contentLength: Int64? = nil, expires: Int, audience: S3Configuration.Audience = .browser,
+        key: String,
+        contentType: String,
+        contentLength: Int64? = nil,
+        expires: Int,
+        audience: S3Configuration.Audience = .browser,
         date: Date = Date()
     ) -> PresignedRequest {
         var headers = [("content-type", contentType)]
@@ -64,17 +68,31 @@ public struct S3Client: Sendable {
     }
 
     private func presign(
-        method: String, key: String, headers: [(String, String)], expires: Int, audience: S3Configuration.Audience, date: Date
+        method: String,
+        key: String,
+        headers: [(String, String)],
+        expires: Int,
+        audience: S3Configuration.Audience,
+        date: Date
     ) -> PresignedRequest {
         let endpoint = configuration.endpoint(for: audience)
         let address = configuration.address(key: key, on: endpoint)
         let signed = signer.presign(
-            method: method, scheme: endpoint.scheme, host: address.host, path: address.path,
-            headers: headers.map { (name: $0.0, value: $0.1) }, expires: expires, date: date)
+            method: method,
+            scheme: endpoint.scheme,
+            host: address.host,
+            path: address.path,
+            headers: headers.map { (name: $0.0, value: $0.1) },
+            expires: expires,
+            date: date
+        )
         let display = ["content-type": "Content-Type", "content-length": "Content-Length"]
         return PresignedRequest(
-            url: signed.url, method: method, headers: Dictionary(uniqueKeysWithValues: headers.map { (display[$0.0] ?? $0.0, $0.1) }),
-            expiresAt: signed.expiresAt)
+            url: signed.url,
+            method: method,
+            headers: Dictionary(uniqueKeysWithValues: headers.map { (display[$0.0] ?? $0.0, $0.1) }),
+            expiresAt: signed.expiresAt
+        )
     }
 
     // MARK: - Calls
@@ -86,7 +104,10 @@ public struct S3Client: Sendable {
         case 200:
             let length = response.headers.first(name: "content-length").flatMap { Int64($0) } ?? 0
             return S3ObjectInfo(
-                contentLength: length, contentType: response.headers.first(name: "content-type"), eTag: response.headers.first(name: "etag"))
+                contentLength: length,
+                contentType: response.headers.first(name: "content-type"),
+                eTag: response.headers.first(name: "etag")
+            )
         case 404:
             return nil
         default:
@@ -113,7 +134,8 @@ public struct S3Client: Sendable {
                 """
                 <CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">\
                 <LocationConstraint>\(configuration.region)</LocationConstraint></CreateBucketConfiguration>
-                """.utf8)
+                """.utf8
+            )
         }
         let response = try await send(method: .PUT, key: nil, body: body, operation: "CreateBucket")
         guard response.status == 200 || response.errorCode == "BucketAlreadyOwnedByYou" else {

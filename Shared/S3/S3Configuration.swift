@@ -12,7 +12,11 @@ public struct S3Configuration: Sendable, Equatable {
     public var forcePathStyle: Bool
 
     public init(
-        bucket: String, region: String, endpoint: S3Endpoint, publicEndpoint: S3Endpoint? = nil, credentials: S3Credentials,
+        bucket: String,
+        region: String,
+        endpoint: S3Endpoint,
+        publicEndpoint: S3Endpoint? = nil,
+        credentials: S3Credentials,
         forcePathStyle: Bool
     ) {
         self.bucket = bucket

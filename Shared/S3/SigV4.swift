@@ -75,7 +75,11 @@ public enum SigV4 {
 
     /// The canonical request: method, canonical URI, canonical query, canonical headers, signed headers, payload hash.
     public static func canonicalRequest(
-        method: String, path: String, query: String, headers: (block: String, signedHeaders: String), payloadHash: String
+        method: String,
+        path: String,
+        query: String,
+        headers: (block: String, signedHeaders: String),
+        payloadHash: String
     ) -> String {
         [method, path, query, headers.block, headers.signedHeaders, payloadHash].joined(separator: "\n")
     }

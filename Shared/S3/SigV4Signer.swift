@@ -55,8 +55,14 @@ public final class SigV4Signer: Sendable {
     ///   - headers: headers beside `host` that the client must send with exactly these values (`content-type`, `content-length`).
     ///   - expires: seconds the URL stays valid, 1...604800.
     public func presign(
-        method: String, scheme: String, host: String, path: String, query: [(name: String, value: String)] = [],
-        headers: [(name: String, value: String)] = [], expires: Int, date: Date = Date()
+        method: String,
+        scheme: String,
+        host: String,
+        path: String,
+        query: [(name: String, value: String)] = [],
+        headers: [(name: String, value: String)] = [],
+        expires: Int,
+        date: Date = Date()
     ) -> PresignedURL {
         let (timestamp, day) = SigV4.timestamp(date)
         let scope = credentialScope(day: day)
@@ -70,8 +76,15 @@ public final class SigV4Signer: Sendable {
         parameters.append(("X-Amz-SignedHeaders", canonicalHeaders.signedHeaders))
         let canonicalQuery = SigV4.canonicalQuery(parameters)
         let details = signature(
-            method: method, path: path, query: canonicalQuery, headers: canonicalHeaders, payloadHash: SigV4.unsignedPayload,
-            timestamp: timestamp, day: day, scope: scope)
+            method: method,
+            path: path,
+            query: canonicalQuery,
+            headers: canonicalHeaders,
+            payloadHash: SigV4.unsignedPayload,
+            timestamp: timestamp,
+            day: day,
+            scope: scope
+        )
         let url = "\(scheme)://\(host)\(path)?\(canonicalQuery)&X-Amz-Signature=\(details.signature)"
         let expiresAt = Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down) + Double(min(max(expires, 1), 604_800)))
         return PresignedURL(url: url, expiresAt: expiresAt, details: details)
@@ -84,8 +97,13 @@ public final class SigV4Signer: Sendable {
     ///     `x-amz-content-sha256` and the session token are added here.
     ///   - payloadHash: hex SHA-256 of the body (`SigV4.emptyPayloadHash` for none).
     public func sign(
-        method: String, host: String, path: String, query: [(name: String, value: String)] = [], headers: [(name: String, value: String)] = [],
-        payloadHash: String, date: Date = Date()
+        method: String,
+        host: String,
+        path: String,
+        query: [(name: String, value: String)] = [],
+        headers: [(name: String, value: String)] = [],
+        payloadHash: String,
+        date: Date = Date()
     ) -> SignedHeaders {
         let (timestamp, day) = SigV4.timestamp(date)
         let scope = credentialScope(day: day)
@@ -96,8 +114,15 @@ public final class SigV4Signer: Sendable {
         if let token = credentials.sessionToken { all.append(("X-Amz-Security-Token", token)) }
         let canonicalHeaders = SigV4.canonicalHeaders(all)
         let details = signature(
-            method: method, path: path, query: SigV4.canonicalQuery(query), headers: canonicalHeaders, payloadHash: payloadHash,
-            timestamp: timestamp, day: day, scope: scope)
+            method: method,
+            path: path,
+            query: SigV4.canonicalQuery(query),
+            headers: canonicalHeaders,
+            payloadHash: payloadHash,
+            timestamp: timestamp,
+            day: day,
+            scope: scope
+        )
         let authorization =
             "\(SigV4.algorithm) Credential=\(credentials.accessKeyID)/\(scope),SignedHeaders=\(details.signedHeaders),Signature=\(details.signature)"
         return SignedHeaders(headers: all + [("Authorization", authorization)], authorization: authorization, details: details)
@@ -110,15 +135,25 @@ public final class SigV4Signer: Sendable {
     }
 
     private func signature(
-        method: String, path: String, query: String, headers: (block: String, signedHeaders: String), payloadHash: String,
-        timestamp: String, day: String, scope: String
+        method: String,
+        path: String,
+        query: String,
+        headers: (block: String, signedHeaders: String),
+        payloadHash: String,
+        timestamp: String,
+        day: String,
+        scope: String
     ) -> Signature {
         let canonicalRequest = SigV4.canonicalRequest(method: method, path: path, query: query, headers: headers, payloadHash: payloadHash)
         let stringToSign = SigV4.stringToSign(canonicalRequest: canonicalRequest, timestamp: timestamp, scope: scope)
         let mac = HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: signingKey(day: day))
         return Signature(
-            canonicalRequest: canonicalRequest, stringToSign: stringToSign, signature: SigV4.hex(mac), signedHeaders: headers.signedHeaders,
-            credentialScope: scope)
+            canonicalRequest: canonicalRequest,
+            stringToSign: stringToSign,
+            signature: SigV4.hex(mac),
+            signedHeaders: headers.signedHeaders,
+            credentialScope: scope
+        )
     }
 
     /// `HMAC(HMAC(HMAC(HMAC("AWS4" + secret, day), region), service), "aws4_request")`, cached.

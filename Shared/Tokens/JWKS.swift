@@ -33,7 +33,13 @@ public struct JWKSDocument: Codable, Sendable, Equatable {
     /// Decodes a JWKS, keeping only the Ed25519 keys (others are ignored, as RFC 7517 §5 allows).
     public static func decode(_ data: Data) throws -> JWKSDocument {
         struct Loose: Decodable { var keys: [LooseKey] }
-        struct LooseKey: Decodable { var kty: String?; var crv: String?; var alg: String?; var kid: String?; var x: String? }
+        struct LooseKey: Decodable {
+            var kty: String?
+            var crv: String?
+            var alg: String?
+            var kid: String?
+            var x: String?
+        }
         let loose = try JSONDecoder().decode(Loose.self, from: data)
         return JWKSDocument(
             keys: loose.keys.compactMap { key in
@@ -41,6 +47,7 @@ public struct JWKSDocument: Codable, Sendable, Equatable {
                     let kid = key.kid, let x = key.x
                 else { return nil }
                 return PublicJWK(kid: kid, x: x)
-            })
+            }
+        )
     }
 }

@@ -21,7 +21,13 @@ public final class ServiceTokenClient: Sendable {
             return cached.token
         }
         let signed = try await signer.sign(
-            issuer: serviceName, audience: audience, subject: serviceName, type: .service, lifetime: lifetime, now: now)
+            issuer: serviceName,
+            audience: audience,
+            subject: serviceName,
+            type: .service,
+            lifetime: lifetime,
+            now: now
+        )
         cache.withLock { $0[audience] = (signed.token, signed.claims.exp.value) }
         return signed.token
     }

@@ -14,7 +14,12 @@ public struct TokenSigner: Sendable {
 
     /// Signs a token; returns it with its claims.
     public func sign(
-        issuer: String, audience: String, subject: String, type: TokenType, lifetime: TimeInterval, now: Date = Date()
+        issuer: String,
+        audience: String,
+        subject: String,
+        type: TokenType,
+        lifetime: TimeInterval,
+        now: Date = Date()
     ) async throws -> (token: String, claims: TokenClaims) {
         let claims = TokenClaims(issuer: issuer, audience: audience, subject: subject, type: type, issuedAt: now, lifetime: lifetime)
         let token = try await keys.sign(claims, kid: JWKIdentifier(string: key.kid))

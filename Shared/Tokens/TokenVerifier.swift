@@ -48,7 +48,12 @@ public struct TokenVerifier: Sendable {
         guard claims.exp.value.addingTimeInterval(leeway) > now else { throw .expired }
         guard claims.iat.value.addingTimeInterval(-leeway) <= now else { throw .notYetValid }
         return VerifiedToken(
-            issuer: claims.iss.value, subject: claims.sub.value, type: acceptedType, tokenID: claims.jti.value, expiresAt: claims.exp.value)
+            issuer: claims.iss.value,
+            subject: claims.sub.value,
+            type: acceptedType,
+            tokenID: claims.jti.value,
+            expiresAt: claims.exp.value
+        )
     }
 
     private struct Header: Decodable {

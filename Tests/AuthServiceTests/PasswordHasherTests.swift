@@ -1,7 +1,7 @@
 import Foundation
-import Synchronization
 import HummingbirdBcrypt
 import NIOPosix
+import Synchronization
 import Testing
 
 @testable import AuthService

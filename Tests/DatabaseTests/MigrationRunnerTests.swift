@@ -22,10 +22,17 @@ struct MigrationRunnerTests {
     private func uniqueSchema() -> String { "mig_test_\(UUID().uuidString.prefix(8).lowercased())" }
 
     private let migrations = [
-        Migration(version: 1, name: "create_items", sql: "CREATE TABLE items (id int PRIMARY KEY, note text);\n-- a comment; with a semicolon\nINSERT INTO items VALUES (1, 'a;b');"),
         Migration(
-            version: 2, name: "add_function",
-            sql: "CREATE FUNCTION bump(x int) RETURNS int AS $$ BEGIN RETURN x + 1; END; $$ LANGUAGE plpgsql;\nALTER TABLE items ADD COLUMN extra int;"),
+            version: 1,
+            name: "create_items",
+            sql: "CREATE TABLE items (id int PRIMARY KEY, note text);\n-- a comment; with a semicolon\nINSERT INTO items VALUES (1, 'a;b');"
+        ),
+        Migration(
+            version: 2,
+            name: "add_function",
+            sql:
+                "CREATE FUNCTION bump(x int) RETURNS int AS $$ BEGIN RETURN x + 1; END; $$ LANGUAGE plpgsql;\nALTER TABLE items ADD COLUMN extra int;"
+        ),
     ]
 
     @Test("applies numbered migrations once, in order, into the service's own schema")
@@ -39,7 +46,10 @@ struct MigrationRunnerTests {
             var notes: [String] = []
             for try await note in rows.decode(String.self) { notes.append(note) }
             #expect(notes == ["a;b"])
-            let versions = try await client.query(PostgresQuery(unsafeSQL: "SELECT version FROM \(schema).schema_migrations ORDER BY version"), logger: logger)
+            let versions = try await client.query(
+                PostgresQuery(unsafeSQL: "SELECT version FROM \(schema).schema_migrations ORDER BY version"),
+                logger: logger
+            )
             var applied: [Int] = []
             for try await version in versions.decode(Int.self) { applied.append(version) }
             #expect(applied == [1, 2])
@@ -67,7 +77,10 @@ struct MigrationRunnerTests {
     func failureRollsBack() async throws {
         try await withClient { client in
             let schema = uniqueSchema()
-            let broken = try MigrationRunner(schema: schema, migrations: [migrations[0], Migration(version: 2, name: "broken", sql: "CREATE TABLE nope (;")])
+            let broken = try MigrationRunner(
+                schema: schema,
+                migrations: [migrations[0], Migration(version: 2, name: "broken", sql: "CREATE TABLE nope (;")]
+            )
             await #expect(throws: (any Error).self) { try await broken.run(on: client, logger: logger) }
             let exists = try await client.query("SELECT 1 FROM pg_namespace WHERE nspname = \(schema)", logger: logger).collect()
             #expect(exists.isEmpty)
@@ -92,9 +105,15 @@ struct MigrationFileTests {
     @Test("statements split on semicolons outside quotes, comments and dollar-quoted bodies")
     func splitting() {
         let migration = Migration(
-            version: 1, name: "x",
-            sql: "CREATE TABLE a (t text DEFAULT 'x;y'); -- c;\nCREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql;\n\n")
-        #expect(migration.statements == ["CREATE TABLE a (t text DEFAULT 'x;y')", "CREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql"])
+            version: 1,
+            name: "x",
+            sql: "CREATE TABLE a (t text DEFAULT 'x;y'); -- c;\nCREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql;\n\n"
+        )
+        #expect(
+            migration.statements == [
+                "CREATE TABLE a (t text DEFAULT 'x;y')", "CREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql",
+            ]
+        )
     }
 
     @Test("files are ordered by version and must be named NNNN_name.sql")

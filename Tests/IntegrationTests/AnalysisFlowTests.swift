@@ -27,7 +27,9 @@ struct AnalysisFlowTests {
                 """
                 INSERT INTO analysis.jobs (id, user_id, video_file_key, analysis_type, last_event_at)
                 VALUES (\(UUID(uuidString: id)!), \(userID), \("uploads/\(id)/clip.mp4"), 'full_analysis', now() - make_interval(secs => \(Double(seconds))))
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             group.cancelAll()
         }
         return id
@@ -52,7 +54,12 @@ struct AnalysisFlowTests {
 
     /// Generous: another suite starts and kills a second analysis-service replica, and the embedded broker
     /// pauses the consumer group until the killed member's session times out.
-    private func waitForStatus(_ jobID: String, token: String, within seconds: Double = 90, until: ([String: Any]) -> Bool) async throws -> [String: Any] {
+    private func waitForStatus(
+        _ jobID: String,
+        token: String,
+        within seconds: Double = 90,
+        until: ([String: Any]) -> Bool
+    ) async throws -> [String: Any] {
         let deadline = ContinuousClock.now + .seconds(seconds)
         var last: [String: Any] = [:]
         while ContinuousClock.now < deadline {
@@ -101,7 +108,10 @@ struct AnalysisFlowTests {
 
         let result = AnalysisResult(
             captions: [.init(start: 0, end: 1.5, text: "[speech 1]", emotion: "neutral", intensity: 0.5)],
-            emotions: [.init(start: 0, end: 1.5, label: "neutral", score: 0.5)], analysis_time: 0.7, method: "test")
+            emotions: [.init(start: 0, end: 1.5, label: "neutral", score: 0.5)],
+            analysis_time: 0.7,
+            method: "test"
+        )
         try await withPublisher { publisher in
             try await send(publisher, EventType.jobStarted, jobID, JobStarted(job_id: jobID, worker_id: "w-test"))
             try await send(publisher, EventType.jobProgress, jobID, JobProgress(job_id: jobID, progress: 60, stage: "measuring"))
@@ -109,7 +119,12 @@ struct AnalysisFlowTests {
             _ = try await waitForStatus(jobID, token: token) { $0["progress"] as? Int == 60 }
             try await send(publisher, EventType.jobProgress, jobID, JobProgress(job_id: jobID, progress: 40, stage: "later"))
             try await send(publisher, EventType.jobCompleted, jobID, JobCompleted(job_id: jobID, result: result))
-            try await send(publisher, EventType.jobFailed, jobID, JobFailed(job_id: jobID, error: .init(code: "late", message: "too late"), retryable: false))
+            try await send(
+                publisher,
+                EventType.jobFailed,
+                jobID,
+                JobFailed(job_id: jobID, error: .init(code: "late", message: "too late"), retryable: false)
+            )
         }
         let done = try await waitForStatus(jobID, token: token) { $0["status"] as? String == "completed" }
         #expect(done["progress"] as? Int == 100)
@@ -138,8 +153,11 @@ struct AnalysisFlowTests {
             try await send(publisher, EventType.jobProgress, jobID, JobProgress(job_id: jobID, progress: 50, stage: "measuring"))
             try await Task.sleep(for: .milliseconds(700))
             try await send(
-                publisher, EventType.jobFailed, jobID,
-                JobFailed(job_id: jobID, error: .init(code: "unreadable_video", message: "bad file"), retryable: false))
+                publisher,
+                EventType.jobFailed,
+                jobID,
+                JobFailed(job_id: jobID, error: .init(code: "unreadable_video", message: "bad file"), retryable: false)
+            )
         }
         let reply = try await reader.value
         #expect(reply.status == 200)
@@ -169,8 +187,11 @@ struct AnalysisFlowTests {
         _ = try await waitForStatus(jobID, token: token) { $0["progress"] as? Int == 33 }
 
         let consumer = try await KafkaConsumer(
-            configuration: KafkaConfiguration(bootstrapServers: brokers), groupID: "dlq-reader-\(UUID())", topics: ["ecg.analysis.events.dlq"],
-            logger: logger)
+            configuration: KafkaConfiguration(bootstrapServers: brokers),
+            groupID: "dlq-reader-\(UUID())",
+            topics: ["ecg.analysis.events.dlq"],
+            logger: logger
+        )
         var parked: KafkaMessage?
         let deadline = ContinuousClock.now + .seconds(90)
         for await message in consumer.messages {

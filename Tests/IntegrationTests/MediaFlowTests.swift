@@ -21,12 +21,15 @@ enum MediaStack {
     /// The stack's S3 (rclone, with SigV4 verification), as media-service is configured for it.
     static var s3: S3Configuration {
         S3Configuration(
-            bucket: environment["ECG_TEST_S3_BUCKET"] ?? "ecg-videos", region: environment["ECG_TEST_S3_REGION"] ?? "us-east-1",
+            bucket: environment["ECG_TEST_S3_BUCKET"] ?? "ecg-videos",
+            region: environment["ECG_TEST_S3_REGION"] ?? "us-east-1",
             endpoint: try! S3Endpoint(url: environment["ECG_TEST_S3_ENDPOINT"] ?? "http://127.0.0.1:19000"),
             credentials: S3Credentials(
                 accessKeyID: environment["ECG_TEST_S3_ACCESS_KEY_ID"] ?? "ecg-local",
-                secretAccessKey: environment["ECG_TEST_S3_SECRET_ACCESS_KEY"] ?? "ecg-local-secret"),
-            forcePathStyle: true)
+                secretAccessKey: environment["ECG_TEST_S3_SECRET_ACCESS_KEY"] ?? "ecg-local-secret"
+            ),
+            forcePathStyle: true
+        )
     }
 
     struct Reply: Sendable {
@@ -39,7 +42,12 @@ enum MediaStack {
     }
 
     static func call(
-        _ method: HTTPMethod, _ url: String, token: String? = nil, json: [String: Any]? = nil, body: Data? = nil, headers: [(String, String)] = []
+        _ method: HTTPMethod,
+        _ url: String,
+        token: String? = nil,
+        json: [String: Any]? = nil,
+        body: Data? = nil,
+        headers: [(String, String)] = []
     ) async throws -> Reply {
         var request = HTTPClientRequest(url: url)
         request.method = method
@@ -64,7 +72,11 @@ enum MediaStack {
         let file = FileManager.default.fileExists(atPath: userKey.path) ? userKey : directory.appendingPathComponent("auth-service.service.pem")
         let key = try SigningKey(pem: String(contentsOf: file, encoding: .utf8))
         return try await TokenSigner(key: key).sign(
-            issuer: "auth-service", audience: "ecg-api", subject: String(userID), type: .access, lifetime: 900
+            issuer: "auth-service",
+            audience: "ecg-api",
+            subject: String(userID),
+            type: .access,
+            lifetime: 900
         ).token
     }
 
@@ -95,8 +107,11 @@ enum MediaStack {
         let reply = try await call(.POST, gateway + "/api/upload-video/generate-url", token: token, json: body)
         try #require(reply.status == 200, "generate-url: \(reply.status) \(reply.text)")
         return Upload(
-            fileKey: try #require(reply.json["file_key"] as? String), url: try #require(reply.json["upload_url"] as? String),
-            headers: try #require(reply.json["upload_headers"] as? [String: String]), bytes: bytes)
+            fileKey: try #require(reply.json["file_key"] as? String),
+            url: try #require(reply.json["upload_url"] as? String),
+            headers: try #require(reply.json["upload_headers"] as? [String: String]),
+            bytes: bytes
+        )
     }
 
     /// What a browser does with the URL: PUT the file with the signed headers (and its own Origin).
@@ -108,7 +123,8 @@ enum MediaStack {
     /// Percent-encodes every character outside RFC 3986's unreserved set, slashes included.
     static func encodeAll(_ text: String) -> String {
         text.addingPercentEncoding(
-            withAllowedCharacters: CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")) ?? text
+            withAllowedCharacters: CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
+        ) ?? text
     }
 
     /// Encodes each path segment, keeping the slashes between them.
@@ -132,7 +148,11 @@ struct MediaFlowTests {
         #expect(upload.headers == ["Content-Type": "video/mp4", "Content-Length": String(bytes.count)])
 
         let early = try await MediaStack.call(
-            .POST, MediaStack.gateway + "/api/upload-video/complete", token: owner, json: ["file_key": upload.fileKey])
+            .POST,
+            MediaStack.gateway + "/api/upload-video/complete",
+            token: owner,
+            json: ["file_key": upload.fileKey]
+        )
         #expect(early.status == 409)
         #expect(early.code == "upload_not_found")
 
@@ -140,7 +160,11 @@ struct MediaFlowTests {
         #expect(put.status == 200, "PUT: \(put.text)")
 
         let complete = try await MediaStack.call(
-            .POST, MediaStack.gateway + "/api/upload-video/complete", token: owner, json: ["file_key": upload.fileKey])
+            .POST,
+            MediaStack.gateway + "/api/upload-video/complete",
+            token: owner,
+            json: ["file_key": upload.fileKey]
+        )
         #expect(complete.status == 200, "\(complete.text)")
         #expect(complete.json["status"] as? String == "uploaded")
         #expect(complete.json["size_bytes"] as? Int == bytes.count)
@@ -176,7 +200,11 @@ struct MediaFlowTests {
             #expect(reply.code == "video_not_found")
         }
         let theirComplete = try await MediaStack.call(
-            .POST, MediaStack.gateway + "/api/upload-video/complete", token: stranger, json: ["file_key": upload.fileKey])
+            .POST,
+            MediaStack.gateway + "/api/upload-video/complete",
+            token: stranger,
+            json: ["file_key": upload.fileKey]
+        )
         #expect(theirComplete.status == 404)
         // No token at all.
         let anonymous = try await MediaStack.call(.GET, MediaStack.gateway + "/api/upload-video/videos")
@@ -206,8 +234,13 @@ struct MediaFlowTests {
         // AccessDenied, AWS with 403 AccessDenied.)
         let s3 = S3Client(configuration: MediaStack.s3)
         let longAgo = s3.presignedPut(
-            key: upload.fileKey, contentType: "video/mp4", contentLength: Int64(bytes.count), expires: 60, audience: .backend,
-            date: Date().addingTimeInterval(-7200))
+            key: upload.fileKey,
+            contentType: "video/mp4",
+            contentLength: Int64(bytes.count),
+            expires: 60,
+            audience: .backend,
+            date: Date().addingTimeInterval(-7200)
+        )
         let brief = s3.presignedPut(key: upload.fileKey, contentType: "video/mp4", contentLength: Int64(bytes.count), expires: 1, audience: .backend)
         try await Task.sleep(for: .seconds(3))
         for expired in [longAgo, brief] {
@@ -218,7 +251,11 @@ struct MediaFlowTests {
 
         // Nothing got through.
         let complete = try await MediaStack.call(
-            .POST, MediaStack.gateway + "/api/upload-video/complete", token: owner, json: ["file_key": upload.fileKey])
+            .POST,
+            MediaStack.gateway + "/api/upload-video/complete",
+            token: owner,
+            json: ["file_key": upload.fileKey]
+        )
         #expect(complete.status == 409)
         // The untouched URL still works, so the refusals above were about what was changed.
         let put = try await MediaStack.put(upload)
@@ -241,8 +278,12 @@ struct MediaFlowTests {
             #expect(reply.code == code, "\(body)")
         }
         let malformed = try await MediaStack.call(
-            .POST, MediaStack.gateway + "/api/upload-video/generate-url", token: token, body: Data("{".utf8),
-            headers: [("Content-Type", "application/json")])
+            .POST,
+            MediaStack.gateway + "/api/upload-video/generate-url",
+            token: token,
+            body: Data("{".utf8),
+            headers: [("Content-Type", "application/json")]
+        )
         #expect(malformed.status == 400)
         #expect(malformed.code == "invalid_json")
     }
@@ -258,7 +299,11 @@ struct MediaFlowTests {
         let put = try await MediaStack.put(upload)
         #expect(put.status == 200, "\(put.text)")
         let complete = try await MediaStack.call(
-            .POST, MediaStack.gateway + "/api/upload-video/complete", token: owner, json: ["file_key": upload.fileKey])
+            .POST,
+            MediaStack.gateway + "/api/upload-video/complete",
+            token: owner,
+            json: ["file_key": upload.fileKey]
+        )
         #expect(complete.status == 200)
         #expect(complete.json["size_bytes"] as? Int == 1000)
 
@@ -339,12 +384,18 @@ struct MediaInternalAPITests {
         #expect(accepted.status == 200, "\(accepted.text)")
         #expect(accepted.json["status"] as? String == "pending")
         let unknown = try await MediaStack.call(
-            .GET, MediaStack.media + "/internal/videos/uploads/no/such.mp4", token: try await MediaStack.serviceToken())
+            .GET,
+            MediaStack.media + "/internal/videos/uploads/no/such.mp4",
+            token: try await MediaStack.serviceToken()
+        )
         #expect(unknown.status == 404)
         #expect(unknown.code == "video_not_found")
         // Through the gateway it does not exist at all.
         let viaGateway = try await MediaStack.call(
-            .GET, MediaStack.gateway + "/internal/videos/" + upload.fileKey, token: try await MediaStack.serviceToken())
+            .GET,
+            MediaStack.gateway + "/internal/videos/" + upload.fileKey,
+            token: try await MediaStack.serviceToken()
+        )
         #expect(viaGateway.status == 404)
     }
 
@@ -354,12 +405,20 @@ struct MediaInternalAPITests {
         let owner = try await MediaStack.userToken(ownerID)
         let bytes = MediaStack.videoBytes(20_000)
         let upload = try await MediaStack.generateURL(
-            token: owner, filename: "no complete.mov", contentType: "video/quicktime", size: bytes.count, bytes: bytes)
+            token: owner,
+            filename: "no complete.mov",
+            contentType: "video/quicktime",
+            size: bytes.count,
+            bytes: bytes
+        )
         #expect(try await MediaStack.put(upload).status == 200)
 
         let before = Date()
         let reply = try await MediaStack.call(
-            .GET, MediaStack.media + "/internal/videos/" + MediaStack.encodeAll(upload.fileKey), token: try await MediaStack.serviceToken())
+            .GET,
+            MediaStack.media + "/internal/videos/" + MediaStack.encodeAll(upload.fileKey),
+            token: try await MediaStack.serviceToken()
+        )
         #expect(reply.status == 200, "\(reply.text)")
         #expect(reply.json["file_key"] as? String == upload.fileKey)
         #expect(reply.json["owner_id"] as? String == String(ownerID))
@@ -378,7 +437,11 @@ struct MediaInternalAPITests {
 
         // complete afterwards agrees, and the list shows it uploaded.
         let complete = try await MediaStack.call(
-            .POST, MediaStack.gateway + "/api/upload-video/complete", token: owner, json: ["file_key": upload.fileKey])
+            .POST,
+            MediaStack.gateway + "/api/upload-video/complete",
+            token: owner,
+            json: ["file_key": upload.fileKey]
+        )
         #expect(complete.status == 200)
         #expect(complete.json["size_bytes"] as? Int == bytes.count)
     }
@@ -409,7 +472,10 @@ struct MediaEventTests {
                 for _ in 0..<3 {
                     group.addTask {
                         try await MediaStack.call(
-                            .POST, MediaStack.gateway + "/api/upload-video/complete", token: owner, json: ["file_key": upload.fileKey]
+                            .POST,
+                            MediaStack.gateway + "/api/upload-video/complete",
+                            token: owner,
+                            json: ["file_key": upload.fileKey]
                         ).status
                     }
                     group.addTask { try await MediaStack.call(.GET, MediaStack.media + "/internal/videos/" + upload.fileKey, token: service).status }
@@ -422,8 +488,11 @@ struct MediaEventTests {
         logger.logLevel = .warning
         let brokers = try #require(MediaStack.environment["ECG_TEST_KAFKA_BROKERS"])
         let consumer = try await KafkaConsumer(
-            configuration: KafkaConfiguration(bootstrapServers: brokers), groupID: "media-tests-\(UUID().uuidString.prefix(8))",
-            topics: [MediaStack.environment["TOPIC_MEDIA_EVENTS"] ?? "ecg.media.events"], logger: logger)
+            configuration: KafkaConfiguration(bootstrapServers: brokers),
+            groupID: "media-tests-\(UUID().uuidString.prefix(8))",
+            topics: [MediaStack.environment["TOPIC_MEDIA_EVENTS"] ?? "ecg.media.events"],
+            logger: logger
+        )
         let wanted = Set(keys)
         let collected = Collected()
         let reader = Task {

@@ -29,8 +29,11 @@ struct PipelineTests {
     static func upload(_ video: Data, token: String) async throws -> String {
         let gateway = StackClient.gateway
         let generated = try await StackClient.call(
-            "\(gateway)/api/upload-video/generate-url", method: "POST",
-            json: #"{"filename": "my clip.mp4", "content_type": "video/mp4", "size_bytes": \#(video.count)}"#, token: token)
+            "\(gateway)/api/upload-video/generate-url",
+            method: "POST",
+            json: #"{"filename": "my clip.mp4", "content_type": "video/mp4", "size_bytes": \#(video.count)}"#,
+            token: token
+        )
         #expect(generated.status == 200, "\(generated.text)")
         let uploadURL = try #require(generated.json?["upload_url"] as? String)
         let fileKey = try #require(generated.json?["file_key"] as? String)
@@ -45,7 +48,11 @@ struct PipelineTests {
         _ = try await stored.body.collect(upTo: 1 << 20)
 
         let completed = try await StackClient.call(
-            "\(gateway)/api/upload-video/complete", method: "POST", json: #"{"file_key": "\#(fileKey)"}"#, token: token)
+            "\(gateway)/api/upload-video/complete",
+            method: "POST",
+            json: #"{"file_key": "\#(fileKey)"}"#,
+            token: token
+        )
         #expect(completed.status == 200, "\(completed.text)")
         #expect(completed.json?["status"] as? String == "uploaded")
         return fileKey
@@ -59,13 +66,23 @@ struct PipelineTests {
         let request = #"{"video_file_key": "\#(fileKey)", "analysis_type": "full_analysis"}"#
         let idempotencyKey = UUID().uuidString
         let accepted = try await StackClient.call(
-            "\(StackClient.gateway)/api/v1/ml/process-video", method: "POST", json: request, token: token, headers: [("Idempotency-Key", idempotencyKey)])
+            "\(StackClient.gateway)/api/v1/ml/process-video",
+            method: "POST",
+            json: request,
+            token: token,
+            headers: [("Idempotency-Key", idempotencyKey)]
+        )
         #expect(accepted.status == 202, "\(accepted.text)")
         #expect(accepted.json?["status"] as? String == "processing")
         #expect(accepted.json?["message"] as? String == "비디오 분석이 시작되었습니다.")
         let jobID = try #require(accepted.json?["job_id"] as? String)
         let again = try await StackClient.call(
-            "\(StackClient.gateway)/api/v1/ml/process-video", method: "POST", json: request, token: token, headers: [("Idempotency-Key", idempotencyKey)])
+            "\(StackClient.gateway)/api/v1/ml/process-video",
+            method: "POST",
+            json: request,
+            token: token,
+            headers: [("Idempotency-Key", idempotencyKey)]
+        )
         #expect(again.json?["job_id"] as? String == jobID, "the same Idempotency-Key returns the same job")
 
         let stream = try await StackClient.call("\(StackClient.gateway)/api/v1/ml/job-status/\(jobID)/stream", token: token)

@@ -6,11 +6,15 @@ import Testing
 /// the job still reaches a terminal state and nothing is lost (SPEC.md §5, §8).
 @Suite(
     "analysis-service killed mid-pipeline",
-    .enabled(if: StackClient.isAvailable && StackClient.environment["ECG_TEST_BIN_DIR"] != nil), .timeLimit(.minutes(3)))
+    .enabled(if: StackClient.isAvailable && StackClient.environment["ECG_TEST_BIN_DIR"] != nil),
+    .timeLimit(.minutes(3))
+)
 struct ReplicaCrashTests {
     private func startReplica(port: Int) async throws -> Process {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(StackClient.environment["ECG_TEST_BIN_DIR"])).appendingPathComponent("analysis-service")
+        process.executableURL = URL(fileURLWithPath: try #require(StackClient.environment["ECG_TEST_BIN_DIR"])).appendingPathComponent(
+            "analysis-service"
+        )
         process.arguments = ["serve"]
         var environment = try ShutdownTests.stackEnvironment(of: "analysis-service")
         environment["PORT"] = String(port)
@@ -38,8 +42,11 @@ struct ReplicaCrashTests {
 
         let replica = try await startReplica(port: port)
         let accepted = try await StackClient.call(
-            "http://127.0.0.1:\(port)/api/v1/ml/process-video", method: "POST",
-            json: #"{"video_file_key": "\#(fileKey)", "analysis_type": "caption_generation"}"#, token: token)
+            "http://127.0.0.1:\(port)/api/v1/ml/process-video",
+            method: "POST",
+            json: #"{"video_file_key": "\#(fileKey)", "analysis_type": "caption_generation"}"#,
+            token: token
+        )
         kill(replica.processIdentifier, SIGKILL)
         replica.waitUntilExit()
         #expect(accepted.status == 202, "\(accepted.text)")

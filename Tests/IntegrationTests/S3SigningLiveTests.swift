@@ -15,7 +15,8 @@ struct S3SigningLiveTests {
             "live/plus+and=equals&amp;.mp4",
             "live/dollar$ tilde~ (paren) 'quote'.mov",
             "live/émoji 🎬/deep/er/key.mkv",
-        ])
+        ]
+    )
     func roundTrip(baseKey: String) async throws {
         let key = baseKey.replacingOccurrences(of: "live/", with: "live/\(UUID().uuidString.prefix(8))/")
         let bytes = MediaStack.videoBytes(3000)
@@ -39,7 +40,8 @@ struct S3SigningLiveTests {
         var configuration = MediaStack.s3
         // Another name for the same server, as a browser outside the backend's network would see it.
         configuration.publicEndpoint = try S3Endpoint(
-            url: configuration.endpoint.description.replacingOccurrences(of: "127.0.0.1", with: "localhost"))
+            url: configuration.endpoint.description.replacingOccurrences(of: "127.0.0.1", with: "localhost")
+        )
         let client = S3Client(configuration: configuration)
         let key = "live/\(UUID().uuidString.prefix(8))/public endpoint.mp4"
         let bytes = MediaStack.videoBytes(100)

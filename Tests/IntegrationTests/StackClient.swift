@@ -18,7 +18,13 @@ enum StackClient {
         func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
     }
 
-    static func call(_ url: String, method: String = "GET", json: String? = nil, token: String? = nil, headers: [(String, String)] = []) async throws
+    static func call(
+        _ url: String,
+        method: String = "GET",
+        json: String? = nil,
+        token: String? = nil,
+        headers: [(String, String)] = []
+    ) async throws
         -> Reply
     {
         var request = HTTPClientRequest(url: url)

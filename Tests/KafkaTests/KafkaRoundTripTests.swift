@@ -58,8 +58,11 @@ struct KafkaRoundTripTests {
             let topic = uniqueTopic()
             let producer = try KafkaProducer(configuration: configuration, logger: logger)
             let report = try await producer.send(
-                topic: topic, key: "job-1", value: Array(#"{"hello":"kafka"}"#.utf8),
-                headers: [KafkaHeader(key: "ce_id", value: "e-1"), KafkaHeader(key: "ce_type", value: "ecg.test.v1")])
+                topic: topic,
+                key: "job-1",
+                value: Array(#"{"hello":"kafka"}"#.utf8),
+                headers: [KafkaHeader(key: "ce_id", value: "e-1"), KafkaHeader(key: "ce_type", value: "ecg.test.v1")]
+            )
             #expect(report.topic == topic)
             #expect(report.offset >= 0)
 
@@ -82,7 +85,9 @@ struct KafkaRoundTripTests {
             // librdkafka's mock broker rebalances a group only after the departed member's session
             // times out, even when it left cleanly; a short session keeps the hand-over quick.
             let configuration = KafkaConfiguration(
-                bootstrapServers: brokers, properties: ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"])
+                bootstrapServers: brokers,
+                properties: ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]
+            )
             let topic = uniqueTopic()
             let group = "test-group-\(topic)"
             let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: brokers), logger: logger)

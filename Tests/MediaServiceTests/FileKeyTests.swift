@@ -22,7 +22,8 @@ struct FileKeyTests {
             ("🎬🎬🎬.mp4", "video/mp4", "video.mp4"),
             ("clip.tar.gz", "video/mp4", "clip.tar.gz"),
             ("trailing dots....", "video/mp4", "trailing_dots.mp4"),
-        ])
+        ]
+    )
     func sanitize(filename: String, contentType: String, expected: String) {
         #expect(FileKey.sanitize(filename: filename, contentType: contentType) == expected)
     }

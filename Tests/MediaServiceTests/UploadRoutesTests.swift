@@ -22,12 +22,20 @@ final class FakeStorage: VideoStorage {
         var headers = ["Content-Type": contentType]
         if let contentLength { headers["Content-Length"] = String(contentLength) }
         return PresignedRequest(
-            url: "https://s3.test/put/\(key)", method: "PUT", headers: headers, expiresAt: Date().addingTimeInterval(Double(expires)))
+            url: "https://s3.test/put/\(key)",
+            method: "PUT",
+            headers: headers,
+            expiresAt: Date().addingTimeInterval(Double(expires))
+        )
     }
 
     func downloadRequest(key: String, expires: Int, audience: S3Configuration.Audience) -> PresignedRequest {
         PresignedRequest(
-            url: "https://s3.test/\(audience)/\(key)", method: "GET", headers: [:], expiresAt: Date().addingTimeInterval(Double(expires)))
+            url: "https://s3.test/\(audience)/\(key)",
+            method: "GET",
+            headers: [:],
+            expiresAt: Date().addingTimeInterval(Double(expires))
+        )
     }
 
     func head(key: String) async throws -> S3ObjectInfo? {
@@ -59,11 +67,19 @@ struct MediaHarness {
         UploadController(repository: repository, storage: storage, confirmation: confirmation, maxUploadBytes: maxUploadBytes, urlSeconds: 3600)
             .addRoutes(
                 to: DocumentedRoutes(
-                    router.group().add(middleware: BearerAuthenticationMiddleware(verifier: users)), document: document, security: .userBearer))
+                    router.group().add(middleware: BearerAuthenticationMiddleware(verifier: users)),
+                    document: document,
+                    security: .userBearer
+                )
+            )
         InternalVideoController(repository: repository, storage: storage, confirmation: confirmation, workerURLSeconds: 21600)
             .addRoutes(
                 to: DocumentedRoutes(
-                    router.group().add(middleware: BearerAuthenticationMiddleware(verifier: services)), document: document, security: .serviceBearer))
+                    router.group().add(middleware: BearerAuthenticationMiddleware(verifier: services)),
+                    document: document,
+                    security: .serviceBearer
+                )
+            )
         return router
     }
 
@@ -73,13 +89,22 @@ struct MediaHarness {
 
     func serviceToken(audience: String = "media-service") async throws -> String {
         try await TokenSigner(key: serviceKey).sign(
-            issuer: "analysis-service", audience: audience, subject: "analysis-service", type: .service, lifetime: 300
+            issuer: "analysis-service",
+            audience: audience,
+            subject: "analysis-service",
+            type: .service,
+            lifetime: 300
         ).token
     }
 }
 
 extension TestClientProtocol {
-    func call(_ uri: String, _ method: HTTPRequest.Method = .get, token: String?, json: String? = nil) async throws -> (
+    func call(
+        _ uri: String,
+        _ method: HTTPRequest.Method = .get,
+        token: String?,
+        json: String? = nil
+    ) async throws -> (
         status: Int, json: [String: Any]
     ) {
         var headers: HTTPFields = [:]
@@ -101,7 +126,10 @@ struct UploadRoutesTests {
         try await app.test(.router) { client in
             let token = try await harness.userToken(7)
             let ok = try await client.call(
-                "/api/upload-video/generate-url", .post, token: token, json: #"{"filename":"My Clip.mp4","content_type":"video/mp4","size_bytes":10}"#
+                "/api/upload-video/generate-url",
+                .post,
+                token: token,
+                json: #"{"filename":"My Clip.mp4","content_type":"video/mp4","size_bytes":10}"#
             )
             #expect(ok.status == 200)
             let key = try #require(ok.json["file_key"] as? String)
@@ -126,12 +154,19 @@ struct UploadRoutesTests {
                 #expect(reply.json["code"] as? String == code, "\(body)")
             }
             let anonymous = try await client.call(
-                "/api/upload-video/generate-url", .post, token: nil, json: #"{"filename":"a.mp4","content_type":"video/mp4"}"#)
+                "/api/upload-video/generate-url",
+                .post,
+                token: nil,
+                json: #"{"filename":"a.mp4","content_type":"video/mp4"}"#
+            )
             #expect(anonymous.status == 401)
             // A service token is not a user token.
             let service = try await client.call(
-                "/api/upload-video/generate-url", .post, token: try await harness.serviceToken(),
-                json: #"{"filename":"a.mp4","content_type":"video/mp4"}"#)
+                "/api/upload-video/generate-url",
+                .post,
+                token: try await harness.serviceToken(),
+                json: #"{"filename":"a.mp4","content_type":"video/mp4"}"#
+            )
             #expect(service.status == 401)
         }
     }
@@ -144,9 +179,13 @@ struct UploadRoutesTests {
             let token = try await harness.userToken(1)
             let key = try #require(
                 try await client.call(
-                    "/api/upload-video/generate-url", .post, token: token, json: #"{"filename":"a.mp4","content_type":"video/mp4"}"#
+                    "/api/upload-video/generate-url",
+                    .post,
+                    token: token,
+                    json: #"{"filename":"a.mp4","content_type":"video/mp4"}"#
                 )
-                .json["file_key"] as? String)
+                .json["file_key"] as? String
+            )
             let early = try await client.call("/api/upload-video/complete", .post, token: token, json: #"{"file_key":"\#(key)"}"#)
             #expect(early.status == 409)
             #expect(early.json["code"] as? String == "upload_not_found")
@@ -165,7 +204,11 @@ struct UploadRoutesTests {
             #expect(events.first?.subject == key)
 
             let stranger = try await client.call(
-                "/api/upload-video/complete", .post, token: try await harness.userToken(2), json: #"{"file_key":"\#(key)"}"#)
+                "/api/upload-video/complete",
+                .post,
+                token: try await harness.userToken(2),
+                json: #"{"file_key":"\#(key)"}"#
+            )
             #expect(stranger.status == 404)
             #expect(stranger.json["code"] as? String == "video_not_found")
         }
@@ -179,9 +222,13 @@ struct UploadRoutesTests {
             let token = try await harness.userToken(1)
             let key = try #require(
                 try await client.call(
-                    "/api/upload-video/generate-url", .post, token: token, json: #"{"filename":"a.mp4","content_type":"video/mp4"}"#
+                    "/api/upload-video/generate-url",
+                    .post,
+                    token: token,
+                    json: #"{"filename":"a.mp4","content_type":"video/mp4"}"#
                 )
-                .json["file_key"] as? String)
+                .json["file_key"] as? String
+            )
             harness.storage.put(key, size: 5000)
             let reply = try await client.call("/api/upload-video/complete", .post, token: token, json: #"{"file_key":"\#(key)"}"#)
             #expect(reply.status == 413)
@@ -198,9 +245,13 @@ struct UploadRoutesTests {
             let token = try await harness.userToken(1)
             let key = try #require(
                 try await client.call(
-                    "/api/upload-video/generate-url", .post, token: token, json: #"{"filename":"a.mp4","content_type":"video/mp4"}"#
+                    "/api/upload-video/generate-url",
+                    .post,
+                    token: token,
+                    json: #"{"filename":"a.mp4","content_type":"video/mp4"}"#
                 )
-                .json["file_key"] as? String)
+                .json["file_key"] as? String
+            )
             harness.storage.failing.store(true, ordering: .relaxed)
             let reply = try await client.call("/api/upload-video/complete", .post, token: token, json: #"{"file_key":"\#(key)"}"#)
             #expect(reply.status == 503)
@@ -216,9 +267,13 @@ struct UploadRoutesTests {
             let token = try await harness.userToken(1)
             let key = try #require(
                 try await client.call(
-                    "/api/upload-video/generate-url", .post, token: token, json: #"{"filename":"비디오 클립.mp4","content_type":"video/mp4"}"#
+                    "/api/upload-video/generate-url",
+                    .post,
+                    token: token,
+                    json: #"{"filename":"비디오 클립.mp4","content_type":"video/mp4"}"#
                 )
-                .json["file_key"] as? String)
+                .json["file_key"] as? String
+            )
             harness.storage.put(key, size: 3)
             let encodedName = try #require(key.split(separator: "/").last?.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed))
             let parts = key.split(separator: "/")
@@ -248,13 +303,20 @@ struct UploadRoutesTests {
             var keys: [String] = []
             for name in ["one.mp4", "two.mp4", "three.mp4"] {
                 let reply = try await client.call(
-                    "/api/upload-video/generate-url", .post, token: token, json: #"{"filename":"\#(name)","content_type":"video/mp4"}"#)
+                    "/api/upload-video/generate-url",
+                    .post,
+                    token: token,
+                    json: #"{"filename":"\#(name)","content_type":"video/mp4"}"#
+                )
                 keys.append(try #require(reply.json["file_key"] as? String))
                 try await Task.sleep(for: .milliseconds(5))
             }
             _ = try await client.call(
-                "/api/upload-video/generate-url", .post, token: try await harness.userToken(2),
-                json: #"{"filename":"x.mp4","content_type":"video/mp4"}"#)
+                "/api/upload-video/generate-url",
+                .post,
+                token: try await harness.userToken(2),
+                json: #"{"filename":"x.mp4","content_type":"video/mp4"}"#
+            )
             let list = try await client.call("/api/upload-video/videos", token: token)
             let items = try #require(list.json["items"] as? [[String: Any]])
             #expect(items.compactMap { $0["file_key"] as? String } == keys.reversed())
@@ -272,9 +334,13 @@ struct UploadRoutesTests {
             let user = try await harness.userToken(9)
             let key = try #require(
                 try await client.call(
-                    "/api/upload-video/generate-url", .post, token: user, json: #"{"filename":"a.webm","content_type":"video/webm"}"#
+                    "/api/upload-video/generate-url",
+                    .post,
+                    token: user,
+                    json: #"{"filename":"a.webm","content_type":"video/webm"}"#
                 )
-                .json["file_key"] as? String)
+                .json["file_key"] as? String
+            )
             let service = try await harness.serviceToken()
             let pending = try await client.call("/internal/videos/\(key)", token: service)
             #expect(pending.status == 200)
@@ -297,7 +363,8 @@ struct UploadRoutesTests {
             #expect(try await client.call("/internal/videos/uploads/nope", token: service).json["code"] as? String == "video_not_found")
             #expect(try await client.call("/internal/videos/\(key)", token: user).status == 401)
             #expect(
-                try await client.call("/internal/videos/\(key)", token: try await harness.serviceToken(audience: "analysis-service")).status == 401)
+                try await client.call("/internal/videos/\(key)", token: try await harness.serviceToken(audience: "analysis-service")).status == 401
+            )
             #expect(try await client.call("/internal/videos/\(key)", token: nil).status == 401)
         }
     }

@@ -8,7 +8,12 @@ import Testing
 @Suite("Idempotent consumer", .enabled(if: ProcessInfo.processInfo.environment["ECG_TEST_PG_URL"] != nil), .timeLimit(.minutes(3)))
 struct IdempotentConsumerTests {
     private func event(_ key: String, progress: Int) throws -> (id: String, bytes: [UInt8]) {
-        let event = CloudEvent(source: "tests", type: EventType.jobProgress, subject: key, data: JobProgress(job_id: key, progress: progress, stage: "s"))
+        let event = CloudEvent(
+            source: "tests",
+            type: EventType.jobProgress,
+            subject: key,
+            data: JobProgress(job_id: key, progress: progress, stage: "s")
+        )
         return (event.id, Array(try EventCoding.encoder().encode(event)))
     }
 
@@ -20,7 +25,12 @@ struct IdempotentConsumerTests {
             let partitionsSeen = Mutex<[Int: Set<Int32>]>([:])
             var services: [IdempotentConsumer] = []
             for index in 0..<2 {
-                let consumer = try await KafkaConsumer(configuration: fixture.consumerKafka, groupID: "split", topics: ["group.split"], logger: fixture.logger)
+                let consumer = try await KafkaConsumer(
+                    configuration: fixture.consumerKafka,
+                    groupID: "split",
+                    topics: ["group.split"],
+                    logger: fixture.logger
+                )
                 let recording = fixture.recordingHandler
                 let processor = fixture.processor { event, connection in
                     partitionsSeen.withLock { _ = $0[index, default: []].insert(event.message.partition) }
@@ -60,13 +70,23 @@ struct IdempotentConsumerTests {
             try await producer.send(topic: "crash.commit", key: "job-1", value: second.bytes)
 
             // The first consumer applies the first event and dies before committing its offset.
-            let doomed = try await KafkaConsumer(configuration: fixture.consumerKafka, groupID: "crashy", topics: ["crash.commit"], logger: fixture.logger)
+            let doomed = try await KafkaConsumer(
+                configuration: fixture.consumerKafka,
+                groupID: "crashy",
+                topics: ["crash.commit"],
+                logger: fixture.logger
+            )
             let message = try #require(try await collect(1, from: doomed, within: 20).first)
             #expect(try await fixture.processor().process(message) == .processed)
             await doomed.close()
 
             // Its successor sees the first event again, skips it, and applies the second.
-            let successor = try await KafkaConsumer(configuration: fixture.consumerKafka, groupID: "crashy", topics: ["crash.commit"], logger: fixture.logger)
+            let successor = try await KafkaConsumer(
+                configuration: fixture.consumerKafka,
+                groupID: "crashy",
+                topics: ["crash.commit"],
+                logger: fixture.logger
+            )
             let service = IdempotentConsumer(consumer: successor, processor: fixture.processor(), deadLetters: producer, logger: fixture.logger)
             let running = Task { try await service.run() }
             try await eventually(within: 30, "the second event is applied") { try await fixture.count("SELECT count(*) FROM $schema.applied") == 2 }
@@ -83,13 +103,23 @@ struct IdempotentConsumerTests {
         try await MessagingFixture.with { fixture in
             try fixture.cluster.createTopic("dlq.source", partitions: 1)
             let producer = try KafkaProducer(configuration: fixture.kafka, logger: fixture.logger)
-            try await producer.send(topic: "dlq.source", key: "job-9", value: Array("{not json".utf8), headers: [KafkaHeader(key: "ce_id", value: "x")])
+            try await producer.send(
+                topic: "dlq.source",
+                key: "job-9",
+                value: Array("{not json".utf8),
+                headers: [KafkaHeader(key: "ce_id", value: "x")]
+            )
             let rejected = try event("job-9", progress: 1)
             try await producer.send(topic: "dlq.source", key: "job-9", value: rejected.bytes)
             let valid = try event("job-9", progress: 2)
             try await producer.send(topic: "dlq.source", key: "job-9", value: valid.bytes)
 
-            let consumer = try await KafkaConsumer(configuration: fixture.consumerKafka, groupID: "dlq-test", topics: ["dlq.source"], logger: fixture.logger)
+            let consumer = try await KafkaConsumer(
+                configuration: fixture.consumerKafka,
+                groupID: "dlq-test",
+                topics: ["dlq.source"],
+                logger: fixture.logger
+            )
             let recording = fixture.recordingHandler
             let processor = fixture.processor { event, connection in
                 if event.header.id == rejected.id { throw EventRejected("progress 1 is not allowed here") }

@@ -37,7 +37,13 @@ struct MessagingFixture {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await postgres.run() }
             let migrations =
-                [Migration(version: 1, name: "applied", sql: "CREATE TABLE applied (event_id text NOT NULL, body text NOT NULL, applied_at timestamptz DEFAULT clock_timestamp())")]
+                [
+                    Migration(
+                        version: 1,
+                        name: "applied",
+                        sql: "CREATE TABLE applied (event_id text NOT NULL, body text NOT NULL, applied_at timestamptz DEFAULT clock_timestamp())"
+                    )
+                ]
                 + MessagingMigrations.all
             try await MigrationRunner(schema: schema.rawValue, migrations: migrations).run(on: postgres, logger: logger)
             do {
@@ -62,7 +68,10 @@ struct MessagingFixture {
             var binds = PostgresBindings()
             binds.append(event.header.id)
             binds.append(String(decoding: event.message.value, as: UTF8.self))
-            try await connection.query(PostgresQuery(unsafeSQL: "INSERT INTO \(schema).applied (event_id, body) VALUES ($1, $2)", binds: binds), logger: logger)
+            try await connection.query(
+                PostgresQuery(unsafeSQL: "INSERT INTO \(schema).applied (event_id, body) VALUES ($1, $2)", binds: binds),
+                logger: logger
+            )
         }
     }
 
@@ -82,7 +91,12 @@ struct MessagingFixture {
         var events: [CloudEvent<JobProgress>] = []
         for index in 0..<count {
             let key = keys[index % keys.count]
-            let event = CloudEvent(source: "tests", type: EventType.jobProgress, subject: key, data: JobProgress(job_id: key, progress: index, stage: "s"))
+            let event = CloudEvent(
+                source: "tests",
+                type: EventType.jobProgress,
+                subject: key,
+                data: JobProgress(job_id: key, progress: index, stage: "s")
+            )
             try await postgres.withTransaction(logger: logger) { connection in
                 try await outbox.add(event, topic: topic, on: connection, logger: logger)
             }

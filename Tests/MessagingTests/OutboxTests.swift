@@ -42,7 +42,9 @@ struct OutboxTests {
             let keys = (0..<10).map { "job-\($0)" }
             let events = try await fixture.enqueue(120, keys: keys, topic: "outbox.pair")
             let producers = try (0..<2).map { _ in try KafkaProducer(configuration: fixture.kafka, logger: fixture.logger) }
-            let relays = producers.map { OutboxRelay(outbox: fixture.outbox, postgres: fixture.postgres, producer: $0, logger: fixture.logger, batchSize: 7) }
+            let relays = producers.map {
+                OutboxRelay(outbox: fixture.outbox, postgres: fixture.postgres, producer: $0, logger: fixture.logger, batchSize: 7)
+            }
             let published = try await withThrowingTaskGroup(of: Int.self) { group in
                 for relay in relays { group.addTask { try await relay.drain() } }
                 return try await group.reduce(0, +)
@@ -68,7 +70,13 @@ struct OutboxTests {
         try await MessagingFixture.with { fixture in
             let producer = try KafkaProducer(configuration: fixture.kafka, logger: fixture.logger)
             // A poll interval far beyond the test's patience: only LISTEN/NOTIFY can wake it in time.
-            let relay = OutboxRelay(outbox: fixture.outbox, postgres: fixture.postgres, producer: producer, logger: fixture.logger, pollInterval: .seconds(300))
+            let relay = OutboxRelay(
+                outbox: fixture.outbox,
+                postgres: fixture.postgres,
+                producer: producer,
+                logger: fixture.logger,
+                pollInterval: .seconds(300)
+            )
             let running = Task { try await relay.run() }
             try await Task.sleep(for: .seconds(1))
             try await fixture.enqueue(1, keys: ["job-n"], topic: "outbox.notify")
@@ -93,10 +101,15 @@ struct OutboxKafkaDownTests {
             // Nothing listens on port 1: every delivery times out after 2 s.
             let unreachable = try KafkaProducer(
                 configuration: KafkaConfiguration(bootstrapServers: "127.0.0.1:1", properties: ["message.timeout.ms": "2000"]),
-                logger: fixture.logger, flushTimeoutMilliseconds: 100)
+                logger: fixture.logger,
+                flushTimeoutMilliseconds: 100
+            )
             let stranded = OutboxRelay(outbox: fixture.outbox, postgres: fixture.postgres, producer: unreachable, logger: fixture.logger)
             #expect(try await stranded.drain() == 0)
-            #expect(try await fixture.count("SELECT count(*) FROM $schema.outbox WHERE published_at IS NULL AND attempts = 1 AND last_error IS NOT NULL") == 1)
+            #expect(
+                try await fixture.count("SELECT count(*) FROM $schema.outbox WHERE published_at IS NULL AND attempts = 1 AND last_error IS NOT NULL")
+                    == 1
+            )
             await unreachable.shutdown()
 
             let producer = try KafkaProducer(configuration: fixture.kafka, logger: fixture.logger)

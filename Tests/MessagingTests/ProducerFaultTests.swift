@@ -13,7 +13,11 @@ struct ProducerFaultTests {
 
     private func read(_ count: Int, topic: String, cluster: KafkaMockCluster) async throws -> [String] {
         let consumer = try await KafkaConsumer(
-            configuration: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers), groupID: "reader-\(UUID())", topics: [topic], logger: logger)
+            configuration: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers),
+            groupID: "reader-\(UUID())",
+            topics: [topic],
+            logger: logger
+        )
         let values = try await collect(count, from: consumer, within: 30).map { String(decoding: $0.value, as: UTF8.self) }
         await consumer.close()
         return values
@@ -73,7 +77,10 @@ struct ProducerFaultTests {
     func shutdownWhileWaiting() async throws {
         let cluster = try KafkaMockCluster(logger: logger)
         let producer = try KafkaProducer(
-            configuration: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers), logger: logger, flushTimeoutMilliseconds: 500)
+            configuration: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers),
+            logger: logger,
+            flushTimeoutMilliseconds: 500
+        )
         cluster.setBrokerDown(1)
         let send = Task { try await producer.send(topic: "stuck", key: nil, value: [1]) }
         try await Task.sleep(for: .milliseconds(300))

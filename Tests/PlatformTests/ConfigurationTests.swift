@@ -3,7 +3,11 @@ import Testing
 
 @Suite("Configuration from the environment")
 struct ConfigurationTests {
-    private func load(_ variables: [String: String], service: String = "auth-service", schema: String = "auth") -> (
+    private func load(
+        _ variables: [String: String],
+        service: String = "auth-service",
+        schema: String = "auth"
+    ) -> (
         ServiceConfiguration, EnvironmentSettings
     ) {
         let settings = EnvironmentSettings(environment: variables)
@@ -56,7 +60,8 @@ struct ConfigurationTests {
             "KAFKA_SASL_USERNAME": "ecg",
             "KAFKA_SASL_PASSWORD": "secret",
             "SERVICE_SIGNING_KEY": "pem",
-            "TRUSTED_SERVICES": "auth-service=https://auth.example.com/.well-known/jwks.json,media-service=http://media-service:8082/.well-known/jwks.json",
+            "TRUSTED_SERVICES":
+                "auth-service=https://auth.example.com/.well-known/jwks.json,media-service=http://media-service:8082/.well-known/jwks.json",
             "CORS_ORIGINS": "https://ecg.example.com",
         ])
         try settings.validate()

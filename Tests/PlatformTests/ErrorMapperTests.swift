@@ -8,13 +8,19 @@ import Testing
 
 @Suite("Errors become SPEC.md's JSON body")
 struct ErrorMapperTests {
-    struct Signup: Decodable { let username: String; let age: Int }
+    struct Signup: Decodable {
+        let username: String
+        let age: Int
+    }
     struct Secret: Error { let sql = "SELECT password_hash FROM auth.users" }
 
     /// A router with the common middleware and routes that fail in each way a handler can.
     private func makeApp() -> some ApplicationProtocol {
         let configuration = ServiceConfiguration(
-            serviceName: "auth-service", schema: "auth", settings: EnvironmentSettings(environment: ["ECG_ENV": "test"]))
+            serviceName: "auth-service",
+            schema: "auth",
+            settings: EnvironmentSettings(environment: ["ECG_ENV": "test"])
+        )
         let router = ServiceApplication.makeRouter(configuration: configuration)
         router.post("/decode") { request, context -> String in
             let body = try await request.decodeJSON(Signup.self, context: context)
@@ -138,7 +144,8 @@ struct ErrorMapperTests {
     func cors() async throws {
         try await makeApp().test(.router) { client in
             try await client.execute(
-                uri: "/api-error", method: .options,
+                uri: "/api-error",
+                method: .options,
                 headers: [.origin: "http://localhost:3000", .accessControlRequestMethod: "POST"]
             ) { response async throws in
                 #expect(response.status == .noContent)

@@ -11,7 +11,8 @@ struct OpenAPIDocumentTests {
         let document = OpenAPIDocument(title: "example-service")
         let routes = DocumentedRoutes(router, document: document, security: .userBearer)
         routes.get("/api/things/{thing_id}", OpenAPIOperation("Read a thing", responses: [200: .init("The thing", .record(["id": .text]))])) {
-            _, context in
+            _,
+            context in
             context.parameters.get("thing_id") ?? ""
         }
         #expect(document.operations.map { "\($0.method) \($0.path)" } == ["GET /api/things/{thing_id}"])

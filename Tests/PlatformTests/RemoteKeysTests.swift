@@ -35,8 +35,11 @@ struct RemoteKeysTests {
         try await issuer.app().test(.live) { client in
             let port = try #require(client.port)
             let source = RemoteJWKSKeySource(
-                url: "http://127.0.0.1:\(port)/.well-known/jwks.json", httpClient: .shared, minimumRefetchInterval: 0,
-                logger: Logger(label: "test"))
+                url: "http://127.0.0.1:\(port)/.well-known/jwks.json",
+                httpClient: .shared,
+                minimumRefetchInterval: 0,
+                logger: Logger(label: "test")
+            )
             let verifier = TokenVerifier(issuers: ["media-service": source], audience: "analysis-service", type: .service)
             let oldClient = ServiceTokenClient(serviceName: "media-service", signer: await TokenSigner(key: oldKey))
             let newClient = ServiceTokenClient(serviceName: "media-service", signer: await TokenSigner(key: newKey))
@@ -58,8 +61,11 @@ struct RemoteKeysTests {
         try await issuer.app().test(.live) { client in
             let port = try #require(client.port)
             let source = RemoteJWKSKeySource(
-                url: "http://127.0.0.1:\(port)/.well-known/jwks.json", httpClient: .shared, minimumRefetchInterval: 60,
-                logger: Logger(label: "test"))
+                url: "http://127.0.0.1:\(port)/.well-known/jwks.json",
+                httpClient: .shared,
+                minimumRefetchInterval: 60,
+                logger: Logger(label: "test")
+            )
             for _ in 0..<5 {
                 await #expect(throws: TokenError.unknownKey("nope")) { try await source.publicKey(kid: "nope") }
             }

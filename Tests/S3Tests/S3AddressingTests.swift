@@ -9,13 +9,21 @@ struct S3AddressingTests {
     static let credentials = S3Credentials(accessKeyID: "ecg-local", secretAccessKey: "ecg-local-secret")
 
     static func configuration(
-        endpoint: String = "http://127.0.0.1:9000", publicEndpoint: String? = nil, pathStyle: Bool = true, sessionToken: String? = nil
+        endpoint: String = "http://127.0.0.1:9000",
+        publicEndpoint: String? = nil,
+        pathStyle: Bool = true,
+        sessionToken: String? = nil
     ) -> S3Configuration {
         var credentials = Self.credentials
         credentials.sessionToken = sessionToken
         return S3Configuration(
-            bucket: "ecg-videos", region: "us-east-1", endpoint: try! S3Endpoint(url: endpoint),
-            publicEndpoint: publicEndpoint.map { try! S3Endpoint(url: $0) }, credentials: credentials, forcePathStyle: pathStyle)
+            bucket: "ecg-videos",
+            region: "us-east-1",
+            endpoint: try! S3Endpoint(url: endpoint),
+            publicEndpoint: publicEndpoint.map { try! S3Endpoint(url: $0) },
+            credentials: credentials,
+            forcePathStyle: pathStyle
+        )
     }
 
     @Test(
@@ -30,7 +38,8 @@ struct S3AddressingTests {
             ("emoji 🎬.webm", "emoji%20%F0%9F%8E%AC.webm"),
             ("a//b/", "a//b/"),
             ("!'()*$@:,;?#[]", "%21%27%28%29%2A%24%40%3A%2C%3B%3F%23%5B%5D"),
-        ])
+        ]
+    )
     func keyEncoding(key: String, encoded: String) {
         #expect(SigV4.uriEncode(key, encodeSlash: false) == encoded)
         #expect(SigV4.uriEncode(key, encodeSlash: true) == encoded.replacingOccurrences(of: "/", with: "%2F"))
@@ -117,7 +126,13 @@ struct S3AddressingTests {
         // Same key, time and credentials: only the signed host differs, and so do the signatures.
         #expect(signature(of: browser.url) != signature(of: backend.url))
         let recomputed = client.signer.presign(
-            method: "GET", scheme: "https", host: "media.example.com", path: "/ecg-videos/uploads/x.mp4", expires: 60, date: Self.date)
+            method: "GET",
+            scheme: "https",
+            host: "media.example.com",
+            path: "/ecg-videos/uploads/x.mp4",
+            expires: 60,
+            date: Self.date
+        )
         #expect(recomputed.url == browser.url)
     }
 

@@ -15,7 +15,13 @@ struct TokenVerifierTests {
         verifier = TokenVerifier(issuers: ["auth-service": StaticKeySource([key])], audience: "ecg-api", type: .access)
     }
 
-    private func accessToken(issuer: String = "auth-service", audience: String = "ecg-api", type: TokenType = .access, lifetime: TimeInterval = 900, now: Date = Date())
+    private func accessToken(
+        issuer: String = "auth-service",
+        audience: String = "ecg-api",
+        type: TokenType = .access,
+        lifetime: TimeInterval = 900,
+        now: Date = Date()
+    )
         async throws -> String
     {
         try await signer.sign(issuer: issuer, audience: audience, subject: "42", type: type, lifetime: lifetime, now: now).token
@@ -67,7 +73,13 @@ struct TokenVerifierTests {
     @Test("a kid the issuer does not publish is refused")
     func refusesUnknownKid() async throws {
         let other = try SigningKey.generate()
-        let token = try await (await TokenSigner(key: other)).sign(issuer: "auth-service", audience: "ecg-api", subject: "42", type: .access, lifetime: 900).token
+        let token = try await (await TokenSigner(key: other)).sign(
+            issuer: "auth-service",
+            audience: "ecg-api",
+            subject: "42",
+            type: .access,
+            lifetime: 900
+        ).token
         await #expect(throws: TokenError.unknownKey(other.kid)) { try await verifier.verify(token) }
     }
 
@@ -161,7 +173,8 @@ struct SigningKeyTests {
     @Test("JWKS documents round-trip and ignore keys that are not Ed25519")
     func jwks() throws {
         let key = try SigningKey.generate()
-        let json = #"{"keys":[{"kty":"RSA","kid":"r","n":"x","e":"AQAB"},{"kty":"OKP","crv":"Ed25519","alg":"EdDSA","kid":"\#(key.kid)","x":"\#(key.jwk.x)"}]}"#
+        let json =
+            #"{"keys":[{"kty":"RSA","kid":"r","n":"x","e":"AQAB"},{"kty":"OKP","crv":"Ed25519","alg":"EdDSA","kid":"\#(key.kid)","x":"\#(key.jwk.x)"}]}"#
         let document = try JWKSDocument.decode(Data(json.utf8))
         #expect(document.keys == [key.jwk])
         #expect(document.keys.first?.publicKey == key.publicKey)

@@ -45,22 +45,30 @@ struct JobController: Sendable {
                     422: .init("Validation error", .error),
                     503: .init("media-service unavailable", .error),
                 ],
-                headers: [("Idempotency-Key", false)]),
-            use: processVideo)
+                headers: [("Idempotency-Key", false)]
+            ),
+            use: processVideo
+        )
         routes.get(
             "/api/v1/ml/job-status/{job_id}",
             OpenAPIOperation("A job's status", responses: [200: .init("The job", JobResponse.schema), 404: .init("Unknown job", .error)]),
-            use: status)
+            use: status
+        )
         routes.get(
             "/api/v1/ml/job-status/{job_id}/stream",
             OpenAPIOperation(
                 "Server-Sent Events: the job's status now and on every change, until it ends",
-                responses: [200: .init("text/event-stream of job-status JSON", .text, contentType: "text/event-stream"), 404: .init("Unknown job", .error)]),
-            use: stream)
+                responses: [
+                    200: .init("text/event-stream of job-status JSON", .text, contentType: "text/event-stream"), 404: .init("Unknown job", .error),
+                ]
+            ),
+            use: stream
+        )
         routes.get(
             "/api/v1/ml/jobs",
             OpenAPIOperation("The caller's jobs, newest first", responses: [200: .init("Jobs", .record(["items": .array(JobResponse.schema)]))]),
-            use: list)
+            use: list
+        )
     }
 
     // MARK: - Handlers
@@ -69,7 +77,9 @@ struct JobController: Sendable {
         let userID = try context.requireIdentity().subject
         let body = try await request.decodeJSON(ProcessVideoRequest.self, context: context)
         let fileKey = body.video_file_key.trimmingCharacters(in: .whitespaces)
-        guard !fileKey.isEmpty, fileKey.count <= 1024 else { throw APIError.validation(field: "video_file_key", "must be a file key of 1–1024 characters") }
+        guard !fileKey.isEmpty, fileKey.count <= 1024 else {
+            throw APIError.validation(field: "video_file_key", "must be a file key of 1–1024 characters")
+        }
         guard Self.analysisTypes.contains(body.analysis_type) else {
             throw APIError.validation(field: "analysis_type", "must be one of \(Self.analysisTypes.joined(separator: ", "))")
         }
@@ -89,18 +99,33 @@ struct JobController: Sendable {
         let topic = topics.analysisRequests
         let logger = context.logger
         let (job, _) = try await jobs.create(
-            id: jobID, userID: userID, videoFileKey: fileKey, analysisType: body.analysis_type, idempotencyKey: idempotencyKey
+            id: jobID,
+            userID: userID,
+            videoFileKey: fileKey,
+            analysisType: body.analysis_type,
+            idempotencyKey: idempotencyKey
         ) { connection in
             let now = Date()
             let event = CloudEvent(
-                source: "analysis-service", type: EventType.jobRequested, subject: jobID.uuidString.lowercased(),
+                source: "analysis-service",
+                type: EventType.jobRequested,
+                subject: jobID.uuidString.lowercased(),
                 data: JobRequested(
-                    job_id: jobID.uuidString.lowercased(), user_id: userID, video_file_key: fileKey, analysis_type: body.analysis_type,
-                    video_url: videoURL, video_url_expires_at: expiresAt, requested_at: now))
+                    job_id: jobID.uuidString.lowercased(),
+                    user_id: userID,
+                    video_file_key: fileKey,
+                    analysis_type: body.analysis_type,
+                    video_url: videoURL,
+                    video_url_expires_at: expiresAt,
+                    requested_at: now
+                )
+            )
             try await outbox.add(event, topic: topic, on: connection, logger: logger)
         }
         return JSONResponse(
-            Accepted(job_id: job.id.uuidString.lowercased(), status: "processing", message: Self.acceptedMessage), status: .accepted)
+            Accepted(job_id: job.id.uuidString.lowercased(), status: "processing", message: Self.acceptedMessage),
+            status: .accepted
+        )
     }
 
     @Sendable func status(request: Request, context: ECGRequestContext) async throws -> JSONResponse<JobResponse> {
@@ -143,7 +168,8 @@ struct JobController: Sendable {
         return Response(
             status: .ok,
             headers: [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-cache", HTTPField.Name("X-Accel-Buffering")!: "no"],
-            body: body)
+            body: body
+        )
     }
 
     private static func event(for job: Job) throws -> ByteBuffer {

@@ -52,12 +52,16 @@ struct JobResponse: Codable, Sendable, Equatable {
                         "emotions": .array(.record(["start": .number, "end": .number, "label": .text, "score": .number])),
                         "analysis_time": .number,
                         "method": .text,
-                    ], required: ["captions", "emotions", "analysis_time"])),
+                    ],
+                    required: ["captions", "emotions", "analysis_time"]
+                )
+            ),
             "error": .nullable(.record(["code": .text, "message": .text])),
             "analysis_type": .text,
             "video_file_key": .text,
             "created_at": .dateTime,
             "updated_at": .dateTime,
         ],
-        required: ["job_id", "status", "progress", "result", "error", "analysis_type", "video_file_key", "created_at", "updated_at"])
+        required: ["job_id", "status", "progress", "result", "error", "analysis_type", "video_file_key", "created_at", "updated_at"]
+    )
 }

@@ -46,6 +46,9 @@ struct MediaClient: Sendable {
     }
 
     static let unavailable = APIError(
-        .serviceUnavailable, code: "media_service_unavailable", detail: "The video service is not answering right now; try again shortly.",
-        headers: [.retryAfter: "5"])
+        .serviceUnavailable,
+        code: "media_service_unavailable",
+        detail: "The video service is not answering right now; try again shortly.",
+        headers: [.retryAfter: "5"]
+    )
 }

@@ -52,7 +52,8 @@ final class JobChangeBroadcaster: Service, Sendable {
                             self.notifyAll()  // changes may have happened while not listening
                             for try await notification in notifications {
                                 guard let jobID = UUID(uuidString: notification.payload) else { continue }
-                                self.subscriptions.withLock { $0[jobID].map { Array($0.values) } ?? [] }.forEach { $0.notify() }
+                                let waiting = self.subscriptions.withLock { $0[jobID].map { Array($0.values) } ?? [] }
+                                for subscription in waiting { subscription.notify() }
                             }
                         }
                     }
@@ -66,6 +67,6 @@ final class JobChangeBroadcaster: Service, Sendable {
     }
 
     private func notifyAll() {
-        subscriptions.withLock { $0.values.flatMap(\.values) }.forEach { $0.notify() }
+        for subscription in subscriptions.withLock({ $0.values.flatMap(\.values) }) { subscription.notify() }
     }
 }

@@ -13,7 +13,8 @@ struct JobState: Sendable, Equatable {
 
     static let new = JobState(status: .processing, progress: 0)
 
-    init(status: Status, progress: Int, stage: String? = nil, workerID: String? = nil, result: AnalysisResult? = nil, error: JobFailed.Failure? = nil) {
+    init(status: Status, progress: Int, stage: String? = nil, workerID: String? = nil, result: AnalysisResult? = nil, error: JobFailed.Failure? = nil)
+    {
         self.status = status
         self.progress = progress
         self.stage = stage

@@ -3,6 +3,7 @@ import ECGMessaging
 import Foundation
 import Logging
 import PostgresNIO
+import ServiceLifecycle
 
 /// Applies worker events (`ecg.analysis.job.*.v1`) to jobs, inside the idempotent consumer's transaction.
 enum WorkerEventHandler {
@@ -58,5 +59,3 @@ struct JobTimeoutSweeper: Service {
         }
     }
 }
-
-import ServiceLifecycle

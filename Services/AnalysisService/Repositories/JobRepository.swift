@@ -1,6 +1,6 @@
 import ECGEvents
-import ECGPlatform
 import ECGMessaging
+import ECGPlatform
 import Foundation
 import Logging
 import PostgresNIO
@@ -24,12 +24,17 @@ struct JobRepository: Sendable {
     let postgres: PostgresClient
     let logger: Logger
 
-    private static let columns = "id, user_id, video_file_key, analysis_type, status, progress, stage, worker_id, result::text, error::text, created_at, updated_at"
+    private static let columns =
+        "id, user_id, video_file_key, analysis_type, status, progress, stage, worker_id, result::text, error::text, created_at, updated_at"
 
     /// Creates the job unless this user already made one with `idempotencyKey`; returns the job and
     /// whether it is new. Runs `inTransaction` (the outbox event) only for a new job.
     func create(
-        id: UUID, userID: String, videoFileKey: String, analysisType: String, idempotencyKey: String?,
+        id: UUID,
+        userID: String,
+        videoFileKey: String,
+        analysisType: String,
+        idempotencyKey: String?,
         inTransaction: @Sendable (PostgresConnection) async throws -> Void
     ) async throws -> (job: Job, created: Bool) {
         try await postgres.withTransaction(logger: logger) { connection in
@@ -39,7 +44,8 @@ struct JobRepository: Sendable {
                 VALUES (\(id), \(userID), \(videoFileKey), \(analysisType), \(idempotencyKey))
                 ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
                 RETURNING id
-                """, logger: logger
+                """,
+                logger: logger
             ).collect()
             if inserted.isEmpty, let idempotencyKey {
                 guard let existing = try await Self.find(userID: userID, idempotencyKey: idempotencyKey, on: connection, logger: logger) else {
@@ -48,7 +54,9 @@ struct JobRepository: Sendable {
                 return (existing, false)
             }
             try await inTransaction(connection)
-            guard let job = try await Self.find(id: id, on: connection, logger: logger, lock: false) else { throw APIError(.conflict, code: "idempotency_conflict", detail: "A request with this Idempotency-Key is in progress; retry.") }
+            guard let job = try await Self.find(id: id, on: connection, logger: logger, lock: false) else {
+                throw APIError(.conflict, code: "idempotency_conflict", detail: "A request with this Idempotency-Key is in progress; retry.")
+            }
             return (job, true)
         }
     }
@@ -57,7 +65,8 @@ struct JobRepository: Sendable {
     func find(id: UUID, userID: String) async throws -> Job? {
         let rows = try await postgres.query(
             PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM analysis.jobs WHERE id = $1 AND user_id = $2", binds: Self.binds(id, userID)),
-            logger: logger)
+            logger: logger
+        )
         for try await row in rows { return try Self.decode(row) }
         return nil
     }
@@ -69,8 +78,11 @@ struct JobRepository: Sendable {
         binds.append(limit)
         let rows = try await postgres.query(
             PostgresQuery(
-                unsafeSQL: "SELECT \(Self.columns) FROM analysis.jobs WHERE user_id = $1 ORDER BY created_at DESC, id LIMIT $2", binds: binds),
-            logger: logger)
+                unsafeSQL: "SELECT \(Self.columns) FROM analysis.jobs WHERE user_id = $1 ORDER BY created_at DESC, id LIMIT $2",
+                binds: binds
+            ),
+            logger: logger
+        )
         var jobs: [Job] = []
         for try await row in rows { jobs.append(try Self.decode(row)) }
         return jobs
@@ -96,7 +108,9 @@ struct JobRepository: Sendable {
             UPDATE analysis.jobs SET status = 'failed', stage = 'failed', error = \(error)::jsonb, updated_at = now()
             WHERE status = 'processing' AND last_event_at < now() - make_interval(secs => \(seconds))
             RETURNING id
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         var ids: [UUID] = []
         for try await id in rows.decode(UUID.self) { ids.append(id) }
         for id in ids {
@@ -115,7 +129,9 @@ struct JobRepository: Sendable {
             UPDATE analysis.jobs SET status = \(job.state.status.rawValue), progress = \(job.state.progress), stage = \(job.state.stage),
                 worker_id = \(job.state.workerID), result = \(result)::jsonb, error = \(error)::jsonb, updated_at = now()
             WHERE id = \(job.id)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         try await connection.query("SELECT pg_notify(\(changeChannel), \(job.id.uuidString.lowercased()))", logger: logger)
     }
 
@@ -123,15 +139,21 @@ struct JobRepository: Sendable {
         var binds = PostgresBindings()
         binds.append(id)
         let rows = try await connection.query(
-            PostgresQuery(unsafeSQL: "SELECT \(columns) FROM analysis.jobs WHERE id = $1\(lock ? " FOR UPDATE" : "")", binds: binds), logger: logger)
+            PostgresQuery(unsafeSQL: "SELECT \(columns) FROM analysis.jobs WHERE id = $1\(lock ? " FOR UPDATE" : "")", binds: binds),
+            logger: logger
+        )
         for try await row in rows { return try decode(row) }
         return nil
     }
 
     private static func find(userID: String, idempotencyKey: String, on connection: PostgresConnection, logger: Logger) async throws -> Job? {
         let rows = try await connection.query(
-            PostgresQuery(unsafeSQL: "SELECT \(columns) FROM analysis.jobs WHERE user_id = $1 AND idempotency_key = $2", binds: binds(userID, idempotencyKey)),
-            logger: logger)
+            PostgresQuery(
+                unsafeSQL: "SELECT \(columns) FROM analysis.jobs WHERE user_id = $1 AND idempotency_key = $2",
+                binds: binds(userID, idempotencyKey)
+            ),
+            logger: logger
+        )
         for try await row in rows { return try decode(row) }
         return nil
     }
@@ -145,13 +167,23 @@ struct JobRepository: Sendable {
 
     private static func decode(_ row: PostgresRow) throws -> Job {
         let (id, userID, key, type, status, progress, stage, workerID, result, error, createdAt, updatedAt) = try row.decode(
-            (UUID, String, String, String, String, Int, String?, String?, String?, String?, Date, Date).self)
+            (UUID, String, String, String, String, Int, String?, String?, String?, String?, Date, Date).self
+        )
         return Job(
-            id: id, userID: userID, videoFileKey: key, analysisType: type,
+            id: id,
+            userID: userID,
+            videoFileKey: key,
+            analysisType: type,
             state: JobState(
-                status: JobState.Status(rawValue: status) ?? .processing, progress: progress, stage: stage, workerID: workerID,
+                status: JobState.Status(rawValue: status) ?? .processing,
+                progress: progress,
+                stage: stage,
+                workerID: workerID,
                 result: try result.map { try JSONDecoder().decode(AnalysisResult.self, from: Data($0.utf8)) },
-                error: try error.map { try JSONDecoder().decode(JobFailed.Failure.self, from: Data($0.utf8)) }),
-            createdAt: createdAt, updatedAt: updatedAt)
+                error: try error.map { try JSONDecoder().decode(JobFailed.Failure.self, from: Data($0.utf8)) }
+            ),
+            createdAt: createdAt,
+            updatedAt: updatedAt
+        )
     }
 }

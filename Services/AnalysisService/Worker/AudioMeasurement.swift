@@ -29,7 +29,11 @@ struct AudioMeasurement: Sendable, Equatable {
         }
         let output = try await run(
             ffmpeg,
-            ["-hide_banner", "-nostdin", "-nostats", "-loglevel", "verbose", "-i", file.path, "-vn", "-af", "silencedetect=noise=-35dB:d=0.3,ebur128=framelog=verbose", "-f", "null", "-"])
+            [
+                "-hide_banner", "-nostdin", "-nostats", "-loglevel", "verbose", "-i", file.path, "-vn", "-af",
+                "silencedetect=noise=-35dB:d=0.3,ebur128=framelog=verbose", "-f", "null", "-",
+            ]
+        )
         return parse(output, duration: duration)
     }
 

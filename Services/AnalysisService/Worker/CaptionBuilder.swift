@@ -1,4 +1,5 @@
 import ECGEvents
+import Foundation
 
 /// Turns audio measurements into a result of SPEC.md's shape. An honest reference method: segments are
 /// timed to the speech the file contains, emotion and intensity come from loudness, and the text says
@@ -20,9 +21,14 @@ enum CaptionBuilder {
             let end = rounded(segment.upperBound)
             captions.append(
                 AnalysisResult.Caption(
-                    start: start, end: end,
-                    text: "[speech \(index + 1): \(String(format: "%.1f", end - start)) s at \(String(format: "%.1f", loudness)) LUFS — measured, not transcribed]",
-                    emotion: label, intensity: intensity))
+                    start: start,
+                    end: end,
+                    text:
+                        "[speech \(index + 1): \(String(format: "%.1f", end - start)) s at \(String(format: "%.1f", loudness)) LUFS — measured, not transcribed]",
+                    emotion: label,
+                    intensity: intensity
+                )
+            )
             emotions.append(AnalysisResult.Emotion(start: start, end: end, label: label, score: intensity))
         }
         return AnalysisResult(captions: captions, emotions: emotions, analysis_time: rounded(analysisTime), method: method)
@@ -30,5 +36,3 @@ enum CaptionBuilder {
 
     private static func rounded(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
 }
-
-import Foundation

@@ -60,8 +60,14 @@ struct ReferenceWorker: Service {
             jobLogger.warning("job failed", metadata: ["code": "\(failure.code)"])
         } catch {
             try? await publish(
-                EventType.jobFailed, request.job_id,
-                JobFailed(job_id: request.job_id, error: .init(code: "worker_error", message: "The worker could not finish: \(error)"), retryable: true))
+                EventType.jobFailed,
+                request.job_id,
+                JobFailed(
+                    job_id: request.job_id,
+                    error: .init(code: "worker_error", message: "The worker could not finish: \(error)"),
+                    retryable: true
+                )
+            )
             jobLogger.warning("job failed", metadata: ["error": "\(error)"])
         }
     }
@@ -80,7 +86,10 @@ struct ReferenceWorker: Service {
         }
         try await publish(EventType.jobProgress, request.job_id, JobProgress(job_id: request.job_id, progress: 80, stage: "building_captions"))
         let elapsed = ContinuousClock.now - started
-        return CaptionBuilder.result(from: measurement, analysisTime: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        return CaptionBuilder.result(
+            from: measurement,
+            analysisTime: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        )
     }
 
     private func download(_ url: String, to file: URL) async throws {
@@ -97,7 +106,10 @@ struct ReferenceWorker: Service {
     }
 
     private func publish<Payload: Codable & Sendable>(_ type: String, _ jobID: String, _ data: Payload) async throws {
-        try await events.publish(CloudEvent(source: "ecg-reference-worker/\(workerID)", type: type, subject: jobID, data: data), topic: topics.analysisEvents)
+        try await events.publish(
+            CloudEvent(source: "ecg-reference-worker/\(workerID)", type: type, subject: jobID, data: data),
+            topic: topics.analysisEvents
+        )
     }
 }
 

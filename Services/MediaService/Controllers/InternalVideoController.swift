@@ -44,10 +44,16 @@ struct InternalVideoController: Sendable {
         context.logger.debug("internal video lookup", metadata: ["caller": "\(caller.issuer)", "file_key": "\(key)"])
         let download = storage.downloadRequest(key: video.fileKey, expires: workerURLSeconds, audience: .backend)
         return VideoDetails(
-            file_key: video.fileKey, owner_id: String(video.ownerID), status: video.status.rawValue, content_type: video.contentType,
-            size_bytes: video.sizeBytes ?? video.declaredSizeBytes, filename: video.filename,
+            file_key: video.fileKey,
+            owner_id: String(video.ownerID),
+            status: video.status.rawValue,
+            content_type: video.contentType,
+            size_bytes: video.sizeBytes ?? video.declaredSizeBytes,
+            filename: video.filename,
             created_at: EventCoding.formatTimestamp(video.createdAt),
-            download_url: download.url, download_url_expires_at: EventCoding.formatTimestamp(download.expiresAt))
+            download_url: download.url,
+            download_url_expires_at: EventCoding.formatTimestamp(download.expiresAt)
+        )
     }
 
     static let operation = OpenAPIOperation(
@@ -59,9 +65,11 @@ struct InternalVideoController: Sendable {
                     "file_key": .text, "owner_id": .text, "status": .string(enumValues: ["pending", "uploaded"]), "content_type": .text,
                     "size_bytes": .nullable(.integer()), "filename": .text, "created_at": .dateTime, "download_url": .text,
                     "download_url_expires_at": .dateTime,
-                ])),
+                ])
+            ),
             401: .init("Not a service token for media-service from a trusted issuer", .error),
             404: .init("No such video (`video_not_found`)", .error),
             503: .init("S3 is unreachable (`storage_unavailable`)", .error),
-        ])
+        ]
+    )
 }

@@ -14,19 +14,23 @@ extension UploadController {
                 "filename": .string(minLength: 1, maxLength: 255),
                 "content_type": .string(enumValues: VideoContentType.allowed),
                 "size_bytes": .integer(minimum: 1),
-            ], required: ["filename", "content_type"]),
+            ],
+            required: ["filename", "content_type"]
+        ),
         responses: [
             200: .init(
                 "Upload URL: PUT the bytes to it with the headers in upload_headers",
                 .record([
                     "upload_url": .text, "file_key": .text, "expires_in": .integer(), "upload_method": .string(enumValues: ["PUT"]),
                     "upload_headers": .object([:]),
-                ])),
+                ])
+            ),
             400: .init("Malformed JSON (`invalid_json`)", .error),
             401: unauthorized,
             413: .init("size_bytes over MAX_UPLOAD_BYTES (`file_too_large`), or a body over 64 KiB", .error),
             422: .init("A field failed validation (`validation_error`), or an unsupported content type (`unsupported_content_type`)", .error),
-        ])
+        ]
+    )
 
     static let downloadURLOperation = OpenAPIOperation(
         "A presigned S3 GET URL for one of the caller's videos; file_key may contain slashes, raw or %2F-encoded",
@@ -36,7 +40,8 @@ extension UploadController {
             404: notFound,
             409: notUploaded,
             503: storageDown,
-        ])
+        ]
+    )
 
     static let completeOperation = OpenAPIOperation(
         "Marks an upload finished once the object is in S3 (HEAD); announces video.uploaded once",
@@ -44,7 +49,8 @@ extension UploadController {
         responses: [
             200: .init(
                 "Uploaded",
-                .record(["file_key": .text, "status": .string(enumValues: ["uploaded"]), "size_bytes": .integer(), "content_type": .text])),
+                .record(["file_key": .text, "status": .string(enumValues: ["uploaded"]), "size_bytes": .integer(), "content_type": .text])
+            ),
             400: .init("Malformed JSON (`invalid_json`)", .error),
             401: unauthorized,
             404: notFound,
@@ -52,7 +58,8 @@ extension UploadController {
             413: tooLarge,
             422: .init("A field failed validation (`validation_error`)", .error),
             503: storageDown,
-        ])
+        ]
+    )
 
     static let videosOperation = OpenAPIOperation(
         "The caller's videos, newest first",
@@ -64,8 +71,11 @@ extension UploadController {
                         .record([
                             "file_key": .text, "filename": .text, "content_type": .text, "status": .string(enumValues: ["pending", "uploaded"]),
                             "size_bytes": .nullable(.integer()), "created_at": .dateTime,
-                        ]))
-                ])),
+                        ])
+                    )
+                ])
+            ),
             401: unauthorized,
-        ])
+        ]
+    )
 }

@@ -76,7 +76,9 @@ struct UploadController: Sendable {
             JSONResponse(try await generateURL(request: request, context: context))
         }
         routes.get(
-            "/api/upload-video/download-url/{file_key}", routerPath: "/api/upload-video/download-url/**", Self.downloadURLOperation
+            "/api/upload-video/download-url/{file_key}",
+            routerPath: "/api/upload-video/download-url/**",
+            Self.downloadURLOperation
         ) { _, context in
             JSONResponse(try await downloadURL(context: context))
         }
@@ -105,12 +107,25 @@ struct UploadController: Sendable {
             guard size <= maxUploadBytes else { throw MediaErrors.fileTooLarge(limit: maxUploadBytes) }
         }
         let video = Video(
-            fileKey: FileKey.make(filename: filename, contentType: contentType), ownerID: ownerID, filename: filename, contentType: contentType,
-            declaredSizeBytes: body.size_bytes, sizeBytes: nil, status: .pending, createdAt: Date(), uploadedAt: nil)
+            fileKey: FileKey.make(filename: filename, contentType: contentType),
+            ownerID: ownerID,
+            filename: filename,
+            contentType: contentType,
+            declaredSizeBytes: body.size_bytes,
+            sizeBytes: nil,
+            status: .pending,
+            createdAt: Date(),
+            uploadedAt: nil
+        )
         try await repository.create(video)
         let upload = storage.uploadRequest(key: video.fileKey, contentType: contentType, contentLength: body.size_bytes, expires: urlSeconds)
         return GenerateURLResponse(
-            upload_url: upload.url, file_key: video.fileKey, expires_in: urlSeconds, upload_method: upload.method, upload_headers: upload.headers)
+            upload_url: upload.url,
+            file_key: video.fileKey,
+            expires_in: urlSeconds,
+            upload_method: upload.method,
+            upload_headers: upload.headers
+        )
     }
 
     func downloadURL(context: ECGRequestContext) async throws -> DownloadURLResponse {
@@ -134,7 +149,11 @@ struct UploadController: Sendable {
         switch try await confirmation.confirm(video, logger: context.logger) {
         case .uploaded(let video):
             return CompleteResponse(
-                file_key: video.fileKey, status: video.status.rawValue, size_bytes: video.sizeBytes ?? 0, content_type: video.contentType)
+                file_key: video.fileKey,
+                status: video.status.rawValue,
+                size_bytes: video.sizeBytes ?? 0,
+                content_type: video.contentType
+            )
         case .missing:
             throw MediaErrors.uploadNotFound
         case .tooLarge:

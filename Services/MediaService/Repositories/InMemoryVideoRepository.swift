@@ -27,7 +27,8 @@ final class InMemoryVideoRepository: VideoRepository {
             Array(
                 state.videos.values.filter { $0.ownerID == ownerID }
                     .sorted { ($0.createdAt, $0.fileKey) > ($1.createdAt, $1.fileKey) }
-                    .prefix(limit))
+                    .prefix(limit)
+            )
         }
     }
 

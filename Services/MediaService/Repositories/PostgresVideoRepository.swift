@@ -23,7 +23,9 @@ struct PostgresVideoRepository: VideoRepository {
             INSERT INTO media.videos (file_key, owner_id, filename, content_type, declared_size_bytes, status, created_at, updated_at)
             VALUES (\(video.fileKey), \(video.ownerID), \(video.filename), \(video.contentType), \(video.declaredSizeBytes),
                     \(video.status.rawValue), \(video.createdAt), \(video.createdAt))
-            """, logger: logger)
+            """,
+            logger: logger
+        )
     }
 
     func find(fileKey: String) async throws -> Video? {
@@ -31,7 +33,9 @@ struct PostgresVideoRepository: VideoRepository {
             """
             SELECT file_key, owner_id, filename, content_type, declared_size_bytes, size_bytes, status, created_at, uploaded_at
             FROM media.videos WHERE file_key = \(fileKey)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         for try await row in rows.decode(Row.self) { return try Self.video(row) }
         return nil
     }
@@ -42,7 +46,9 @@ struct PostgresVideoRepository: VideoRepository {
             SELECT file_key, owner_id, filename, content_type, declared_size_bytes, size_bytes, status, created_at, uploaded_at
             FROM media.videos WHERE owner_id = \(ownerID)
             ORDER BY created_at DESC, file_key DESC LIMIT \(limit)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         var videos: [Video] = []
         for try await row in rows.decode(Row.self) { videos.append(try Self.video(row)) }
         return videos
@@ -60,7 +66,9 @@ struct PostgresVideoRepository: VideoRepository {
                 UPDATE media.videos SET status = 'uploaded', size_bytes = \(sizeBytes), uploaded_at = now(), updated_at = now()
                 WHERE file_key = \(fileKey) AND status = 'pending'
                 RETURNING file_key, owner_id, filename, content_type, declared_size_bytes, size_bytes, status, created_at, uploaded_at
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             for try await row in updated.decode(Row.self) {
                 let video = try Self.video(row)
                 try await outbox.add(video.uploadedEvent(source: source), topic: topic, on: connection, logger: logger)
@@ -70,7 +78,9 @@ struct PostgresVideoRepository: VideoRepository {
                 """
                 SELECT file_key, owner_id, filename, content_type, declared_size_bytes, size_bytes, status, created_at, uploaded_at
                 FROM media.videos WHERE file_key = \(fileKey)
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             for try await row in current.decode(Row.self) { return (try Self.video(row), false) }
             return nil
         }
@@ -79,7 +89,15 @@ struct PostgresVideoRepository: VideoRepository {
     private static func video(_ row: Row) throws -> Video {
         guard let status = Video.Status(rawValue: row.6) else { throw UnknownStatus(value: row.6) }
         return Video(
-            fileKey: row.0, ownerID: row.1, filename: row.2, contentType: row.3, declaredSizeBytes: row.4, sizeBytes: row.5, status: status,
-            createdAt: row.7, uploadedAt: row.8)
+            fileKey: row.0,
+            ownerID: row.1,
+            filename: row.2,
+            contentType: row.3,
+            declaredSizeBytes: row.4,
+            sizeBytes: row.5,
+            status: status,
+            createdAt: row.7,
+            uploadedAt: row.8
+        )
     }
 }

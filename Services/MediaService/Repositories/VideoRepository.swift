@@ -18,7 +18,10 @@ extension Video {
     /// `ecg.media.video.uploaded.v1` for this video.
     func uploadedEvent(source: String) -> CloudEvent<VideoUploaded> {
         CloudEvent(
-            source: source, type: EventType.videoUploaded, subject: fileKey,
-            data: VideoUploaded(file_key: fileKey, owner_id: String(ownerID), content_type: contentType, size_bytes: sizeBytes ?? 0))
+            source: source,
+            type: EventType.videoUploaded,
+            subject: fileKey,
+            data: VideoUploaded(file_key: fileKey, owner_id: String(ownerID), content_type: contentType, size_bytes: sizeBytes ?? 0)
+        )
     }
 }

@@ -33,7 +33,9 @@ struct UploadConfirmation: Sendable {
         }
         if result.changed {
             logger.info(
-                "video uploaded", metadata: ["file_key": "\(video.fileKey)", "size_bytes": "\(object.contentLength)", "owner_id": "\(video.ownerID)"])
+                "video uploaded",
+                metadata: ["file_key": "\(video.fileKey)", "size_bytes": "\(object.contentLength)", "owner_id": "\(video.ownerID)"]
+            )
         }
         return .uploaded(result.video)
     }
@@ -43,15 +45,23 @@ struct UploadConfirmation: Sendable {
 enum MediaErrors {
     static let videoNotFound = APIError.notFound("No such video.", code: "video_not_found")
     static let uploadNotFound = APIError(
-        .conflict, code: "upload_not_found", detail: "The file has not been uploaded yet: PUT it to the upload URL first.")
+        .conflict,
+        code: "upload_not_found",
+        detail: "The file has not been uploaded yet: PUT it to the upload URL first."
+    )
     static let storageUnavailable = APIError(
-        .serviceUnavailable, code: "storage_unavailable", detail: "Video storage is unavailable right now; try again shortly.")
+        .serviceUnavailable,
+        code: "storage_unavailable",
+        detail: "Video storage is unavailable right now; try again shortly."
+    )
     static let invalidToken = APIError.unauthorized("The bearer token does not name a user.", code: "invalid_token")
 
     static func unsupportedContentType(_ value: String) -> APIError {
         APIError(
-            .unprocessableContent, code: "unsupported_content_type",
-            detail: "content_type must be one of \(VideoContentType.allowed.joined(separator: ", ")) (got \(value.prefix(100))).")
+            .unprocessableContent,
+            code: "unsupported_content_type",
+            detail: "content_type must be one of \(VideoContentType.allowed.joined(separator: ", ")) (got \(value.prefix(100)))."
+        )
     }
 
     static func fileTooLarge(limit: Int64) -> APIError {

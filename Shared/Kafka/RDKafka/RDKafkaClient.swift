@@ -134,36 +134,40 @@ final class RDKafkaClient: @unchecked Sendable {
     /// Eager rebalance: assign what the group coordinator gives us, drop what it takes away.
     /// Offsets are committed right after each message is processed, so nothing is pending here.
     private static let rebalance:
-        @convention(c) (OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, UnsafeMutableRawPointer?) -> Void = {
-            handle, code, partitions, _ in
-            guard let handle else { return }
-            let context = RDKafkaCallbackContext.from(handle)
-            let cooperative = String(cString: rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE"
-            let count = partitions?.pointee.cnt ?? 0
-            switch code {
-            case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
-                context?.logger.info("Kafka partitions assigned", metadata: ["partitions": "\(count)"])
-                if cooperative {
-                    if let error = rd_kafka_incremental_assign(handle, partitions) {
-                        context?.logger.error("\(KafkaError(consuming: error, context: "incremental assign failed"))")
+        @convention(c) (OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, UnsafeMutableRawPointer?) -> Void =
+            {
+                handle,
+                code,
+                partitions,
+                _ in
+                guard let handle else { return }
+                let context = RDKafkaCallbackContext.from(handle)
+                let cooperative = String(cString: rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE"
+                let count = partitions?.pointee.cnt ?? 0
+                switch code {
+                case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+                    context?.logger.info("Kafka partitions assigned", metadata: ["partitions": "\(count)"])
+                    if cooperative {
+                        if let error = rd_kafka_incremental_assign(handle, partitions) {
+                            context?.logger.error("\(KafkaError(consuming: error, context: "incremental assign failed"))")
+                        }
+                    } else {
+                        rd_kafka_assign(handle, partitions)
                     }
-                } else {
-                    rd_kafka_assign(handle, partitions)
-                }
-            case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
-                context?.logger.info("Kafka partitions revoked", metadata: ["partitions": "\(count)"])
-                if cooperative {
-                    if let error = rd_kafka_incremental_unassign(handle, partitions) {
-                        context?.logger.error("\(KafkaError(consuming: error, context: "incremental unassign failed"))")
+                case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
+                    context?.logger.info("Kafka partitions revoked", metadata: ["partitions": "\(count)"])
+                    if cooperative {
+                        if let error = rd_kafka_incremental_unassign(handle, partitions) {
+                            context?.logger.error("\(KafkaError(consuming: error, context: "incremental unassign failed"))")
+                        }
+                    } else {
+                        rd_kafka_assign(handle, nil)
                     }
-                } else {
+                default:
+                    context?.logger.warning("Kafka rebalance error: \(String(cString: rd_kafka_err2str(code)))")
                     rd_kafka_assign(handle, nil)
                 }
-            default:
-                context?.logger.warning("Kafka rebalance error: \(String(cString: rd_kafka_err2str(code)))")
-                rd_kafka_assign(handle, nil)
             }
-        }
 }
 
 extension Logger.Level {

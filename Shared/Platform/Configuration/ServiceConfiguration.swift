@@ -1,4 +1,5 @@
 import ECGKafka
+import Foundation
 import Logging
 
 /// The settings every service shares (SPEC.md §6), typed and validated at start.
@@ -50,8 +51,11 @@ public struct ServiceConfiguration: Sendable {
             settings.report("LOG_LEVEL must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")) (got \(level))")
             self.logLevel = .info
         }
-        self.corsOrigins = settings.string("CORS_ORIGINS", default: settings.environment.isProduction ? "" : "http://localhost:3000,http://127.0.0.1:3000")
-            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        self.corsOrigins = settings.string(
+            "CORS_ORIGINS",
+            default: settings.environment.isProduction ? "" : "http://localhost:3000,http://127.0.0.1:3000"
+        )
+        .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         if settings.environment.isProduction, corsOrigins.contains("*") {
             settings.report("CORS_ORIGINS must list origins explicitly in production; * would let any site use the session cookie")
         }
@@ -69,11 +73,18 @@ public struct ServiceConfiguration: Sendable {
         let saslUsername = settings.optional("KAFKA_SASL_USERNAME")
         let saslPassword = settings.optional("KAFKA_SASL_PASSWORD")
         if let securityProtocol, securityProtocol.hasPrefix("sasl"), saslMechanism == nil || saslUsername == nil || saslPassword == nil {
-            settings.report("KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required with KAFKA_SECURITY_PROTOCOL=\(securityProtocol)")
+            settings.report(
+                "KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required with KAFKA_SECURITY_PROTOCOL=\(securityProtocol)"
+            )
         }
         return KafkaConfiguration(
-            bootstrapServers: brokers, securityProtocol: securityProtocol, saslMechanism: saslMechanism, saslUsername: saslUsername,
-            saslPassword: saslPassword, clientID: clientID)
+            bootstrapServers: brokers,
+            securityProtocol: securityProtocol,
+            saslMechanism: saslMechanism,
+            saslUsername: saslUsername,
+            saslPassword: saslPassword,
+            clientID: clientID
+        )
     }
 
     /// `name=url,name=url`; production requires https URLs.
@@ -109,5 +120,3 @@ public struct ServiceConfiguration: Sendable {
         return "127.0.0.1:9092"
     }
 }
-
-import Foundation

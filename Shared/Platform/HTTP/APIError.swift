@@ -24,7 +24,10 @@ public struct APIError: Error, Sendable, Equatable {
         APIError(.unprocessableContent, code: "validation_error", detail: "\(field): \(problem)")
     }
 
-    public static func unauthorized(_ detail: String = "Authentication required: send a valid bearer token.", code: String = "not_authenticated")
+    public static func unauthorized(
+        _ detail: String = "Authentication required: send a valid bearer token.",
+        code: String = "not_authenticated"
+    )
         -> APIError
     {
         APIError(.unauthorized, code: code, detail: detail, headers: [.wwwAuthenticate: "Bearer"])
@@ -36,7 +39,7 @@ public struct APIError: Error, Sendable, Equatable {
 
     public static let payloadTooLarge = APIError(.contentTooLarge, code: "payload_too_large", detail: "The request body is larger than 64 KiB.")
 
-    public static let internalError = APIError(.internalServerError, code: "internal_error", detail: "Internal server error.")
+    public static let unexpected = APIError(.internalServerError, code: "internal_error", detail: "Internal server error.")
 }
 
 /// The JSON body of every error response.

@@ -1,4 +1,5 @@
 import ECGTokens
+import Foundation
 import Hummingbird
 
 /// Requires a bearer token that `verifier` accepts and puts the caller into the context.
@@ -28,5 +29,3 @@ public struct BearerAuthenticationMiddleware<Context: ECGRequestContextProtocol>
         }
     }
 }
-
-import Foundation

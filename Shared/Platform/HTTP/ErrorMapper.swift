@@ -18,7 +18,7 @@ public enum ErrorMapper {
             return httpError(status: error.status)
         default:
             logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
-            return .internalError
+            return .unexpected
         }
     }
 
@@ -59,7 +59,7 @@ public enum ErrorMapper {
         case .badRequest: APIError(status, code: "bad_request", detail: "The request is malformed.")
         case .unsupportedMediaType: APIError(status, code: "unsupported_media_type", detail: "Send the body as application/json.")
         default:
-            if status.code >= 500 { .internalError } else { APIError(status, code: "http_\(status.code)", detail: status.reasonPhrase) }
+            if status.code >= 500 { .unexpected } else { APIError(status, code: "http_\(status.code)", detail: status.reasonPhrase) }
         }
     }
 

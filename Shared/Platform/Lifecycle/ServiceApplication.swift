@@ -33,8 +33,13 @@ public enum ServiceApplication {
         let document = OpenAPIDocument(title: runtime.descriptor.name)
         let routes = ServiceRoutes(router: router, document: document, keys: runtime.keys)
         CommonRoutes.add(
-            to: routes.public, serviceName: runtime.descriptor.name, environment: runtime.configuration.environment,
-            jwks: runtime.keys.jwks, openAPI: document, readiness: runtime.readinessChecks)
+            to: routes.public,
+            serviceName: runtime.descriptor.name,
+            environment: runtime.configuration.environment,
+            jwks: runtime.keys.jwks,
+            openAPI: document,
+            readiness: runtime.readinessChecks
+        )
         try addRoutes(routes)
         var app = Application(
             router: router,
@@ -72,10 +77,14 @@ public struct ServiceRoutes {
     init(router: Router<ECGRequestContext>, document: OpenAPIDocument, keys: ServiceKeys) {
         self.public = DocumentedRoutes(router, document: document, security: .none)
         self.user = DocumentedRoutes(
-            router.group().add(middleware: BearerAuthenticationMiddleware(verifier: keys.userTokenVerifier)), document: document,
-            security: .userBearer)
+            router.group().add(middleware: BearerAuthenticationMiddleware(verifier: keys.userTokenVerifier)),
+            document: document,
+            security: .userBearer
+        )
         self.internal = DocumentedRoutes(
-            router.group().add(middleware: BearerAuthenticationMiddleware(verifier: keys.serviceTokenVerifier)), document: document,
-            security: .serviceBearer)
+            router.group().add(middleware: BearerAuthenticationMiddleware(verifier: keys.serviceTokenVerifier)),
+            document: document,
+            security: .serviceBearer
+        )
     }
 }

@@ -49,7 +49,11 @@ extension ServiceMain {
             _ = MetricsSetup.bootstrap()
             let logger = Logger(label: "ecg-reference-worker")
             let services = try await build(settings, logger)
-            var configuration = ServiceGroupConfiguration(services: services.reversed(), gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            var configuration = ServiceGroupConfiguration(
+                services: services.reversed(),
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
             configuration.maximumGracefulShutdownDuration = .seconds(8)
             try await ServiceGroup(configuration: configuration).run()
         } catch let error as ConfigurationError {

@@ -3,6 +3,7 @@ import ECGDatabase
 import ECGEvents
 import ECGKafka
 import ECGMessaging
+import ECGTokens
 import Foundation
 import Logging
 import PostgresNIO
@@ -68,8 +69,12 @@ public struct ServiceRuntime: Sendable {
         self.topics = Topics()
         self.outbox = Outbox(schema: try SchemaName(descriptor.schema))
         self.keys = try await ServiceKeys(
-            configuration: configuration, httpClient: httpClient, logger: logger,
-            additionalPublicKeys: additionalPublicKeys, userTokenKeys: userTokenKeys)
+            configuration: configuration,
+            httpClient: httpClient,
+            logger: logger,
+            additionalPublicKeys: additionalPublicKeys,
+            userTokenKeys: userTokenKeys
+        )
     }
 
     /// Applies the service's migrations; the PostgreSQL client must be running.
@@ -88,5 +93,3 @@ public struct ServiceRuntime: Sendable {
         [.postgres(postgres, logger: logger), .kafka(kafka)]
     }
 }
-
-import ECGTokens

@@ -35,14 +35,20 @@ public struct DocumentedRoutes<Methods: RouterMethods> {
 
     @discardableResult
     public func get(
-        _ path: String, routerPath: String? = nil, _ operation: OpenAPIOperation,
+        _ path: String,
+        routerPath: String? = nil,
+        _ operation: OpenAPIOperation,
         use handler: @Sendable @escaping (Request, Context) async throws -> some ResponseGenerator
     ) -> Self {
         on(.get, path, routerPath: routerPath, operation, use: handler)
     }
 
     @discardableResult
-    public func post(_ path: String, _ operation: OpenAPIOperation, use handler: @Sendable @escaping (Request, Context) async throws -> some ResponseGenerator)
+    public func post(
+        _ path: String,
+        _ operation: OpenAPIOperation,
+        use handler: @Sendable @escaping (Request, Context) async throws -> some ResponseGenerator
+    )
         -> Self
     {
         on(.post, path, operation, use: handler)

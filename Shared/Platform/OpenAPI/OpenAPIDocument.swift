@@ -90,7 +90,8 @@ public final class OpenAPIDocument: Sendable {
                             body["content"] = [response.contentType: ["schema": schema.json]]
                         }
                         return (String(status), body)
-                    }),
+                    }
+                ),
             ]
             var parameters: [[String: Any]] = Self.pathParameters(entry.path).map {
                 ["name": $0, "in": "path", "required": true, "schema": JSONSchema.text.json]

@@ -4,10 +4,24 @@ import Hummingbird
 
 /// The routes every service serves (SPEC.md §3 "every service").
 public enum CommonRoutes {
-    struct Health: Codable, Sendable { let status: String; let service: String }
-    struct Root: Codable, Sendable { let message: String; let version: String; let service: String }
-    struct TestData: Codable, Sendable { let data: String; let demo_mode: Bool }
-    struct Readiness: Codable, Sendable { let status: String; let service: String; let checks: [String: String] }
+    struct Health: Codable, Sendable {
+        let status: String
+        let service: String
+    }
+    struct Root: Codable, Sendable {
+        let message: String
+        let version: String
+        let service: String
+    }
+    struct TestData: Codable, Sendable {
+        let data: String
+        let demo_mode: Bool
+    }
+    struct Readiness: Codable, Sendable {
+        let status: String
+        let service: String
+        let checks: [String: String]
+    }
 
     public static func add<Methods: RouterMethods>(
         to routes: DocumentedRoutes<Methods>,
@@ -18,12 +32,14 @@ public enum CommonRoutes {
         readiness: [ReadinessCheck]
     ) {
         routes.get(
-            "/", OpenAPIOperation("Service banner", responses: [200: .init("Banner", .record(["message": .text, "version": .text, "service": .text]))])
+            "/",
+            OpenAPIOperation("Service banner", responses: [200: .init("Banner", .record(["message": .text, "version": .text, "service": .text]))])
         ) { _, _ in
             JSONResponse(Root(message: "ECG Backend API", version: "1.0.0", service: serviceName))
         }
         routes.get(
-            "/health", OpenAPIOperation("Liveness: the process answers", responses: [200: .init("Alive", .record(["status": .text, "service": .text]))])
+            "/health",
+            OpenAPIOperation("Liveness: the process answers", responses: [200: .init("Alive", .record(["status": .text, "service": .text]))])
         ) { _, _ in
             JSONResponse(Health(status: "healthy", service: serviceName))
         }
@@ -34,13 +50,16 @@ public enum CommonRoutes {
                 responses: [
                     200: .init("Ready", .object(["status": .text, "service": .text, "checks": .object([:])])),
                     503: .init("A dependency is down", .error),
-                ])
+                ]
+            )
         ) { _, _ in
             let failing = await ReadinessCheck.failing(readiness)
             guard failing.isEmpty else {
                 throw APIError(.serviceUnavailable, code: "not_ready", detail: "Not ready: \(failing.joined(separator: ", ")) unavailable.")
             }
-            return JSONResponse(Readiness(status: "ready", service: serviceName, checks: Dictionary(uniqueKeysWithValues: readiness.map { ($0.name, "ok") })))
+            return JSONResponse(
+                Readiness(status: "ready", service: serviceName, checks: Dictionary(uniqueKeysWithValues: readiness.map { ($0.name, "ok") }))
+            )
         }
         routes.get(
             "/api/test",
@@ -49,11 +68,14 @@ public enum CommonRoutes {
             JSONResponse(TestData(data: "ECG Backend Test", demo_mode: !environment.isProduction))
         }
         routes.get(
-            "/metrics", OpenAPIOperation("Prometheus metrics", responses: [200: .init("Text exposition format", .text, contentType: "text/plain")])
+            "/metrics",
+            OpenAPIOperation("Prometheus metrics", responses: [200: .init("Text exposition format", .text, contentType: "text/plain")])
         ) { _, _ in
             Response(
-                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: MetricsSetup.render())))
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: MetricsSetup.render()))
+            )
         }
         routes.get(
             "/.well-known/jwks.json",
@@ -62,7 +84,8 @@ public enum CommonRoutes {
             JSONResponse(jwks, headers: [.cacheControl: "public, max-age=300"])
         }
         routes.get(
-            "/openapi.json", OpenAPIOperation("This document", responses: [200: .init("OpenAPI 3.1 document", .object([:]))])
+            "/openapi.json",
+            OpenAPIOperation("This document", responses: [200: .init("OpenAPI 3.1 document", .object([:]))])
         ) { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try openAPI.jsonData())))
         }
