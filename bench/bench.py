@@ -1,0 +1,720 @@
+#!/usr/bin/env python3
+"""The measurements of `make bench` (SPEC.md §9, issue 8). Called by bench/run.sh once the
+stack is up; reads the stack's ports and paths from the ECG_* variables run.sh exports.
+
+1. Data through the gateway: bench users (signup, or login when they exist), one uploaded
+   video (generate-url, PUT to S3, complete) and one job (process-video).
+2. wrk (Lua scripts in bench/wrk/) for each endpoint on the service's own port and through
+   the gateway; the login storm with a concurrent GET /api/auth/me load.
+3. The pipeline: BENCH_JOBS jobs one after another, each timed from process-video's 202 to
+   the job's `completed` on its Server-Sent Events stream, with the worker in
+   `--analysis none` mode; the outbox's write → broker acknowledgement from the outbox table.
+4. RSS of each service, machine details, one Markdown table on stdout and in
+   bench/results/<date>.md.
+
+Only the Python standard library is used.
+"""
+
+import datetime
+import http.client
+import json
+import math
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import uuid
+
+E = os.environ
+ROOT = E["ECG_ROOT"]
+RUN_DIR = E["ECG_RUN_DIR"]
+LOG_DIR = E["ECG_LOG_DIR"]
+PROFILE = E.get("STACK_PROFILE", "dev")
+GW = int(E["ECG_GATEWAY_PORT"])
+AUTH = int(E["ECG_AUTH_PORT"])
+MEDIA = int(E["ECG_MEDIA_PORT"])
+ANALYSIS = int(E["ECG_ANALYSIS_PORT"])
+PG_PORT = int(E["ECG_PG_PORT"])
+PG_DB = E.get("ECG_PG_DB", "ecg")
+PG_BIN = E.get("ECG_PG_BIN", "/usr/lib/postgresql/15/bin")
+WRK_DIR = E["BENCH_WRK_DIR"]
+RESULTS_DIR = E["BENCH_RESULTS_DIR"]
+BUILD_CONFIG = E.get("BUILD_CONFIG", "release")
+
+THREADS = int(E.get("BENCH_THREADS", "2"))
+CONNECTIONS = int(E.get("BENCH_CONNECTIONS", "32"))
+LOGIN_CONNECTIONS = int(E.get("BENCH_LOGIN_CONNECTIONS", "4"))
+DURATION = E.get("BENCH_DURATION", "10s")
+JOBS = int(E.get("BENCH_JOBS", "200"))
+JOB_RATE = float(E.get("BENCH_JOB_RATE", "10"))
+ONLY = set(x.strip() for x in E.get("BENCH_ONLY", "").split(",") if x.strip())
+WRK_TIMEOUT = "10s"  # wrk leaves slower requests out of its percentiles; count them instead
+
+PASSWORD = "ecg-bench-password-1"
+MAIN_USER = 0
+LOGIN_USERS = [1, 2, 3, 4]
+SERVICES = ["auth-service", "media-service", "analysis-service"]
+
+WRK_LOG = os.path.join(LOG_DIR, "bench-wrk.log")
+notes = []  # lines under the table: what was skipped and why, how things were measured
+
+
+def log(msg):
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+def wanted(key):
+    return not ONLY or key in ONLY
+
+
+# ---------------------------------------------------------------------------
+# HTTP
+# ---------------------------------------------------------------------------
+def call(port, method, path, body=None, token=None, headers=None, timeout=30):
+    """One request on a new connection: (status, headers, parsed JSON or text)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    h = {"Accept": "application/json"}
+    if body is not None:
+        body = json.dumps(body).encode()
+        h["Content-Type"] = "application/json"
+    if token:
+        h["Authorization"] = f"Bearer {token}"
+    h.update(headers or {})
+    try:
+        conn.request(method, path, body=body, headers=h)
+        r = conn.getresponse()
+        raw = r.read()
+        try:
+            data = json.loads(raw) if raw else None
+        except ValueError:
+            data = raw.decode(errors="replace")
+        return r.status, dict(r.getheaders()), data
+    finally:
+        conn.close()
+
+
+def openapi_paths(port):
+    try:
+        status, _, doc = call(port, "GET", "/openapi.json", timeout=10)
+        if status == 200 and isinstance(doc, dict):
+            return set(doc.get("paths", {}).keys())
+    except OSError:
+        pass
+    return set()
+
+
+# ---------------------------------------------------------------------------
+# Processes, machine, versions
+# ---------------------------------------------------------------------------
+def pid_of(name):
+    try:
+        with open(os.path.join(RUN_DIR, f"{name}.pid")) as f:
+            pid = int(re.sub(r"\D", "", f.readline()) or 0)
+        if pid and os.path.exists(f"/proc/{pid}"):
+            return pid
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def proc_status(pid, field):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])  # kB
+    except OSError:
+        pass
+    return None
+
+
+def rss_mib(pid):
+    kb = proc_status(pid, "VmRSS") if pid else None
+    return None if kb is None else kb / 1024
+
+
+def fmt_rss(mib):
+    return "–" if mib is None else f"{mib:.0f} MiB"
+
+
+def proc_env(pid, var):
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            for item in f.read().split(b"\0"):
+                k, _, v = item.decode(errors="replace").partition("=")
+                if k == var:
+                    return v
+    except OSError:
+        pass
+    return None
+
+
+def out(cmd, **kw):
+    """A command's output (stdout and stderr), or "" when it fails."""
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=60, **kw)
+        return (r.stdout + r.stderr).strip() if r.returncode == 0 else ""
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+
+
+def psql(role, sql):
+    exe = shutil.which("psql") or os.path.join(PG_BIN, "psql")
+    env = dict(E, PGPASSWORD=f"{role}_pw", PGCONNECT_TIMEOUT="5")
+    r = subprocess.run(
+        [exe, "-X", "-At", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(PG_PORT), "-U", role, "-d", PG_DB, "-c", sql],
+        capture_output=True, text=True, env=env, timeout=60)
+    if r.returncode != 0:
+        raise RuntimeError(f"psql as {role}: {r.stderr.strip()}")
+    return r.stdout.strip()
+
+
+def machine():
+    info = {}
+    info["cores"] = os.cpu_count()
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    info["cpu"] = model or "unknown CPU"
+    try:
+        with open("/proc/meminfo") as f:
+            info["mem_gib"] = int(f.readline().split()[1]) / 1024 / 1024
+    except (OSError, ValueError, IndexError):
+        info["mem_gib"] = None
+    info["librdkafka"] = out(["pkg-config", "--modversion", "rdkafka"]) or out(
+        ["dpkg-query", "-W", "-f=${Version}", "librdkafka1"]) or "unknown"
+    try:
+        info["postgres"] = psql("auth_service", "SHOW server_version")
+    except Exception:  # noqa: BLE001 - fall back to the binary's version
+        info["postgres"] = out([os.path.join(PG_BIN, "postgres"), "--version"]) or "unknown"
+    info["nginx"] = out(["nginx", "-v"]).replace("nginx version: ", "").replace("nginx/", "") or "unknown"
+    wrk_v = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.splitlines()  # exits 1
+    info["wrk"] = wrk_v[0].split(" Copyright")[0] if wrk_v else "unknown"
+    info["kernel"] = os.uname().release
+    info["git"] = out(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]) or "unknown"
+    if out(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"]):
+        info["git"] += " (with uncommitted changes)"
+    return info
+
+
+def loadavg():
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return "?"
+
+
+def service_processes():
+    """name -> (pid, executable, LOG_LEVEL) for the running services."""
+    procs = {}
+    for name in SERVICES:
+        pid = pid_of(name)
+        if not pid:
+            procs[name] = (None, "not running", None)
+            continue
+        try:
+            exe = os.readlink(f"/proc/{pid}/exe")
+        except OSError:
+            exe = "?"
+        if exe.endswith(" (deleted)"):
+            exe = exe[: -len(" (deleted)")] + " (replaced on disk since the service started)"
+        procs[name] = (pid, exe, proc_env(pid, "LOG_LEVEL"))
+    return procs
+
+
+# ---------------------------------------------------------------------------
+# Data
+# ---------------------------------------------------------------------------
+def email(i):
+    return f"ecg-bench-{i}@example.com"
+
+
+def user_token(i):
+    """Sign user i up, or log in when it exists: (access token, user id)."""
+    for attempt in range(3):
+        status, headers, data = call(GW, "POST", "/api/auth/signup",
+                                     {"username": f"ecg_bench_{i}", "email": email(i), "password": PASSWORD})
+        if status == 201:
+            return data["access_token"], str(data["user"]["id"])
+        status, headers, data = call(GW, "POST", "/api/auth/login", {"email": email(i), "password": PASSWORD})
+        if status == 200:
+            return data["access_token"], str(data["user"]["id"])
+        if status == 429:
+            wait = min(int(headers.get("Retry-After", "5") or 5), 120)
+            log(f"login of {email(i)} rate-limited; waiting {wait} s")
+            time.sleep(wait)
+            continue
+        raise RuntimeError(f"could not sign up or log in {email(i)}: {status} {data}")
+    raise RuntimeError(f"could not log in {email(i)}: still rate-limited")
+
+
+def upload_video(token):
+    """generate-url, PUT a 1 KiB file to the presigned URL, complete: the file key."""
+    status, _, data = call(GW, "POST", "/api/upload-video/generate-url",
+                           {"filename": "bench.mp4", "content_type": "video/mp4", "size_bytes": 1024}, token=token)
+    if status != 200:
+        raise RuntimeError(f"generate-url answered {status} {data}")
+    headers = dict(data.get("upload_headers") or {})
+    headers.setdefault("Content-Type", "video/mp4")
+    req = urllib.request.Request(data["upload_url"], data=b"\0" * 1024, method=data.get("upload_method", "PUT"), headers=headers)
+    with urllib.request.urlopen(req, timeout=30) as r:
+        if r.status // 100 != 2:
+            raise RuntimeError(f"upload to S3 answered {r.status}")
+    status, _, done = call(GW, "POST", "/api/upload-video/complete", {"file_key": data["file_key"]}, token=token)
+    if status != 200:
+        raise RuntimeError(f"complete answered {status} {done}")
+    return data["file_key"]
+
+
+def process_video(token, file_key, conn=None):
+    body = json.dumps({"video_file_key": file_key, "analysis_type": "full_analysis"}).encode()
+    h = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+    own = conn is None
+    conn = conn or http.client.HTTPConnection("127.0.0.1", GW, timeout=30)
+    try:
+        conn.request("POST", "/api/v1/ml/process-video", body=body, headers=h)
+        r = conn.getresponse()
+        raw = r.read()
+        t = time.perf_counter()
+        data = json.loads(raw) if raw else None
+        return r.status, data, t
+    finally:
+        if own:
+            conn.close()
+
+
+def insert_job(user_id):
+    """Fallback when media-service cannot give a video: a completed job row written directly."""
+    job_id = str(uuid.uuid4())
+    psql("analysis_service", (
+        "INSERT INTO jobs (id, user_id, video_file_key, analysis_type, status, progress, result) VALUES "
+        f"('{job_id}', '{user_id}', 'uploads/{job_id}/bench.mp4', 'full_analysis', 'completed', 100, "
+        "'{\"captions\":[],\"emotions\":[],\"analysis_time\":0}')"))
+    return job_id
+
+
+# ---------------------------------------------------------------------------
+# wrk
+# ---------------------------------------------------------------------------
+def wrk_cmd(port, path, script, connections, duration=None, threads=None):
+    threads = min(threads or THREADS, connections)
+    return ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration or DURATION}", "--latency", "--timeout", WRK_TIMEOUT,
+            "-s", os.path.join(WRK_DIR, script), f"http://127.0.0.1:{port}{path}"]
+
+
+def parse_wrk(text):
+    m = re.search(r"^BENCH_RESULT (\{.*\})$", text, re.M)
+    if not m:
+        return None
+    r = json.loads(m.group(1))
+    r["rps"] = r["requests"] / (r["duration_us"] / 1e6) if r["duration_us"] else 0.0
+    r["socket_errors"] = r["connect_errors"] + r["read_errors"] + r["write_errors"] + r["timeouts"]
+    return r
+
+
+def run_wrk(label, cmd, env):
+    with open(WRK_LOG, "a") as f:
+        f.write(f"\n===== {datetime.datetime.now(datetime.timezone.utc).isoformat()} {label}\n$ {' '.join(cmd)}\n")
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        f.write(proc.stdout + proc.stderr)
+    result = parse_wrk(proc.stdout)
+    if result is None:
+        raise RuntimeError(f"wrk gave no result for {label}: {proc.stderr.strip() or proc.stdout.strip()[-500:]}")
+    return result
+
+
+def start_wrk(label, cmd, env):
+    f = open(WRK_LOG, "a")
+    f.write(f"\n===== {datetime.datetime.now(datetime.timezone.utc).isoformat()} {label} (concurrent)\n$ {' '.join(cmd)}\n")
+    f.flush()
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env), f
+
+
+def finish_wrk(label, handle):
+    proc, f = handle
+    text, _ = proc.communicate()
+    f.write(text)
+    f.close()
+    result = parse_wrk(text)
+    if result is None:
+        raise RuntimeError(f"wrk gave no result for {label}: {text.strip()[-500:]}")
+    return result
+
+
+# ---------------------------------------------------------------------------
+# Statistics and formatting
+# ---------------------------------------------------------------------------
+def percentile(values, p):
+    """Nearest-rank percentile (p in 0..100)."""
+    if not values:
+        return None
+    s = sorted(values)
+    return s[max(0, min(len(s) - 1, math.ceil(p / 100 * len(s)) - 1))]
+
+
+def fmt_ms(ms):
+    if ms is None:
+        return "–"
+    if ms >= 1000:
+        return f"{ms / 1000:.2f} s"
+    if ms >= 100:
+        return f"{ms:.0f} ms"
+    if ms >= 10:
+        return f"{ms:.1f} ms"
+    return f"{ms:.2f} ms"
+
+
+def fmt_rps(rps):
+    if rps is None:
+        return "–"
+    return f"{rps:,.0f}" if rps >= 100 else f"{rps:.1f}"
+
+
+def fmt_count(r):
+    s = f"{r['non2xx']:,}"
+    if r["socket_errors"]:
+        parts = [f"{r[k]} {n}" for k, n in (("connect_errors", "connect"), ("read_errors", "read"),
+                                            ("write_errors", "write"), ("timeouts", "timeout")) if r[k]]
+        s += f" (+ socket errors: {', '.join(parts)})"
+    return s
+
+
+# ---------------------------------------------------------------------------
+# The pipeline
+# ---------------------------------------------------------------------------
+def wait_completed(token, job_id, timeout):
+    """Reads the job's SSE stream until a terminal status: (status or None, time read)."""
+    conn = http.client.HTTPConnection("127.0.0.1", GW, timeout=timeout)
+    deadline = time.monotonic() + timeout
+    try:
+        conn.request("GET", f"/api/v1/ml/job-status/{job_id}/stream",
+                     headers={"Authorization": f"Bearer {token}", "Accept": "text/event-stream"})
+        r = conn.getresponse()
+        if r.status != 200:
+            r.read()
+            return f"http {r.status}", time.perf_counter()
+        while time.monotonic() < deadline:
+            line = r.readline()
+            if not line:
+                return None, time.perf_counter()
+            if line.startswith(b"data:"):
+                t = time.perf_counter()
+                status = json.loads(line[5:]).get("status")
+                if status in ("completed", "failed"):
+                    return status, t
+        return None, time.perf_counter()
+    except (OSError, http.client.HTTPException):
+        return None, time.perf_counter()
+    finally:
+        conn.close()
+
+
+def run_pipeline(token, file_key):
+    """JOBS jobs, open loop: process-video's 202 → `completed` on the job's stream."""
+    # Warm-up: the worker may still be joining its consumer group (the embedded broker
+    # reassigns a departed member's partitions only after its session timeout).
+    log("pipeline: warm-up job (waits for the worker to own the request partitions)")
+    warm_deadline = time.monotonic() + 90
+    warmed = False
+    while time.monotonic() < warm_deadline and not warmed:
+        status, data, _ = process_video(token, file_key)
+        if status != 202:
+            raise RuntimeError(f"process-video answered {status} {data}")
+        st, _ = wait_completed(token, data["job_id"], timeout=max(1, warm_deadline - time.monotonic()))
+        warmed = st == "completed"
+        if st == "failed":
+            raise RuntimeError("the warm-up job failed (is the worker in --analysis none mode?)")
+    if not warmed:
+        raise RuntimeError("no worker completed a warm-up job within 90 s")
+    for _ in range(5):  # a few more, so that connections and statements are warm
+        status, data, _ = process_video(token, file_key)
+        wait_completed(token, data["job_id"], timeout=30)
+
+    # Open loop: arrivals at random (exponential) intervals, JOB_RATE a second on average, each
+    # job followed on its own stream. Jobs sent one after another as soon as the previous one
+    # completed would arrive in step with any periodic cycle downstream (consumer fetches,
+    # relay polls) and measure the same phase of it every time.
+    log(f"pipeline: {JOBS} jobs, open loop at {JOB_RATE:g} jobs/s")
+    rng = random.Random(9)
+    results = [None] * JOBS
+
+    def one_job(i):
+        try:
+            status, data, t0 = process_video(token, file_key)
+        except (OSError, http.client.HTTPException, ValueError):
+            return
+        if status != 202:
+            return
+        st, t1 = wait_completed(token, data["job_id"], timeout=30)
+        if st == "completed":
+            results[i] = ((t1 - t0) * 1000, data["job_id"])
+
+    started_wall = time.time()
+    started = time.perf_counter()
+    due = started
+    workers = []
+    for i in range(JOBS):
+        due += rng.expovariate(JOB_RATE)
+        pause = due - time.perf_counter()
+        if pause > 0:
+            time.sleep(pause)
+        t = threading.Thread(target=one_job, args=(i,), daemon=True)
+        t.start()
+        workers.append(t)
+    for t in workers:
+        t.join(timeout=60)
+    elapsed = time.perf_counter() - started
+    done = [r for r in results if r]
+    latencies = [r[0] for r in done]
+    job_ids = [r[1] for r in done]
+    failures = JOBS - len(done)
+
+    server = []
+    outbox = []
+    try:
+        ids = ",".join(f"'{j}'" for j in job_ids)
+        if ids:
+            server = [float(x) for x in psql(
+                "analysis_service",
+                f"SELECT extract(epoch FROM updated_at - created_at) * 1000 FROM jobs WHERE id IN ({ids})").split()]
+        outbox = [float(x) for x in psql(
+            "analysis_service",
+            "SELECT extract(epoch FROM published_at - created_at) * 1000 FROM outbox "
+            f"WHERE created_at >= to_timestamp({started_wall}) AND published_at IS NOT NULL").split()]
+    except Exception as e:  # noqa: BLE001 - the client-side numbers stand without these
+        notes.append(f"Server-side pipeline and outbox times not read: {e}")
+    return {"latencies": latencies, "failures": failures, "elapsed": elapsed, "server": server, "outbox": outbox}
+
+
+# ---------------------------------------------------------------------------
+# Main
+# ---------------------------------------------------------------------------
+def main():
+    os.makedirs(RESULTS_DIR, exist_ok=True)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    load_before = loadavg()
+    info = machine()
+    procs = service_processes()
+    if BUILD_CONFIG == "release" and any("/debug/" in exe for _, exe, _ in procs.values()):
+        log("warning: the running stack is a debug build; the targets refer to a release build "
+            "('make stop', then 'make bench' builds and starts one)")
+
+    auth_paths = openapi_paths(AUTH)
+    media_paths = openapi_paths(MEDIA)
+    analysis_paths = openapi_paths(ANALYSIS)
+    has_auth = "/api/auth/me" in auth_paths and "/api/auth/login" in auth_paths
+    has_media = "/api/upload-video/generate-url" in media_paths and "/api/upload-video/complete" in media_paths
+    has_jobs = any(p.startswith("/api/v1/ml/job-status/") for p in analysis_paths)
+    has_process = "/api/v1/ml/process-video" in analysis_paths
+    if not has_auth:
+        raise SystemExit("bench: auth-service has no /api/auth/me or /api/auth/login route: nothing to measure")
+
+    # ---- data, through the gateway
+    log("preparing data through the gateway")
+    token, user_id = user_token(MAIN_USER)
+    for i in LOGIN_USERS:
+        user_token(i)
+    file_key = None
+    if has_media:
+        try:
+            file_key = upload_video(token)
+        except Exception as e:  # noqa: BLE001
+            notes.append(f"Uploading the bench video failed ({e}); the rows that need it are skipped.")
+    else:
+        notes.append("Media routes (`generate-url`, `complete`) are not available on media-service yet: "
+                     "`POST /api/upload-video/generate-url` and the pipeline are not measured.")
+    job_id = None
+    if has_jobs:
+        if file_key and has_process:
+            status, data, _ = process_video(token, file_key)
+            if status == 202:
+                job_id = data["job_id"]
+            else:
+                notes.append(f"process-video answered {status} {data}")
+        if job_id is None:
+            try:
+                job_id = insert_job(user_id)
+                notes.append("The job read by `job-status` was written directly into `analysis.jobs` "
+                             "(no uploaded video to start one through `process-video`).")
+            except Exception as e:  # noqa: BLE001
+                notes.append(f"No job for `job-status` ({e}).")
+    else:
+        notes.append("analysis-service has no job routes yet: `job-status` and the pipeline are not measured.")
+
+    env = dict(E, BENCH_TOKEN=token, BENCH_WRK_DIR=WRK_DIR,
+               BENCH_LOGIN_EMAILS=",".join(email(i) for i in LOGIN_USERS), BENCH_LOGIN_PASSWORD=PASSWORD)
+    env_noauth = dict(env, BENCH_TOKEN="")
+    rows = []  # (endpoint, via, result-or-None, rss, target, note)
+    svc_port = {"auth-service": AUTH, "media-service": MEDIA, "analysis-service": ANALYSIS}
+
+    def measure(key, endpoint, service, path, script, connections, target, auth=True):
+        if not wanted(key):
+            return
+        for via, port in ((f"{service} :{svc_port[service]}", svc_port[service]), (f"gateway :{GW}", GW)):
+            label = f"{endpoint} via {via}"
+            log(f"wrk: {label}")
+            r = run_wrk(label, wrk_cmd(port, path, script, connections), env if auth else env_noauth)
+            rows.append((endpoint, via, r, rss_mib(pid_of(service)), target))
+            time.sleep(1)
+
+    def unavailable(key, endpoint, why):
+        if wanted(key):
+            rows.append((endpoint, "–", None, None, why))
+
+    # ---- one login at a time, idle: the bcrypt ceiling
+    single_login = []
+    if wanted("login") or wanted("storm"):
+        for n in range(6):
+            t = time.perf_counter()
+            status, _, _ = call(AUTH, "POST", "/api/auth/login", {"email": email(LOGIN_USERS[n % len(LOGIN_USERS)]), "password": PASSWORD})
+            if status == 200:
+                single_login.append((time.perf_counter() - t) * 1000)
+    one_login = percentile(single_login, 50)
+    ceiling = info["cores"] * 1000 / one_login if one_login else None
+    login_target = f"bcrypt ceiling ≈ {ceiling:.1f}/s" if ceiling else "bcrypt ceiling"
+
+    measure("health", "GET /health", "auth-service", "/health", "get.lua", CONNECTIONS, "(baseline 12.7–13.6k/s)", auth=False)
+    measure("me", "GET /api/auth/me", "auth-service", "/api/auth/me", "get.lua", CONNECTIONS, "≥ 15,000/s, p99 ≤ 25 ms")
+    if job_id:
+        measure("job-status", "GET /api/v1/ml/job-status/{id}", "analysis-service", f"/api/v1/ml/job-status/{job_id}",
+                "get.lua", CONNECTIONS, "≥ 15,000/s, p99 ≤ 25 ms")
+    else:
+        unavailable("job-status", "GET /api/v1/ml/job-status/{id}", "not available (no job routes or no job)")
+    if has_media:
+        measure("generate-url", "POST /api/upload-video/generate-url", "media-service", "/api/upload-video/generate-url",
+                "generate_url.lua", CONNECTIONS, "≥ 10,000/s, p99 ≤ 25 ms")
+    else:
+        unavailable("generate-url", "POST /api/upload-video/generate-url", "not available (media routes not built)")
+    measure("login", f"POST /api/auth/login ({LOGIN_CONNECTIONS} conn.)", "auth-service", "/api/auth/login", "login.lua",
+            LOGIN_CONNECTIONS, login_target)
+
+    # ---- login storm with a concurrent /me load, both on auth-service's port
+    if wanted("storm"):
+        secs = int(re.sub(r"\D", "", DURATION) or 10)
+        log("wrk: login storm with concurrent GET /api/auth/me")
+        storm = start_wrk("login storm", wrk_cmd(AUTH, "/api/auth/login", "login.lua", LOGIN_CONNECTIONS, duration=f"{secs + 2}s"), env)
+        time.sleep(1)
+        me = run_wrk("GET /api/auth/me during the login storm", wrk_cmd(AUTH, "/api/auth/me", "get.lua", CONNECTIONS), env)
+        login = finish_wrk("login storm", storm)
+        rss = rss_mib(pid_of("auth-service"))
+        rows.append((f"POST /api/auth/login storm ({LOGIN_CONNECTIONS} conn.)", f"auth-service :{AUTH}", login, rss, login_target))
+        rows.append(("GET /api/auth/me during the storm", f"auth-service :{AUTH}", me, rss, "p99 ≤ 50 ms"))
+        time.sleep(1)
+
+    # ---- pipeline
+    pipe = None
+    if wanted("pipeline"):
+        why = None
+        if not (has_process and has_jobs):
+            why = "not available (analysis job routes not built)"
+        elif not file_key:
+            why = "not available (no uploaded video: media routes not built)"
+        elif E.get("BENCH_WORKER_AVAILABLE") != "1":
+            why = "not available (`analysis-service worker` not built)"
+        elif E.get("BENCH_WORKER", "none") == "none":
+            why = "not available (no worker in --analysis none mode)"
+        if why is None:
+            try:
+                pipe = run_pipeline(token, file_key)
+            except Exception as e:  # noqa: BLE001
+                why = f"failed: {e}"
+        if why:
+            rows.append((f"pipeline: process-video → completed ({JOBS} jobs)", "–", None, None, why))
+
+    # ---- RSS after everything
+    final_rss = {name: rss_mib(pid_of(name)) for name in SERVICES}
+    worker_pid = int(E["BENCH_WORKER_PID"]) if E.get("BENCH_WORKER_PID") else pid_of("worker")
+    load_after = loadavg()
+
+    # ---- the table
+    lines = ["| endpoint | via | req/s | p50 | p99 | non-2xx | RSS | target |", "|---|---|---|---|---|---|---|---|"]
+    by = {}
+    for endpoint, via, r, rss, target in rows:
+        if r is None:
+            lines.append(f"| {endpoint} | {via} | – | – | – | – | – | {target} |")
+            continue
+        by[(endpoint, via.split()[0])] = r
+        lines.append(f"| {endpoint} | {via} | {fmt_rps(r['rps'])} | {fmt_ms(r['p50_us'] / 1000)} | "
+                     f"{fmt_ms(r['p99_us'] / 1000)} | {fmt_count(r)} | {fmt_rss(rss)} | {target} |")
+    if pipe:
+        lat = pipe["latencies"]
+        with open(os.path.join(LOG_DIR, "bench-pipeline.csv"), "w") as f:
+            f.write("job,latency_ms\n" + "".join(f"{i},{v:.3f}\n" for i, v in enumerate(lat)))
+        lines.append(f"| pipeline: process-video 202 → `completed` on the stream ({len(lat)} of {JOBS} jobs, "
+                     f"open loop, {JOB_RATE:g}/s offered) | "
+                     f"gateway :{GW} | {len(lat) / pipe['elapsed']:.1f} jobs/s | {fmt_ms(percentile(lat, 50))} | "
+                     f"{fmt_ms(percentile(lat, 99))} | {pipe['failures']} not completed | "
+                     f"{fmt_rss(final_rss['analysis-service'])} | p50 ≤ 50 ms, p99 ≤ 250 ms |")
+        if pipe["server"]:
+            lines.append(f"| pipeline, server side: job row created → completed (`updated_at − created_at`) | – | – | "
+                         f"{fmt_ms(percentile(pipe['server'], 50))} | {fmt_ms(percentile(pipe['server'], 99))} | – | – | |")
+        if pipe["outbox"]:
+            lines.append(f"| outbox: `job.requested` row written → broker ack (`published_at − created_at`, "
+                         f"{len(pipe['outbox'])} rows) | – | – | {fmt_ms(percentile(pipe['outbox'], 50))} | "
+                         f"{fmt_ms(percentile(pipe['outbox'], 99))} | – | – | |")
+    if one_login:
+        lines.append(f"| one login at a time, idle (≈ one bcrypt hash + 2 round trips; {len(single_login)} logins) | "
+                     f"auth-service :{AUTH} | – | {fmt_ms(one_login)} | {fmt_ms(max(single_login))} (max) | – | – | "
+                     f"ceiling {info['cores']} cores × 1000 / p50 ≈ {ceiling:.1f}/s |")
+    table = "\n".join(lines)
+
+    summary = []
+    me_svc, me_gw = by.get(("GET /api/auth/me", "auth-service")), by.get(("GET /api/auth/me", "gateway"))
+    if me_svc and me_gw and me_svc["rps"]:
+        cost = (1 - me_gw["rps"] / me_svc["rps"]) * 100
+        summary.append(f"- Gateway overhead on `/me`: {abs(cost):.0f}% {'fewer' if cost >= 0 else 'more'} req/s through nginx "
+                       f"than on the service port (target: at most 20% fewer).")
+    if pipe and pipe["latencies"]:
+        lat = pipe["latencies"]
+        summary.append(f"- Pipeline latency: min {fmt_ms(min(lat))}, p90 {fmt_ms(percentile(lat, 90))}, max {fmt_ms(max(lat))} "
+                       f"(each job's time: `{os.path.relpath(os.path.join(LOG_DIR, 'bench-pipeline.csv'), ROOT)}`).")
+    summary.append("- RSS after all runs: " + ", ".join(f"{n} {fmt_rss(final_rss[n])}" for n in SERVICES)
+                   + (f", worker {fmt_rss(rss_mib(worker_pid))}" if worker_pid else "") + " (target ≤ 150 MiB each).")
+
+    build_line = ", ".join(
+        f"{name}: `{exe}`" + (f" (LOG_LEVEL={lvl})" if lvl else " (LOG_LEVEL unset: the service default)")
+        for name, (pid, exe, lvl) in procs.items())
+    header = [
+        f"# make bench, {now.strftime('%Y-%m-%d %H:%M UTC')}",
+        "",
+        f"- Machine: {info['cores']} cores ({info['cpu']})"
+        + (f", {info['mem_gib']:.0f} GiB" if info.get("mem_gib") else "")
+        + f", Linux {info['kernel']}; load average {load_before} before, {load_after} after.",
+        f"- librdkafka {info['librdkafka']}, PostgreSQL {info['postgres']}, nginx {info['nginx']}, {info['wrk']}.",
+        f"- Build requested: `{BUILD_CONFIG}`. Running executables: {build_line}.",
+        f"- Stack profile `{PROFILE}`"
+        + (", started by this run" if E.get("BENCH_STARTED_STACK") == "1" else ", already running")
+        + f"; commit {info['git']}.",
+        f"- wrk: `-t{THREADS} -c{CONNECTIONS} -d{DURATION} --latency --timeout {WRK_TIMEOUT}` on loopback "
+        f"(login rows: `-c{LOGIN_CONNECTIONS}`); wrk, nginx, PostgreSQL, Kafka and the services share the cores.",
+        "- non-2xx counts responses outside 2xx/3xx; socket errors are listed beside it when there are any.",
+        "- RSS: the answering service's `VmRSS` right after its row (for gateway rows: the service behind nginx).",
+    ]
+    if E.get("BENCH_NOTE"):
+        header.append(f"- Note: {E['BENCH_NOTE']}")
+    text = "\n".join(header) + "\n\n" + table + "\n\n" + "\n".join(summary) + "\n"
+    if notes:
+        text += "\n" + "\n".join(f"- {n}" for n in notes) + "\n"
+
+    name = now.strftime("%Y-%m-%d-%H%M") + ".md"
+    path = os.path.join(RESULTS_DIR, name)
+    with open(path, "w") as f:
+        f.write(text)
+    print(text)
+    log(f"written to {os.path.relpath(path, ROOT)} (raw wrk output: {os.path.relpath(WRK_LOG, ROOT)})")
+
+
+if __name__ == "__main__":
+    main()

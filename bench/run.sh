@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# make bench (SPEC.md §9, issue 8): wrk against the running stack, the job pipeline with the
+# reference worker in `--analysis none` mode, RSS of each service, one table in
+# bench/results/<date>.md.
+#
+# usage: bench/run.sh            (what `make bench` runs)
+#
+# Environment (all optional):
+#   BUILD_CONFIG        release (default) or debug: what to build and run when this script
+#                       starts the stack (`swift build -c $BUILD_CONFIG`)
+#   BIN_DIR             the executables (default .build/$BUILD_CONFIG)
+#   SKIP_BUILD=1        do not run `swift build` (the executables in BIN_DIR must exist)
+#   STACK_PROFILE       dev (default) or test, as for infra/local/stack.sh
+#   BENCH_KEEP_STACK=1  leave a stack that this script started running afterwards
+#   BENCH_THREADS, BENCH_CONNECTIONS, BENCH_DURATION
+#                       wrk settings (default 2, 32, 10s); the login rows use
+#                       BENCH_LOGIN_CONNECTIONS (default 4)
+#   BENCH_JOBS          pipeline jobs (default 200)
+#   BENCH_ONLY          comma-separated subset of: health,me,job-status,generate-url,login,
+#                       storm,pipeline (default: all)
+#   BENCH_JOB_RATE      pipeline arrivals per second, open loop (default 10)
+#   BENCH_NOTE          a line added to the results file (say what differs from a plain run)
+#   LOG_LEVEL           passed to the services when this script starts the stack (default info,
+#                       the production default; development would otherwise log at debug)
+#
+# If the stack is already up (`make start`), it is used as it is, whichever build it runs
+# (the results file names the executables). A reference worker that the stack started in
+# `measure` mode is stopped for the benchmark and started again afterwards: the pipeline
+# needs a worker that does no work, and both would share the consumer group.
+set -euo pipefail
+
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+BUILD_CONFIG="${BUILD_CONFIG:-release}"
+case "$BUILD_CONFIG" in release | debug) ;; *) echo "bench: BUILD_CONFIG must be release or debug" >&2; exit 2 ;; esac
+export BIN_DIR="${BIN_DIR:-.build/$BUILD_CONFIG}"
+export BUILD_CONFIG
+
+# shellcheck source=infra/local/env.sh
+source "$BENCH_DIR/../infra/local/env.sh"
+cd "$ECG_ROOT"
+STACK=("$ECG_ROOT/infra/local/stack.sh")
+
+say() { echo "bench: $*" >&2; }
+die() { echo "bench: error: $*" >&2; exit 1; }
+
+# A component's pid, when its pid file names a live process (the stack's own check is
+# stricter; this is only used to decide whether to start the stack and whom to measure).
+pid_of() {
+  local f="$ECG_RUN_DIR/$1.pid" pid
+  [[ -s $f ]] || return 1
+  pid="$(head -n1 "$f" | tr -dc 0-9)"
+  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 1
+  echo "$pid"
+}
+
+ready() { [[ $(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$1/ready" 2>/dev/null || true) == 200 ]]; }
+
+stack_up() {
+  local port
+  for port in "$ECG_AUTH_PORT" "$ECG_MEDIA_PORT" "$ECG_ANALYSIS_PORT"; do
+    ready "$port" || return 1
+  done
+  [[ $(curl -s -o /dev/null -m 2 -w '%{http_code}' "$ECG_GATEWAY_URL/health" 2>/dev/null || true) == 200 ]]
+}
+
+for tool in wrk curl python3; do
+  command -v "$tool" >/dev/null || { say "$tool is missing: running infra/local/deps.sh"; infra/local/deps.sh; break; }
+done
+command -v wrk >/dev/null || die "wrk not found (Debian package wrk)"
+
+STARTED_STACK=0
+OUR_WORKER_PID=""
+RESTART_STACK_WORKER=0
+
+cleanup() {
+  local rc=$?
+  if [[ -n $OUR_WORKER_PID ]] && kill -0 "$OUR_WORKER_PID" 2>/dev/null; then
+    say "stopping the benchmark worker (pid $OUR_WORKER_PID)"
+    kill -TERM "$OUR_WORKER_PID" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$OUR_WORKER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$OUR_WORKER_PID" 2>/dev/null || true
+  fi
+  if ((STARTED_STACK)) && [[ ${BENCH_KEEP_STACK:-0} != 1 ]]; then
+    say "stopping the stack this run started (BENCH_KEEP_STACK=1 keeps it)"
+    "${STACK[@]}" stop >&2 || true
+  elif ((RESTART_STACK_WORKER)); then
+    if [[ $STACK_PROFILE == dev ]]; then
+      # `start` leaves running components alone and starts the missing worker.
+      say "starting the stack's reference worker again"
+      BIN_DIR="$(dirname "$ANALYSIS_EXE")" "${STACK[@]}" start >&2 || say "could not restart the reference worker: run 'make start'"
+    else
+      # The test profile's `start` wipes the stack first.
+      say "the $STACK_PROFILE stack's reference worker was stopped for the benchmark and is not restarted"
+    fi
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------------------
+# The stack
+# ---------------------------------------------------------------------------
+if stack_up; then
+  say "using the running $STACK_PROFILE stack ($ECG_GATEWAY_URL); it is not rebuilt or restarted"
+else
+  if [[ ${SKIP_BUILD:-0} != 1 ]]; then
+    say "swift build -c $BUILD_CONFIG (SKIP_BUILD=1 skips this)"
+    [[ $BIN_DIR == "$ECG_ROOT/.build/$BUILD_CONFIG" ]] \
+      || say "note: BIN_DIR=$BIN_DIR is not where 'swift build -c $BUILD_CONFIG' writes"
+    infra/local/deps.sh
+    swift build -c "$BUILD_CONFIG" >&2
+  fi
+  for exe in auth-service media-service analysis-service ecg-kafka-broker; do
+    [[ -x $BIN_DIR/$exe ]] || die "$BIN_DIR/$exe not found (build it, or set BIN_DIR / BUILD_CONFIG)"
+  done
+  say "starting the $STACK_PROFILE stack from $BIN_DIR"
+  # Stop it afterwards only if none of it was running before.
+  STARTED_STACK=1
+  for c in postgres kafka s3 gateway auth-service media-service analysis-service worker; do
+    pid_of "$c" >/dev/null && STARTED_STACK=0
+  done
+  LOG_LEVEL="${LOG_LEVEL:-info}" REFERENCE_WORKER=off BIN_DIR="$BIN_DIR" "${STACK[@]}" start >&2
+fi
+
+# ---------------------------------------------------------------------------
+# The worker: `analysis-service worker --analysis none`, ours for the duration
+# ---------------------------------------------------------------------------
+ANALYSIS_EXE="$BIN_DIR/analysis-service"
+if pid="$(pid_of analysis-service)"; then
+  # Run the worker from the same executable as the running analysis-service.
+  exe="$(readlink "/proc/$pid/exe" 2>/dev/null || true)"
+  exe="${exe% (deleted)}"
+  [[ -x $exe ]] && ANALYSIS_EXE="$exe"
+fi
+WORKER_AVAILABLE=0
+if [[ -x $ANALYSIS_EXE ]] && timeout 30 "$ANALYSIS_EXE" --help 2>/dev/null | grep -qE '^[[:space:]]+worker([[:space:]]|$)'; then
+  WORKER_AVAILABLE=1
+fi
+export BENCH_WORKER=none
+if ((WORKER_AVAILABLE)) && [[ ,${BENCH_ONLY:-pipeline}, == *,pipeline,* ]]; then
+  if wpid="$(pid_of worker)"; then
+    if tr '\0' ' ' <"/proc/$wpid/cmdline" | grep -q -- '--analysis none'; then
+      say "the stack's worker (pid $wpid) already runs with --analysis none; using it"
+      export BENCH_WORKER=stack
+    else
+      say "stopping the stack's reference worker (pid $wpid, measure mode) for the benchmark; it is restarted afterwards"
+      kill -TERM "$wpid" 2>/dev/null || true
+      for _ in $(seq 1 150); do kill -0 "$wpid" 2>/dev/null || break; sleep 0.1; done
+      kill -0 "$wpid" 2>/dev/null && die "the reference worker (pid $wpid) did not stop"
+      RESTART_STACK_WORKER=1
+    fi
+  fi
+  if [[ $BENCH_WORKER == none ]]; then
+    say "starting analysis-service worker --analysis none ($ANALYSIS_EXE)"
+    mkdir -p "$ECG_LOG_DIR"
+    env ECG_ENV="${ECG_ENV:-$ECG_ENV_DEFAULT}" \
+      KAFKA_BROKERS="${KAFKA_BROKERS:-$(tr -d ' \t\r\n' <"$ECG_KAFKA_BOOTSTRAP_FILE")}" \
+      KEYS_DIR="${KEYS_DIR:-$ECG_KEYS_DIR}" \
+      DATABASE_URL="$(ecg_pg_url analysis_service)" \
+      MEDIA_SERVICE_URL="${MEDIA_SERVICE_URL:-$ECG_MEDIA_URL}" \
+      TRUSTED_SERVICES="${TRUSTED_SERVICES:-auth-service=$ECG_AUTH_URL/.well-known/jwks.json,media-service=$ECG_MEDIA_URL/.well-known/jwks.json,analysis-service=$ECG_ANALYSIS_URL/.well-known/jwks.json}" \
+      LOG_LEVEL="${LOG_LEVEL:-info}" \
+      "$ANALYSIS_EXE" worker --analysis none --worker-id "bench-worker-$$" \
+      </dev/null >>"$ECG_LOG_DIR/bench-worker.log" 2>&1 &
+    OUR_WORKER_PID=$!
+    sleep 1
+    kill -0 "$OUR_WORKER_PID" 2>/dev/null || { tail -n 30 "$ECG_LOG_DIR/bench-worker.log" >&2; die "the benchmark worker exited at start"; }
+    export BENCH_WORKER=bench BENCH_WORKER_PID="$OUR_WORKER_PID"
+  fi
+fi
+
+# ---------------------------------------------------------------------------
+# The measurements (bench/bench.py): data through the gateway, wrk, pipeline, table
+# ---------------------------------------------------------------------------
+export ECG_ROOT ECG_DATA_DIR ECG_RUN_DIR ECG_LOG_DIR STACK_PROFILE ECG_PG_BIN ECG_PG_DB ECG_PG_PORT \
+  ECG_GATEWAY_PORT ECG_AUTH_PORT ECG_MEDIA_PORT ECG_ANALYSIS_PORT ECG_KAFKA_BOOTSTRAP_FILE ECG_ENV_DEFAULT
+export BENCH_WRK_DIR="$BENCH_DIR/wrk" BENCH_RESULTS_DIR="${BENCH_RESULTS_DIR:-$BENCH_DIR/results}"
+export BENCH_STARTED_STACK="$STARTED_STACK" BENCH_WORKER_AVAILABLE="$WORKER_AVAILABLE"
+python3 "$BENCH_DIR/bench.py"
