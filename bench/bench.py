@@ -633,6 +633,21 @@ def main():
         if why:
             rows.append((f"pipeline: process-video → completed ({JOBS} jobs)", "–", None, None, why))
 
+    # ---- producer throughput (1 KiB values, acknowledged) against the stack's broker
+    producer = None
+    if not ONLY or "producer" in ONLY:
+        broker_exe = os.path.join(E.get("BIN_DIR", os.path.join(ROOT, ".build", BUILD_CONFIG)), "ecg-kafka-broker")
+        if not os.path.isabs(broker_exe):
+            broker_exe = os.path.join(ROOT, broker_exe)
+        try:
+            with open(E["ECG_KAFKA_BOOTSTRAP_FILE"]) as f:
+                brokers = f.read().strip()
+            out = subprocess.run([broker_exe, "bench-producer", "--brokers", brokers, "--messages", E.get("BENCH_PRODUCER_MESSAGES", "20000")],
+                                 capture_output=True, text=True, timeout=300, check=True).stdout
+            producer = json.loads(out.strip().splitlines()[-1])
+        except Exception as e:  # noqa: BLE001
+            notes.append(f"producer throughput not measured: {e}")
+
     # ---- RSS after everything
     final_rss = {name: rss_mib(pid_of(name)) for name in SERVICES}
     worker_pid = int(E["BENCH_WORKER_PID"]) if E.get("BENCH_WORKER_PID") else pid_of("worker")
@@ -664,6 +679,10 @@ def main():
             lines.append(f"| outbox: `job.requested` row written → broker ack (`published_at − created_at`, "
                          f"{len(pipe['outbox'])} rows) | – | – | {fmt_ms(percentile(pipe['outbox'], 50))} | "
                          f"{fmt_ms(percentile(pipe['outbox'], 99))} | – | – | |")
+    if producer:
+        lines.append(f"| Kafka producer: {producer['messages']} × {producer['value_bytes']} B, acknowledged, "
+                     f"{producer['in_flight']} in flight (`ecg-kafka-broker bench-producer`) | embedded broker | "
+                     f"{producer['rate']:,.0f} msg/s | – | – | – | – | |")
     if one_login:
         lines.append(f"| one login at a time, idle (≈ one bcrypt hash + 2 round trips; {len(single_login)} logins) | "
                      f"auth-service :{AUTH} | – | {fmt_ms(one_login)} | {fmt_ms(max(single_login))} (max) | – | – | "

@@ -6,10 +6,19 @@ import UnixSignals
 
 /// Hosts librdkafka's mock cluster as the local Kafka broker until SIGTERM/SIGINT.
 @main
-struct EmbeddedKafka: AsyncParsableCommand {
+struct EmbeddedKafkaCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ecg-kafka-broker",
-        abstract: "Runs librdkafka's embedded Kafka broker and writes its bootstrap address to a file."
+        abstract: "librdkafka's embedded Kafka broker, the local and test Kafka of ECG Backend.",
+        subcommands: [EmbeddedKafka.self, ProducerBenchmark.self],
+        defaultSubcommand: EmbeddedKafka.self
+    )
+}
+
+struct EmbeddedKafka: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Runs librdkafka's embedded Kafka broker and writes its bootstrap address to a file (default)."
     )
 
     @Option(help: "File that receives the bootstrap address (host:port) once the broker listens.")
