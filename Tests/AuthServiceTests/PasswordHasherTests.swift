@@ -68,4 +68,27 @@ struct PasswordHasherTests {
         #expect(try await hash.value.hasPrefix("$2"))
         try await pool.shutdownGracefully()
     }
+
+    @Test("no stored hash (unknown email) waits for the hashing pool like a real check, so it takes a bcrypt's time")
+    func unknownEmailDoesBcryptWork() async throws {
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        let hasher = try await PasswordHasher(cost: 4, threadPool: pool)
+        let gate = DispatchSemaphore(value: 0)
+        let blocker = Task { try await pool.runIfActive { gate.wait() } }
+        final class Finished: Sendable { let flag = Atomic<Bool>(false) }
+        let finished = Finished()
+        let check = Task {
+            let matches = try await hasher.verify("anything", against: nil)
+            finished.flag.store(true, ordering: .releasing)
+            return matches
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let answeredWithoutHashing = finished.flag.load(ordering: .acquiring)
+        #expect(!answeredWithoutHashing, "an unknown email was answered without running bcrypt on the pool")
+        gate.signal()
+        _ = try await blocker.value
+        #expect(try await check.value == false)
+        try await pool.shutdownGracefully()
+    }
 }

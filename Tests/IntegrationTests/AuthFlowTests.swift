@@ -161,7 +161,7 @@ struct AuthFlowTests {
         try Self.expectRefreshCookie(reply)
     }
 
-    @Test("row 2: unknown email and wrong password give byte-identical 401 invalid_credentials, in about the same time")
+    @Test("row 2: unknown email and wrong password give byte-identical 401 invalid_credentials")
     func invalidCredentials() async throws {
         let account = try await signup("creds")
         var wrong: [AuthHTTP.Reply] = []
@@ -177,9 +177,8 @@ struct AuthFlowTests {
             #expect(reply.setCookie("refresh_token") == nil)
         }
         #expect(wrong[0].body == unknown[0].body)
-        // Both run one bcrypt check; without the dummy check an unknown email would answer in a few milliseconds.
-        let median = { (replies: [AuthHTTP.Reply]) in replies.map(\.duration).sorted()[1] }
-        #expect(median(unknown) * 2 > median(wrong), "unknown \(median(unknown)) vs wrong \(median(wrong))")
+        // That both paths do the same bcrypt work is shown without a stopwatch in PasswordHasherTests
+        // ("no stored hash … waits for the hashing pool like a real check").
     }
 
     @Test("row 2: after 5 failures within 15 min the email gets 429 too_many_attempts with Retry-After, even with the right password")
