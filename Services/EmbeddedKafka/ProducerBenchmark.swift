@@ -47,6 +47,7 @@ struct ProducerBenchmark: AsyncParsableCommand {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         await producer.shutdown()
         await cluster?.shutdown()
-        print(#"{"messages": \#(total), "value_bytes": \#(size), "in_flight": \#(window), "seconds": \#(seconds), "rate": \#(Double(total) / seconds)}"#)
+        let rate = Double(total) / seconds
+        print(#"{"messages": \#(total), "value_bytes": \#(size), "in_flight": \#(window), "seconds": \#(seconds), "rate": \#(rate)}"#)
     }
 }

@@ -45,50 +45,48 @@ struct PasswordHasherTests {
         #expect(try await !hasher.verify("anything", against: "not a bcrypt hash"))
     }
 
-    @Test("hashing runs on the hasher's own thread pool, not on the caller's thread")
-    func offTheCooperativePool() async throws {
+    /// Runs `work` with the hasher's only pool thread blocked; returns whether `work` finished
+    /// while blocked (it must not, if it runs bcrypt on the pool) and its result once unblocked.
+    private func whilePoolIsBlocked<T: Sendable>(
+        _ work: @escaping @Sendable (PasswordHasher) async throws -> T
+    ) async throws -> (
+        finishedWhileBlocked: Bool, result: T
+    ) {
         let pool = NIOThreadPool(numberOfThreads: 1)
         pool.start()
         let hasher = try await PasswordHasher(cost: 4, threadPool: pool)
-        // Occupy the pool's only thread: a hash can finish only once it is free again.
         let gate = DispatchSemaphore(value: 0)
         let blocker = Task { try await pool.runIfActive { gate.wait() } }
-        final class Finished: Sendable { let flag = Atomic<Bool>(false) }
-        let finished = Finished()
-        let hash = Task {
-            let value = try await hasher.hash("queued-password")
+        let finished = FinishedFlag()
+        let task = Task {
+            let value = try await work(hasher)
             finished.flag.store(true, ordering: .releasing)
             return value
         }
         try await Task.sleep(for: .milliseconds(300))
-        let finishedEarly = finished.flag.load(ordering: .acquiring)
-        #expect(!finishedEarly, "the hash completed while the pool's only thread was blocked: it did not run on the pool")
+        let finishedWhileBlocked = finished.flag.load(ordering: .acquiring)
         gate.signal()
         _ = try await blocker.value
-        #expect(try await hash.value.hasPrefix("$2"))
+        let result = try await task.value
         try await pool.shutdownGracefully()
+        return (finishedWhileBlocked, result)
+    }
+
+    @Test("hashing runs on the hasher's own thread pool, not on the caller's thread")
+    func offTheCooperativePool() async throws {
+        let (finishedWhileBlocked, hash) = try await whilePoolIsBlocked { try await $0.hash("queued-password") }
+        #expect(!finishedWhileBlocked, "the hash completed while the pool's only thread was blocked: it did not run on the pool")
+        #expect(hash.hasPrefix("$2"))
     }
 
     @Test("no stored hash (unknown email) waits for the hashing pool like a real check, so it takes a bcrypt's time")
     func unknownEmailDoesBcryptWork() async throws {
-        let pool = NIOThreadPool(numberOfThreads: 1)
-        pool.start()
-        let hasher = try await PasswordHasher(cost: 4, threadPool: pool)
-        let gate = DispatchSemaphore(value: 0)
-        let blocker = Task { try await pool.runIfActive { gate.wait() } }
-        final class Finished: Sendable { let flag = Atomic<Bool>(false) }
-        let finished = Finished()
-        let check = Task {
-            let matches = try await hasher.verify("anything", against: nil)
-            finished.flag.store(true, ordering: .releasing)
-            return matches
-        }
-        try await Task.sleep(for: .milliseconds(300))
-        let answeredWithoutHashing = finished.flag.load(ordering: .acquiring)
-        #expect(!answeredWithoutHashing, "an unknown email was answered without running bcrypt on the pool")
-        gate.signal()
-        _ = try await blocker.value
-        #expect(try await check.value == false)
-        try await pool.shutdownGracefully()
+        let (finishedWhileBlocked, matches) = try await whilePoolIsBlocked { try await $0.verify("anything", against: nil) }
+        #expect(!finishedWhileBlocked, "an unknown email was answered without running bcrypt on the pool")
+        #expect(matches == false)
     }
+}
+
+private final class FinishedFlag: Sendable {
+    let flag = Atomic<Bool>(false)
 }

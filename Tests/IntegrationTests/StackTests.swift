@@ -1,6 +1,4 @@
-import AsyncHTTPClient
 import Foundation
-import NIOCore
 import Testing
 
 /// Checks the running test stack (`make test` starts it and exports the URLs).
@@ -14,25 +12,8 @@ struct StackTests {
         ("analysis-service", environment["ECG_TEST_ANALYSIS_URL"] ?? ""),
     ]
 
-    struct Reply {
-        let status: Int
-        let headers: [(String, String)]
-        let body: Data
-        var json: [String: Any]? { try? JSONSerialization.jsonObject(with: body) as? [String: Any] }
-        func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
-    }
-
-    private func call(_ url: String, body: String? = nil, headers: [(String, String)] = []) async throws -> Reply {
-        var request = HTTPClientRequest(url: url)
-        request.method = body == nil ? .GET : .POST
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: body))
-        }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
-        let bytes = try await response.body.collect(upTo: 4 << 20)
-        return Reply(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: Data(bytes.readableBytesView))
+    private func call(_ url: String, body: String? = nil, headers: [(String, String)] = []) async throws -> StackClient.Reply {
+        try await StackClient.call(url, method: body == nil ? "GET" : "POST", json: body, headers: headers)
     }
 
     @Test("the gateway serves the banner, health and demo routes from auth-service")
