@@ -8,32 +8,9 @@ import Testing
 import Glibc
 #endif
 
-/// HTTP for the auth tests: no redirect following (the tests read `Location`), raw cookies.
+/// The auth tests' way to call: any method, a JSON object or a raw body, raw cookies in `headers`.
 enum AuthHTTP {
-    /// Lives as long as the test process.
-    static let client = HTTPClient(
-        eventLoopGroupProvider: .singleton,
-        configuration: HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5)))
-    )
-
-    struct Reply: Sendable {
-        let status: Int
-        let headers: [(String, String)]
-        let body: Data
-        let duration: Duration
-
-        var json: [String: Any]? { try? JSONSerialization.jsonObject(with: body) as? [String: Any] }
-        var text: String { String(decoding: body, as: UTF8.self) }
-        var code: String? { json?["code"] as? String }
-        func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
-        func headers(_ name: String) -> [String] { headers.filter { $0.0.lowercased() == name.lowercased() }.map(\.1) }
-        /// The `Set-Cookie` line for one cookie, if any.
-        func setCookie(_ name: String) -> String? { headers("Set-Cookie").first { $0.hasPrefix("\(name)=") } }
-        /// The value a `Set-Cookie` line gives the cookie.
-        func cookie(_ name: String) -> String? {
-            setCookie(name).map { String($0.split(separator: ";", maxSplits: 1)[0].dropFirst(name.count + 1)) }
-        }
-    }
+    typealias Reply = StackClient.Reply
 
     static func call(
         _ method: HTTPMethod,
@@ -53,15 +30,7 @@ enum AuthHTTP {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: rawBody))
         }
-        let start = ContinuousClock.now
-        let response = try await client.execute(request, timeout: .seconds(timeout))
-        let bytes = try await response.body.collect(upTo: 4 << 20)
-        return Reply(
-            status: Int(response.status.code),
-            headers: response.headers.map { ($0.name, $0.value) },
-            body: Data(bytes.readableBytesView),
-            duration: ContinuousClock.now - start
-        )
+        return try await StackClient.send(request, timeout: .seconds(timeout))
     }
 
     /// A distinct email and username for each test, so tests do not share accounts or rate limits.

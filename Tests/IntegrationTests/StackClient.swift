@@ -9,13 +9,49 @@ enum StackClient {
     static var gateway: String { environment["ECG_TEST_GATEWAY_URL"] ?? "" }
     static var isAvailable: Bool { environment["ECG_TEST_GATEWAY_URL"] != nil }
 
+    /// One client for every integration test. It follows no redirects (tests read `Location`)
+    /// and has room for all tests running in parallel: requests waiting for a pooled connection
+    /// longer than the connect timeout fail with `getConnectionFromPoolTimeout`, which a loaded
+    /// CI machine reached with AsyncHTTPClient's default of 8 connections per host.
+    static let client = HTTPClient(
+        eventLoopGroupProvider: .singleton,
+        configuration: HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .seconds(30)),
+            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
+        )
+    )
+
     struct Reply: Sendable {
         let status: Int
         let headers: [(String, String)]
         let body: Data
+        let duration: Duration
+
         var json: [String: Any]? { try? JSONSerialization.jsonObject(with: body) as? [String: Any] }
         var text: String { String(decoding: body, as: UTF8.self) }
+        var code: String? { json?["code"] as? String }
         func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
+        func headers(_ name: String) -> [String] { headers.filter { $0.0.lowercased() == name.lowercased() }.map(\.1) }
+        /// The `Set-Cookie` line for one cookie, if any.
+        func setCookie(_ name: String) -> String? { headers("Set-Cookie").first { $0.hasPrefix("\(name)=") } }
+        /// The value a `Set-Cookie` line gives the cookie.
+        func cookie(_ name: String) -> String? {
+            setCookie(name).map { String($0.split(separator: ";", maxSplits: 1)[0].dropFirst(name.count + 1)) }
+        }
+    }
+
+    /// Sends a request and reads the whole answer.
+    static func send(_ request: HTTPClientRequest, timeout: Duration = .seconds(30)) async throws -> Reply {
+        let start = ContinuousClock.now
+        let response = try await client.execute(request, timeout: .init(timeout))
+        let bytes = try await response.body.collect(upTo: 8 << 20)
+        return Reply(
+            status: Int(response.status.code),
+            headers: response.headers.map { ($0.name, $0.value) },
+            body: Data(bytes.readableBytesView),
+            duration: ContinuousClock.now - start
+        )
     }
 
     static func call(
@@ -35,9 +71,7 @@ enum StackClient {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: json))
         }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(15))
-        let bytes = try await response.body.collect(upTo: 8 << 20)
-        return Reply(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: Data(bytes.readableBytesView))
+        return try await send(request)
     }
 
     /// A user access token the stack accepts, signed with a key auth-service publishes in its JWKS.
