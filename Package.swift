@@ -89,6 +89,7 @@ let package = Package(
             dependencies: [
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Shared/Database",
             swiftSettings: swiftSettings
@@ -196,6 +197,7 @@ let package = Package(
             dependencies: [
                 "ECGTokens",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
             ],
             path: "Tests/TokensTests",
             swiftSettings: swiftSettings

@@ -43,7 +43,7 @@ enum AuthService {
         let users = PostgresUserRepository(client: shared.postgres, schema: schema, logger: logger)
         let refreshSessions = PostgresRefreshSessionRepository(client: shared.postgres, schema: schema, logger: logger)
         let attempts = PostgresLoginAttemptRepository(client: shared.postgres, schema: schema, logger: logger)
-        let hasher = try await PasswordHasher(cost: settings.bcryptCost)
+        let hasher = try await PasswordHasher(cost: settings.bcryptCost, threadPool: PasswordHasher.makeThreadPool())
         let sessions = SessionService(
             users: users,
             sessions: refreshSessions,

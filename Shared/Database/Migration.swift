@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// One numbered SQL migration, e.g. `0001_create_users.sql` → version 1, name `create_users`.
@@ -30,6 +31,11 @@ public struct Migration: Sendable, Equatable {
         return migrations
     }
 
+    /// SHA-256 of the SQL, hex: recorded when applied, compared on every later start.
+    public var checksum: String {
+        SHA256.hash(data: Data(sql.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
     /// The statements of `sql`, split on `;` outside quotes, dollar-quoted bodies and comments,
     /// because PostgreSQL's extended protocol runs one statement per query.
     public var statements: [String] {
@@ -42,6 +48,7 @@ public enum MigrationError: Error, CustomStringConvertible, Equatable {
     case duplicateVersion(Int)
     case invalidSchemaName(String)
     case unknownAppliedVersion(Int)
+    case changedAfterApplied(version: Int, name: String, schema: String)
 
     public var description: String {
         switch self {
@@ -50,6 +57,8 @@ public enum MigrationError: Error, CustomStringConvertible, Equatable {
         case .invalidSchemaName(let name): "schema name \(name) must match [a-z_][a-z0-9_]*"
         case .unknownAppliedVersion(let version):
             "the database has migration \(version) applied, which this build does not know: is an older build running against a newer schema?"
+        case .changedAfterApplied(let version, let name, let schema):
+            "migration \(version) (\(name)) was edited after it was applied to schema \(schema): restore the file and put the change in a new migration (a local development database can be reset with `make clean-data`)"
         }
     }
 }

@@ -3,7 +3,9 @@ import PostgresNIO
 
 /// Applies a service's numbered migrations to its own schema, each in its own transaction,
 /// recorded in `<schema>.schema_migrations`, under a transaction-scoped advisory lock so that
-/// replicas starting together apply each migration exactly once.
+/// replicas starting together apply each migration exactly once. Each applied migration's SHA-256
+/// is recorded; a file edited after it was applied is refused at start, not discovered later as
+/// a missing column.
 public struct MigrationRunner: Sendable {
     public let schema: String
     public let migrations: [Migration]
@@ -45,22 +47,46 @@ public struct MigrationRunner: Sendable {
                         CREATE TABLE IF NOT EXISTS \(schema).schema_migrations (
                             version integer PRIMARY KEY,
                             name text NOT NULL,
-                            applied_at timestamptz NOT NULL DEFAULT now()
+                            applied_at timestamptz NOT NULL DEFAULT now(),
+                            checksum text
                         )
                         """
                 ),
                 logger: logger
             )
-            var applied = Set<Int>()
-            for try await version in try await connection.query(
-                PostgresQuery(unsafeSQL: "SELECT version FROM \(schema).schema_migrations"),
+            // Tables written before checksums were recorded.
+            try await connection.query(
+                PostgresQuery(unsafeSQL: "ALTER TABLE \(schema).schema_migrations ADD COLUMN IF NOT EXISTS checksum text"),
                 logger: logger
-            ).decode(Int.self) {
-                applied.insert(version)
+            )
+            var appliedChecksums: [Int: String?] = [:]
+            for try await (version, checksum) in try await connection.query(
+                PostgresQuery(unsafeSQL: "SELECT version, checksum FROM \(schema).schema_migrations"),
+                logger: logger
+            ).decode((Int, String?).self) {
+                appliedChecksums[version] = checksum
             }
+            let applied = Set(appliedChecksums.keys)
             let known = Set(migrations.map(\.version))
             if let unknown = applied.subtracting(known).max() {
                 throw MigrationError.unknownAppliedVersion(unknown)
+            }
+            for migration in migrations {
+                guard let recorded = appliedChecksums[migration.version] else { continue }
+                if let recorded {
+                    guard recorded == migration.checksum else {
+                        throw MigrationError.changedAfterApplied(version: migration.version, name: migration.name, schema: schema)
+                    }
+                } else {
+                    // Recorded before checksums existed: trust it and record the file as it is now.
+                    try await connection.query(
+                        PostgresQuery(
+                            unsafeSQL: "UPDATE \(schema).schema_migrations SET checksum = $1 WHERE version = $2",
+                            binds: try Self.binds(migration.checksum, migration.version)
+                        ),
+                        logger: logger
+                    )
+                }
             }
             var newlyApplied: [Int] = []
             try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL search_path TO \(schema)"), logger: logger)
@@ -71,8 +97,8 @@ public struct MigrationRunner: Sendable {
                 }
                 try await connection.query(
                     PostgresQuery(
-                        unsafeSQL: "INSERT INTO \(schema).schema_migrations (version, name) VALUES ($1, $2)",
-                        binds: try Self.binds(migration.version, migration.name)
+                        unsafeSQL: "INSERT INTO \(schema).schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+                        binds: try Self.binds(migration.version, migration.name, migration.checksum)
                     ),
                     logger: logger
                 )
@@ -82,10 +108,9 @@ public struct MigrationRunner: Sendable {
         }
     }
 
-    private static func binds(_ version: Int, _ name: String) throws -> PostgresBindings {
+    private static func binds(_ values: any PostgresEncodable & Sendable...) throws -> PostgresBindings {
         var bindings = PostgresBindings()
-        bindings.append(version)
-        bindings.append(name)
+        for value in values { try bindings.append(value) }
         return bindings
     }
 }

@@ -48,14 +48,31 @@ public struct SigningKey: Sendable {
 extension Data {
     /// Base64url without padding (RFC 7515 §2).
     public func base64URLEncodedString() -> String {
-        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        var bytes = base64EncodedData()
+        while bytes.last == UInt8(ascii: "=") { bytes.removeLast() }
+        return String(decoding: bytes.map(Self.base64URLByte), as: UTF8.self)
     }
 
-    /// Decodes base64url with or without padding.
+    /// Decodes base64url with or without padding. Byte-wise: this runs for every token verified.
     public init?(base64URLEncoded string: String) {
-        var base64 = string.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        self.init(base64Encoded: base64)
+        var bytes = Array(string.utf8)
+        for index in bytes.indices {
+            switch bytes[index] {
+            case UInt8(ascii: "-"): bytes[index] = UInt8(ascii: "+")
+            case UInt8(ascii: "_"): bytes[index] = UInt8(ascii: "/")
+            case UInt8(ascii: "+"), UInt8(ascii: "/"): return nil
+            default: break
+            }
+        }
+        bytes.append(contentsOf: repeatElement(UInt8(ascii: "="), count: (4 - bytes.count % 4) % 4))
+        self.init(base64Encoded: Data(bytes))
+    }
+
+    private static func base64URLByte(_ byte: UInt8) -> UInt8 {
+        switch byte {
+        case UInt8(ascii: "+"): UInt8(ascii: "-")
+        case UInt8(ascii: "/"): UInt8(ascii: "_")
+        default: byte
+        }
     }
 }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import JWTKit
 
@@ -9,51 +10,63 @@ public struct TokenVerifier: Sendable {
     private let audience: String
     private let acceptedType: TokenType
     private let leeway: TimeInterval
+    private let cache: VerifiedTokenCache?
 
     /// - Parameters:
     ///   - issuers: issuer name → its keys; tokens from anyone else are refused.
     ///   - audience: the `aud` this verifier accepts (`ecg-api` for user tokens, the service's name for service tokens).
     ///   - type: the only `typ` accepted.
-    public init(issuers: [String: any KeySource], audience: String, type: TokenType, leeway: TimeInterval = 30) {
+    ///   - cache: tokens already verified by this verifier, skipped until they expire; `nil` checks every time.
+    public init(
+        issuers: [String: any KeySource],
+        audience: String,
+        type: TokenType,
+        leeway: TimeInterval = 30,
+        cache: VerifiedTokenCache? = VerifiedTokenCache()
+    ) {
         self.issuers = issuers
         self.audience = audience
         self.acceptedType = type
         self.leeway = leeway
+        self.cache = cache
     }
 
     public func verify(_ token: String, now: Date = Date()) async throws(TokenError) -> VerifiedToken {
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let headerData = Data(base64URLEncoded: String(parts[0])),
+        if let cached = cache?.lookup(token, now: now, leeway: leeway) { return cached }
+        let verified = try await verifyUncached(token, now: now)
+        cache?.store(verified, for: token, now: now)
+        return verified
+    }
+
+    private func verifyUncached(_ token: String, now: Date) async throws(TokenError) -> VerifiedToken {
+        // Split, decode and check in one pass, straight against swift-crypto: this runs on every
+        // authenticated request (jwt-kit's key collection is an actor, and it decodes again).
+        let parts = token.utf8.split(separator: UInt8(ascii: "."), maxSplits: 3, omittingEmptySubsequences: false)
+        guard parts.count == 3, let headerData = Data(base64URLEncoded: String(Substring(parts[0]))),
             let header = try? JSONDecoder().decode(Header.self, from: headerData),
-            let payloadData = Data(base64URLEncoded: String(parts[1])),
-            let unverified = try? JSONDecoder().decode(UnverifiedClaims.self, from: payloadData)
+            let payloadData = Data(base64URLEncoded: String(Substring(parts[1]))),
+            let claims = try? JSONDecoder().decode(Claims.self, from: payloadData),
+            let signature = Data(base64URLEncoded: String(Substring(parts[2])))
         else { throw .malformed }
         guard header.alg == "EdDSA" else { throw .unsupportedAlgorithm(header.alg ?? "none") }
         guard let kid = header.kid, !kid.isEmpty else { throw .unknownKey("(missing)") }
         // The issuer picks the key set; the signature then proves the issuer claim.
-        guard let issuer = unverified.iss, let keySource = issuers[issuer] else { throw .wrongIssuer(unverified.iss ?? "(missing)") }
+        guard let issuer = claims.iss, let keySource = issuers[issuer] else { throw .wrongIssuer(claims.iss ?? "(missing)") }
         let publicKey = try await keySource.publicKey(kid: kid)
+        let signingInput = token.utf8[token.utf8.startIndex..<parts[1].endIndex]
+        guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: publicKey.rawRepresentation),
+            key.isValidSignature(signature, for: Data(signingInput))
+        else { throw .badSignature }
 
-        let claims: TokenClaims
-        do {
-            let keys = JWTKeyCollection()
-            await keys.add(eddsa: publicKey, kid: JWKIdentifier(string: kid))
-            claims = try await keys.verify(token, as: TokenClaims.self)
-        } catch {
-            throw .badSignature
+        guard let subject = claims.sub, let tokenID = claims.jti, let expiry = claims.exp, let issuedAt = claims.iat else {
+            throw .malformed
         }
-        guard claims.iss.value == issuer else { throw .wrongIssuer(claims.iss.value) }
-        guard claims.aud.value.contains(audience) else { throw .wrongAudience }
-        guard claims.typ == acceptedType.rawValue else { throw .wrongType(claims.typ) }
-        guard claims.exp.value.addingTimeInterval(leeway) > now else { throw .expired }
-        guard claims.iat.value.addingTimeInterval(-leeway) <= now else { throw .notYetValid }
-        return VerifiedToken(
-            issuer: claims.iss.value,
-            subject: claims.sub.value,
-            type: acceptedType,
-            tokenID: claims.jti.value,
-            expiresAt: claims.exp.value
-        )
+        guard claims.aud?.contains(audience) == true else { throw .wrongAudience }
+        guard claims.typ == acceptedType.rawValue else { throw .wrongType(claims.typ ?? "(missing)") }
+        let expiresAt = Date(timeIntervalSince1970: expiry)
+        guard expiresAt.addingTimeInterval(leeway) > now else { throw .expired }
+        guard Date(timeIntervalSince1970: issuedAt).addingTimeInterval(-leeway) <= now else { throw .notYetValid }
+        return VerifiedToken(issuer: issuer, subject: subject, type: acceptedType, tokenID: tokenID, expiresAt: expiresAt)
     }
 
     private struct Header: Decodable {
@@ -61,7 +74,31 @@ public struct TokenVerifier: Sendable {
         var kid: String?
     }
 
-    private struct UnverifiedClaims: Decodable {
+    /// The claims of SPEC.md §4; `aud` may be one string or an array (RFC 7519 §4.1.3).
+    private struct Claims: Decodable {
         var iss: String?
+        var aud: [String]?
+        var sub: String?
+        var iat: Double?
+        var exp: Double?
+        var jti: String?
+        var typ: String?
+
+        enum CodingKeys: String, CodingKey { case iss, aud, sub, iat, exp, jti, typ }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            iss = try container.decodeIfPresent(String.self, forKey: .iss)
+            if let single = try? container.decodeIfPresent(String.self, forKey: .aud) {
+                aud = [single]
+            } else {
+                aud = try container.decodeIfPresent([String].self, forKey: .aud)
+            }
+            sub = try container.decodeIfPresent(String.self, forKey: .sub)
+            iat = try container.decodeIfPresent(Double.self, forKey: .iat)
+            exp = try container.decodeIfPresent(Double.self, forKey: .exp)
+            jti = try container.decodeIfPresent(String.self, forKey: .jti)
+            typ = try container.decodeIfPresent(String.self, forKey: .typ)
+        }
     }
 }

@@ -292,7 +292,7 @@ struct DevelopmentSeedTests {
     @Test("creates the seed user once; its password logs in")
     func once() async throws {
         let users = InMemoryUserRepository()
-        let hasher = try await PasswordHasher(cost: 4)
+        let hasher = try await PasswordHasher.forTests()
         try await DevelopmentSeed.run(users: users, hasher: hasher, logger: .init(label: "seed"))
         try await DevelopmentSeed.run(users: users, hasher: hasher, logger: .init(label: "seed"))
         let user = try #require(try await users.find(email: "test@example.com"))

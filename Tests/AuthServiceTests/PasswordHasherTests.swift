@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import HummingbirdBcrypt
 import NIOPosix
 import Synchronization
@@ -10,7 +13,7 @@ import Testing
 struct PasswordHasherTests {
     @Test("a hash verifies its password and no other")
     func roundTrip() async throws {
-        let hasher = try await PasswordHasher(cost: 4)
+        let hasher = try await PasswordHasher.forTests()
         let hash = try await hasher.hash("correct horse battery")
         #expect(hash.hasPrefix("$2b$04$"))
         #expect(try await hasher.verify("correct horse battery", against: hash))
@@ -19,7 +22,7 @@ struct PasswordHasherTests {
 
     @Test("passwords longer than bcrypt's 72 bytes are not truncated")
     func noTruncation() async throws {
-        let hasher = try await PasswordHasher(cost: 4)
+        let hasher = try await PasswordHasher.forTests()
         // 30 Korean syllables are 90 bytes of UTF-8; these two share their first 87 bytes.
         let password = String(repeating: "가", count: 29) + "나"
         let other = String(repeating: "가", count: 29) + "다"
@@ -38,9 +41,21 @@ struct PasswordHasherTests {
         #expect(PasswordHasher.prehash(String(repeating: "x", count: 128)).utf8.count == 44)
     }
 
+    @Test("hashing threads run at a lower CPU priority than the threads that answer requests")
+    func hashingIsNiced() async throws {
+        let pool = PasswordHasher.makeThreadPool(threads: 1)
+        let hasher = try await PasswordHasher(cost: 4, threadPool: pool)
+        _ = try await hasher.hash("any password")
+        let which = __priority_which_t(PRIO_PROCESS.rawValue)
+        let poolNiceness = try await pool.runIfActive { getpriority(which, 0) }
+        #expect(poolNiceness == PasswordHasher.hashingNiceness)
+        #expect(getpriority(which, 0) < PasswordHasher.hashingNiceness, "the caller's thread was lowered too")
+        try await pool.shutdownGracefully()
+    }
+
     @Test("no stored hash (unknown email, Google-only account) never verifies, after the same work")
     func dummyVerify() async throws {
-        let hasher = try await PasswordHasher(cost: 4)
+        let hasher = try await PasswordHasher.forTests()
         #expect(try await !hasher.verify("anything", against: nil))
         #expect(try await !hasher.verify("anything", against: "not a bcrypt hash"))
     }

@@ -24,7 +24,7 @@ struct TestAuthApp {
             settings: EnvironmentSettings(environment: ["ECG_ENV": "test"])
         )
         router = ServiceApplication.makeRouter(configuration: configuration)
-        let hasher = try await PasswordHasher(cost: 4)
+        let hasher = try await PasswordHasher.forTests()
         let sessions = SessionService(
             users: users,
             sessions: sessionsStore,
@@ -72,4 +72,13 @@ func cookieValue(_ setCookie: String) -> String {
 
 func jsonBody(_ object: [String: Any]) -> ByteBuffer {
     ByteBuffer(bytes: try! JSONSerialization.data(withJSONObject: object))
+}
+
+extension PasswordHasher {
+    /// Cost 4 on one hashing pool shared by the whole test process.
+    static func forTests() async throws -> PasswordHasher {
+        try await PasswordHasher(cost: 4, threadPool: testPool)
+    }
+
+    private static let testPool = PasswordHasher.makeThreadPool(threads: 2)
 }

@@ -1,6 +1,7 @@
 import Crypto
 import ECGTokens
 import Foundation
+import JWTKit
 import Testing
 
 @Suite("Token verification (SPEC.md §4)")
@@ -113,6 +114,40 @@ struct TokenVerifierTests {
         await #expect(throws: TokenError.expired) { try await verifier.verify(token) }
     }
 
+    @Test("a verified token is remembered: the same text is not checked again until it expires")
+    func cachesVerifiedTokens() async throws {
+        let keys = CountingKeySource(StaticKeySource([key]))
+        let verifier = TokenVerifier(issuers: ["auth-service": keys], audience: "ecg-api", type: .access, leeway: 0)
+        let now = Date()
+        let token = try await signer.sign(issuer: "auth-service", audience: "ecg-api", subject: "42", type: .access, lifetime: 60, now: now).token
+        #expect(try await verifier.verify(token, now: now).subject == "42")
+        #expect(try await verifier.verify(token, now: now.addingTimeInterval(30)).subject == "42")
+        #expect(keys.lookups == 1, "the second request verified the signature again")
+        // A remembered token still expires.
+        await #expect(throws: TokenError.expired) { try await verifier.verify(token, now: now.addingTimeInterval(61)) }
+    }
+
+    @Test("a remembered token does not vouch for an altered copy of it")
+    func cacheNeedsExactText() async throws {
+        let token = try await accessToken()
+        _ = try await verifier.verify(token)
+        let parts = token.split(separator: ".").map(String.init)
+        var payload = try JSONSerialization.jsonObject(with: Data(base64URLEncoded: parts[1])!) as! [String: Any]
+        payload["sub"] = "1"
+        let altered = [parts[0], try JSONSerialization.data(withJSONObject: payload).base64URLEncodedString(), parts[2]].joined(separator: ".")
+        await #expect(throws: TokenError.badSignature) { try await verifier.verify(altered) }
+    }
+
+    @Test("a full cache keeps working: it makes room and never exceeds its capacity")
+    func boundedCache() async throws {
+        let cache = VerifiedTokenCache(capacity: 3)
+        let verifier = TokenVerifier(issuers: ["auth-service": StaticKeySource([key])], audience: "ecg-api", type: .access, cache: cache)
+        for _ in 0..<10 {
+            #expect(try await verifier.verify(try await accessToken()).subject == "42")
+            #expect(cache.count <= 3)
+        }
+    }
+
     @Test("a tampered payload is refused")
     func refusesTampered() async throws {
         let parts = try await accessToken().split(separator: ".").map(String.init)
@@ -178,5 +213,21 @@ struct SigningKeyTests {
         let document = try JWKSDocument.decode(Data(json.utf8))
         #expect(document.keys == [key.jwk])
         #expect(document.keys.first?.publicKey == key.publicKey)
+    }
+}
+
+/// Counts key lookups: a lookup happens for each signature the verifier checks.
+final class CountingKeySource: KeySource, @unchecked Sendable {
+    private let inner: StaticKeySource
+    private let lock = NSLock()
+    private var count = 0
+
+    init(_ inner: StaticKeySource) { self.inner = inner }
+
+    var lookups: Int { lock.withLock { count } }
+
+    func publicKey(kid: String) async throws(TokenError) -> EdDSA.PublicKey {
+        lock.withLock { count += 1 }
+        return try await inner.publicKey(kid: kid)
     }
 }

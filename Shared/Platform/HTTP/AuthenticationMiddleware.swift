@@ -15,7 +15,7 @@ public struct BearerAuthenticationMiddleware<Context: ECGRequestContextProtocol>
         guard let header = request.headers[.authorization], header.count > 7, header.prefix(7).lowercased() == "bearer " else {
             throw APIError.unauthorized()
         }
-        let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        let token = String(header.dropFirst(7).drop { $0 == " " || $0 == "\t" })
         do {
             var context = context
             context.identity = try await verifier.verify(token)
