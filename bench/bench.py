@@ -9,7 +9,10 @@ stack is up; reads the stack's ports and paths from the ECG_* variables run.sh e
 3. The pipeline: BENCH_JOBS jobs one after another, each timed from process-video's 202 to
    the job's `completed` on its Server-Sent Events stream, with the worker in
    `--analysis none` mode; the outbox's write → broker acknowledgement from the outbox table.
-4. RSS of each service, machine details, one Markdown table on stdout and in
+4. Where the CPU went during each wrk row: CPU time of the answering service, nginx,
+   PostgreSQL and wrk itself (from /proc), per request, and the machine's idle share. Their
+   sum per request bounds the req/s these cores can give, whatever the code does.
+5. RSS of each service, machine details, one Markdown table on stdout and in
    bench/results/<date>.md.
 
 Only the Python standard library is used.
@@ -232,6 +235,78 @@ def service_processes():
             exe = exe[: -len(" (deleted)")] + " (replaced on disk since the service started)"
         procs[name] = (pid, exe, proc_env(pid, "LOG_LEVEL"))
     return procs
+
+
+# ---------------------------------------------------------------------------
+# CPU accounting (/proc), to say what bounds a row's req/s
+# ---------------------------------------------------------------------------
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    """utime + stime of one process (all its threads), in seconds."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def pids_named(comm):
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm") as f:
+                    if f.read().strip() == comm:
+                        found.append(int(entry))
+            except OSError:
+                pass
+    return found
+
+
+def machine_cpu():
+    """(busy, total) jiffies of all cores, from /proc/stat."""
+    with open("/proc/stat") as f:
+        values = [int(v) for v in f.readline().split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
+
+
+class CPUMeter:
+    """CPU seconds spent by the service, nginx, PostgreSQL and wrk between start() and stop()."""
+
+    def __init__(self, service):
+        self.service_pid = pid_of(service)
+
+    def _sample(self):
+        return {
+            "service": cpu_seconds(self.service_pid) if self.service_pid else 0.0,
+            "nginx": sum(cpu_seconds(p) for p in pids_named("nginx")),
+            "postgres": sum(cpu_seconds(p) for p in pids_named("postgres")),
+            "machine": machine_cpu(),
+        }
+
+    def start(self):
+        self.before = self._sample()
+        # wrk is a child of ours: its time arrives in RUSAGE_CHILDREN when it is reaped.
+        import resource
+        self.children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+
+    def stop(self, requests):
+        import resource
+        after = self._sample()
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        wrk = (children.ru_utime + children.ru_stime) - (self.children_before.ru_utime + self.children_before.ru_stime)
+        busy = after["machine"][0] - self.before["machine"][0]
+        total = after["machine"][1] - self.before["machine"][1]
+        per = lambda seconds: seconds * 1e6 / requests if requests else None  # noqa: E731
+        usage = {k: per(after[k] - self.before[k]) for k in ("service", "nginx", "postgres")}
+        usage["wrk"] = per(wrk)
+        usage["machine"] = per(busy / CLK_TCK)
+        usage["idle_pct"] = 100 * (1 - busy / total) if total else None
+        return usage
 
 
 # ---------------------------------------------------------------------------
@@ -565,7 +640,10 @@ def main():
         for via, port in ((f"{service} :{svc_port[service]}", svc_port[service]), (f"gateway :{GW}", GW)):
             label = f"{endpoint} via {via}"
             log(f"wrk: {label}")
+            meter = CPUMeter(service)
+            meter.start()
             r = run_wrk(label, wrk_cmd(port, path, script, connections), env if auth else env_noauth)
+            r["cpu"] = meter.stop(r["requests"])
             rows.append((endpoint, via, r, rss_mib(pid_of(service)), target))
             time.sleep(1)
 
@@ -688,6 +766,21 @@ def main():
                      f"auth-service :{AUTH} | – | {fmt_ms(one_login)} | {fmt_ms(max(single_login))} (max) | – | – | "
                      f"ceiling {info['cores']} cores × 1000 / p50 ≈ {ceiling:.1f}/s |")
     table = "\n".join(lines)
+
+    cpu_lines = ["| endpoint | via | service | nginx | PostgreSQL | wrk | whole machine | idle | bound: cores ÷ machine CPU per request |",
+                 "|---|---|---|---|---|---|---|---|---|"]
+    us = lambda v: "–" if v is None else f"{v:,.0f} µs"  # noqa: E731
+    for endpoint, via, r, _, _ in rows:
+        if r is None or "cpu" not in r:
+            continue
+        c = r["cpu"]
+        bound = f"{info['cores'] * 1e6 / c['machine']:,.0f} req/s" if c["machine"] else "–"
+        cpu_lines.append(f"| {endpoint} | {via} | {us(c['service'])} | {us(c['nginx'])} | {us(c['postgres'])} | {us(c['wrk'])} | "
+                         f"{us(c['machine'])} | {c['idle_pct']:.0f}% | {bound} |")
+    if len(cpu_lines) > 2:
+        table += ("\n\nCPU time per request during each row (from /proc: the answering service, every nginx and "
+                  "PostgreSQL process, wrk; the whole machine from /proc/stat). With no idle time left, "
+                  "req/s cannot exceed cores ÷ (whole-machine CPU per request).\n\n" + "\n".join(cpu_lines))
 
     summary = []
     me_svc, me_gw = by.get(("GET /api/auth/me", "auth-service")), by.get(("GET /api/auth/me", "gateway"))

@@ -156,6 +156,7 @@ if ((WORKER_AVAILABLE)) && [[ ,${BENCH_ONLY:-pipeline}, == *,pipeline,* ]]; then
     mkdir -p "$ECG_LOG_DIR"
     env ECG_ENV="${ECG_ENV:-$ECG_ENV_DEFAULT}" \
       KAFKA_BROKERS="${KAFKA_BROKERS:-$(tr -d ' \t\r\n' <"$ECG_KAFKA_BOOTSTRAP_FILE")}" \
+      KAFKA_FETCH_WAIT_MS="${KAFKA_FETCH_WAIT_MS:-10}" \
       KEYS_DIR="${KEYS_DIR:-$ECG_KEYS_DIR}" \
       DATABASE_URL="$(ecg_pg_url analysis_service)" \
       MEDIA_SERVICE_URL="${MEDIA_SERVICE_URL:-$ECG_MEDIA_URL}" \

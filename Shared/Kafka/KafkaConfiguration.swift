@@ -11,6 +11,11 @@ public struct KafkaConfiguration: Sendable {
     public var saslUsername: String?
     public var saslPassword: String?
     public var clientID: String
+    /// Longest a consumer's fetch waits for data (`KAFKA_FETCH_WAIT_MS`, librdkafka's
+    /// `fetch.wait.max.ms`). A real broker answers as soon as data arrives, so this only bounds
+    /// idle polling there; the embedded broker answers an empty fetch only when the wait ends, so
+    /// with it this is the latency each consumer hop adds.
+    public var consumerFetchWaitMilliseconds: Int
     /// Extra librdkafka properties; they win over the typed values.
     public var properties: [String: String]
 
@@ -21,6 +26,7 @@ public struct KafkaConfiguration: Sendable {
         saslUsername: String? = nil,
         saslPassword: String? = nil,
         clientID: String = "ecg-backend",
+        consumerFetchWaitMilliseconds: Int = 100,
         properties: [String: String] = [:]
     ) {
         self.bootstrapServers = bootstrapServers
@@ -29,6 +35,7 @@ public struct KafkaConfiguration: Sendable {
         self.saslUsername = saslUsername
         self.saslPassword = saslPassword
         self.clientID = clientID
+        self.consumerFetchWaitMilliseconds = consumerFetchWaitMilliseconds
         self.properties = properties
     }
 

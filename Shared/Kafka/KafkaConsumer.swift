@@ -15,7 +15,8 @@ public final class KafkaConsumer: Service, Sendable {
     private let logger: Logger
 
     public init(configuration: KafkaConfiguration, groupID: String, topics: [String], logger: Logger) async throws {
-        var properties = configuration.commonProperties
+        var properties = ["fetch.wait.max.ms": String(configuration.consumerFetchWaitMilliseconds)]
+            .merging(configuration.commonProperties) { _, explicit in explicit }
         properties["group.id"] = groupID
         properties["enable.auto.commit"] = "false"
         properties["auto.offset.reset"] = properties["auto.offset.reset"] ?? "earliest"
@@ -23,9 +24,6 @@ public final class KafkaConsumer: Service, Sendable {
         // A dead member's partitions move after 10 s instead of librdkafka's 45 s.
         properties["session.timeout.ms"] = properties["session.timeout.ms"] ?? "10000"
         properties["heartbeat.interval.ms"] = properties["heartbeat.interval.ms"] ?? "3000"
-        // librdkafka's embedded broker holds an empty fetch for the whole wait instead of answering when
-        // data arrives (measured: 250–750 ms per hop with the default 500 ms); 100 ms bounds that hop.
-        properties["fetch.wait.max.ms"] = properties["fetch.wait.max.ms"] ?? "100"
         self.client = try RDKafkaClient(kind: .consumer, properties: properties, context: RDKafkaCallbackContext(logger: logger))
         self.logger = logger
         try await client.withHandle { handle throws(KafkaError) in

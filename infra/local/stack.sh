@@ -506,6 +506,8 @@ service_env() {
   _default() { [[ -n ${!1:-} ]] || SVC_ENV+=("$1=$2"); }
   _default ECG_ENV "$ECG_ENV_DEFAULT"
   _default KAFKA_BROKERS "$(kafka_brokers)"
+  # The embedded broker answers an empty fetch only when the wait ends: keep consumer hops short.
+  _default KAFKA_FETCH_WAIT_MS 10
   _default KEYS_DIR "$ECG_KEYS_DIR"
   _default TRUSTED_SERVICES "auth-service=$ECG_AUTH_URL/.well-known/jwks.json,media-service=$ECG_MEDIA_URL/.well-known/jwks.json,analysis-service=$ECG_ANALYSIS_URL/.well-known/jwks.json"
   _default COOKIE_SECURE false

@@ -83,7 +83,8 @@ public struct ServiceConfiguration: Sendable {
             saslMechanism: saslMechanism,
             saslUsername: saslUsername,
             saslPassword: saslPassword,
-            clientID: clientID
+            clientID: clientID,
+            consumerFetchWaitMilliseconds: settings.int("KAFKA_FETCH_WAIT_MS", default: 100, range: 1...10_000)
         )
     }
 
