@@ -38,11 +38,10 @@ enum AuthService {
         let shared = runtime.shared
         let settings = runtime.settings
         let logger = shared.logger
-        let schema = try PostgresSchema(descriptor.schema)
 
-        let users = PostgresUserRepository(client: shared.postgres, schema: schema, logger: logger)
-        let refreshSessions = PostgresRefreshSessionRepository(client: shared.postgres, schema: schema, logger: logger)
-        let attempts = PostgresLoginAttemptRepository(client: shared.postgres, schema: schema, logger: logger)
+        let users = PostgresUserRepository(client: shared.postgres, logger: logger)
+        let refreshSessions = PostgresRefreshSessionRepository(client: shared.postgres, logger: logger)
+        let attempts = PostgresLoginAttemptRepository(client: shared.postgres, logger: logger)
         let hasher = try await PasswordHasher(cost: settings.bcryptCost, threadPool: PasswordHasher.makeThreadPool())
         let sessions = SessionService(
             users: users,

@@ -17,12 +17,15 @@ struct PostgresRepositoryTests {
     static let logger = Logger(label: "auth-repository-tests")
 
     /// Runs `body` with a client and a freshly migrated schema, then drops the schema.
-    static func withSchema(_ body: @Sendable (PostgresClient, PostgresSchema) async throws -> Void) async throws {
+    /// The client's connections start with `search_path` set to the schema, as a service's do.
+    static func withSchema(_ body: @Sendable (PostgresClient, TestSchema) async throws -> Void) async throws {
         let url = try #require(ProcessInfo.processInfo.environment["ECG_TEST_PG_URL"])
-        let client = PostgresClient(configuration: try .fromURL(url), backgroundLogger: logger)
+        let schema = TestSchema(name: "auth_test_\(UUID().uuidString.prefix(8).lowercased())")
+        var configuration = try PostgresClient.Configuration.fromURL(url)
+        configuration.options.additionalStartupParameters.append(("search_path", schema.name))
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
-            let schema = try PostgresSchema("auth_test_\(UUID().uuidString.prefix(8).lowercased())")
             do {
                 let runner = try MigrationRunner(schema: schema.name, migrations: try AuthService.descriptor.migrations())
                 try await runner.run(on: client, logger: logger)
@@ -37,15 +40,14 @@ struct PostgresRepositoryTests {
     }
 
     static func repositories(
-        _ client: PostgresClient,
-        _ schema: PostgresSchema
+        _ client: PostgresClient
     ) -> (
         PostgresUserRepository, PostgresRefreshSessionRepository, PostgresLoginAttemptRepository
     ) {
         (
-            PostgresUserRepository(client: client, schema: schema, logger: logger),
-            PostgresRefreshSessionRepository(client: client, schema: schema, logger: logger),
-            PostgresLoginAttemptRepository(client: client, schema: schema, logger: logger)
+            PostgresUserRepository(client: client, logger: logger),
+            PostgresRefreshSessionRepository(client: client, logger: logger),
+            PostgresLoginAttemptRepository(client: client, logger: logger)
         )
     }
 
@@ -59,8 +61,8 @@ struct PostgresRepositoryTests {
 
     @Test("users: create, find by id/email/sub, conflicts by email and case-insensitive username, Google linking")
     func users() async throws {
-        try await Self.withSchema { client, schema in
-            let (users, _, _) = Self.repositories(client, schema)
+        try await Self.withSchema { client, _ in
+            let (users, _, _) = Self.repositories(client)
             let created = try await users.create(
                 NewUser(username: "사용자명", email: "user@example.com", passwordHash: "hash", authProvider: .local, googleSubject: nil)
             )
@@ -100,8 +102,8 @@ struct PostgresRepositoryTests {
 
     @Test("refresh: rotation, grace window, reuse revokes the family and then the newest token")
     func rotationAndGrace() async throws {
-        try await Self.withSchema { client, schema in
-            let (users, sessions, _) = Self.repositories(client, schema)
+        try await Self.withSchema { client, _ in
+            let (users, sessions, _) = Self.repositories(client)
             try await RefreshScenarios.rotationAndGrace(users: users, sessions: sessions)
             try await RefreshScenarios.reuseRevokesOnlyItsFamily(users: users, sessions: sessions)
         }
@@ -109,8 +111,8 @@ struct PostgresRepositoryTests {
 
     @Test("refresh: logout, expiry, unknown tokens, concurrent refreshes")
     func logoutExpiryConcurrency() async throws {
-        try await Self.withSchema { client, schema in
-            let (users, sessions, _) = Self.repositories(client, schema)
+        try await Self.withSchema { client, _ in
+            let (users, sessions, _) = Self.repositories(client)
             try await RefreshScenarios.logout(users: users, sessions: sessions)
             try await RefreshScenarios.expiryAndUnknown(users: users, sessions: sessions)
             try await RefreshScenarios.concurrentRefresh(users: users, sessions: sessions)
@@ -119,8 +121,8 @@ struct PostgresRepositoryTests {
 
     @Test("login attempts: the limit holds under concurrency, Retry-After counts down, reset clears")
     func loginAttempts() async throws {
-        try await Self.withSchema { client, schema in
-            let (_, _, attempts) = Self.repositories(client, schema)
+        try await Self.withSchema { client, _ in
+            let (_, _, attempts) = Self.repositories(client)
             let now = Date()
             let decisions = try await withThrowingTaskGroup(of: LoginAttemptDecision.self) { group in
                 for _ in 0..<12 {
@@ -141,4 +143,9 @@ struct PostgresRepositoryTests {
             #expect(try await attempts.deleteOlder(than: now.addingTimeInterval(2000)) >= 1)
         }
     }
+}
+
+/// A throwaway schema's name: `auth_test_` and 8 hex digits, safe to splice into SQL.
+struct TestSchema: Sendable {
+    let name: String
 }

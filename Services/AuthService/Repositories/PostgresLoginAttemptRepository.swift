@@ -2,28 +2,26 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// Login attempts in `<schema>.login_attempts`. The check and the insert happen in one transaction
+/// Login attempts in `login_attempts` (the connection's `search_path` is the service's schema). The check and the insert happen in one transaction
 /// under an advisory lock on the email, so replicas cannot together let more than `limit` through.
 struct PostgresLoginAttemptRepository: LoginAttemptRepository {
     let client: PostgresClient
-    let schema: PostgresSchema
     let logger: Logger
 
     func reserve(email: String, limit: Int, window: TimeInterval, now: Date) async throws -> LoginAttemptDecision {
-        let schema = self.schema.name
         let logger = self.logger
         let cutoff = now.addingTimeInterval(-window)
-        let lockKey = "ecg.login_attempts.\(schema).\(email)"
+        let lockKey = "ecg.login_attempts.\(email)"
         return try await PostgresRefreshSessionRepository.unwrapping {
             try await client.withTransaction(logger: logger) { connection -> LoginAttemptDecision in
                 try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(lockKey), 0))", logger: logger)
                 try await connection.query(
-                    "DELETE FROM \(unescaped: schema).login_attempts WHERE email = \(email) AND attempted_at <= \(cutoff)",
+                    "DELETE FROM login_attempts WHERE email = \(email) AND attempted_at <= \(cutoff)",
                     logger: logger
                 )
                 var recent: [Date] = []
                 for try await time in try await connection.query(
-                    "SELECT attempted_at FROM \(unescaped: schema).login_attempts WHERE email = \(email) ORDER BY attempted_at",
+                    "SELECT attempted_at FROM login_attempts WHERE email = \(email) ORDER BY attempted_at",
                     logger: logger
                 ).decode(Date.self) {
                     recent.append(time)
@@ -31,7 +29,7 @@ struct PostgresLoginAttemptRepository: LoginAttemptRepository {
                 let decision = LoginAttemptDecision.decide(recent: recent, limit: limit, window: window, now: now)
                 if decision == .allowed {
                     try await connection.query(
-                        "INSERT INTO \(unescaped: schema).login_attempts (email, attempted_at) VALUES (\(email), \(now))",
+                        "INSERT INTO login_attempts (email, attempted_at) VALUES (\(email), \(now))",
                         logger: logger
                     )
                 }
@@ -41,13 +39,13 @@ struct PostgresLoginAttemptRepository: LoginAttemptRepository {
     }
 
     func reset(email: String) async throws {
-        try await client.query("DELETE FROM \(unescaped: schema.name).login_attempts WHERE email = \(email)", logger: logger)
+        try await client.query("DELETE FROM login_attempts WHERE email = \(email)", logger: logger)
     }
 
     func deleteOlder(than cutoff: Date) async throws -> Int {
         let rows = try await client.query(
             """
-            WITH deleted AS (DELETE FROM \(unescaped: schema.name).login_attempts WHERE attempted_at < \(cutoff) RETURNING 1)
+            WITH deleted AS (DELETE FROM login_attempts WHERE attempted_at < \(cutoff) RETURNING 1)
             SELECT count(*) FROM deleted
             """,
             logger: logger

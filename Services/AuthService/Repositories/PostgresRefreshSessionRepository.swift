@@ -2,7 +2,8 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// Refresh sessions in `<schema>.refresh_families` and `<schema>.refresh_tokens`.
+/// Refresh sessions in `refresh_families` and `refresh_tokens` (the connection's `search_path`
+/// is the service's schema).
 ///
 /// An exchange locks the family row, then the token row (`FOR UPDATE`), decides, and writes in the
 /// same transaction; a revocation updates the family row. So two tabs refreshing the same token
@@ -10,22 +11,20 @@ import PostgresNIO
 /// revocation can never miss a successor created at the same moment.
 struct PostgresRefreshSessionRepository: RefreshSessionRepository {
     let client: PostgresClient
-    let schema: PostgresSchema
     let logger: Logger
 
     func start(userID: Int64, tokenHash: Data, expiresAt: Date, now: Date) async throws -> RefreshSession {
         let familyID = UUID()
-        let schema = self.schema.name
         let logger = self.logger
         return try await Self.unwrapping {
             try await client.withTransaction(logger: logger) { connection in
                 try await connection.query(
-                    "INSERT INTO \(unescaped: schema).refresh_families (id, user_id, created_at) VALUES (\(familyID), \(userID), \(now))",
+                    "INSERT INTO refresh_families (id, user_id, created_at) VALUES (\(familyID), \(userID), \(now))",
                     logger: logger
                 )
                 let rows = try await connection.query(
                     """
-                    INSERT INTO \(unescaped: schema).refresh_tokens (token_hash, family_id, created_at, expires_at)
+                    INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at)
                     VALUES (\(tokenHash), \(familyID), \(now), \(expiresAt))
                     RETURNING id
                     """,
@@ -49,7 +48,6 @@ struct PostgresRefreshSessionRepository: RefreshSessionRepository {
     }
 
     func exchange(presentedHash: Data, replacementHash: Data, policy: RefreshPolicy, now: Date) async throws -> RefreshExchange {
-        let schema = self.schema.name
         let logger = self.logger
         return try await Self.unwrapping {
             try await client.withTransaction(logger: logger) { connection -> RefreshExchange in
@@ -57,8 +55,8 @@ struct PostgresRefreshSessionRepository: RefreshSessionRepository {
                 var familyID: UUID?
                 for try await id in try await connection.query(
                     """
-                    SELECT f.id FROM \(unescaped: schema).refresh_families f
-                    JOIN \(unescaped: schema).refresh_tokens t ON t.family_id = f.id
+                    SELECT f.id FROM refresh_families f
+                    JOIN refresh_tokens t ON t.family_id = f.id
                     WHERE t.token_hash = \(presentedHash)
                     FOR UPDATE OF f
                     """,
@@ -71,7 +69,7 @@ struct PostgresRefreshSessionRepository: RefreshSessionRepository {
                 for try await row in try await connection.query(
                     """
                     SELECT t.id, t.parent_id, f.user_id, t.created_at, t.expires_at, t.rotated_at, f.revoked_at
-                    FROM \(unescaped: schema).refresh_tokens t JOIN \(unescaped: schema).refresh_families f ON f.id = t.family_id
+                    FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id
                     WHERE t.token_hash = \(presentedHash)
                     """,
                     logger: logger
@@ -94,7 +92,7 @@ struct PostgresRefreshSessionRepository: RefreshSessionRepository {
                 case .rotate, .reissueWithinGrace:
                     if decision == .rotate {
                         try await connection.query(
-                            "UPDATE \(unescaped: schema).refresh_tokens SET rotated_at = \(now) WHERE id = \(session.id)",
+                            "UPDATE refresh_tokens SET rotated_at = \(now) WHERE id = \(session.id)",
                             logger: logger
                         )
                     }
@@ -102,7 +100,7 @@ struct PostgresRefreshSessionRepository: RefreshSessionRepository {
                     var successorID: Int64?
                     for try await id in try await connection.query(
                         """
-                        INSERT INTO \(unescaped: schema).refresh_tokens (token_hash, family_id, parent_id, created_at, expires_at)
+                        INSERT INTO refresh_tokens (token_hash, family_id, parent_id, created_at, expires_at)
                         VALUES (\(replacementHash), \(familyID), \(session.id), \(now), \(expiresAt))
                         RETURNING id
                         """,
@@ -125,7 +123,7 @@ struct PostgresRefreshSessionRepository: RefreshSessionRepository {
                 case .reuseDetected:
                     try await connection.query(
                         """
-                        UPDATE \(unescaped: schema).refresh_families SET revoked_at = \(now), revoked_reason = \(RevocationReason.reuse.rawValue)
+                        UPDATE refresh_families SET revoked_at = \(now), revoked_reason = \(RevocationReason.reuse.rawValue)
                         WHERE id = \(familyID) AND revoked_at IS NULL
                         """,
                         logger: logger
@@ -141,9 +139,9 @@ struct PostgresRefreshSessionRepository: RefreshSessionRepository {
     func revokeFamily(containing tokenHash: Data, reason: RevocationReason, now: Date) async throws -> Bool {
         let rows = try await client.query(
             """
-            WITH target AS (SELECT family_id FROM \(unescaped: schema.name).refresh_tokens WHERE token_hash = \(tokenHash)),
+            WITH target AS (SELECT family_id FROM refresh_tokens WHERE token_hash = \(tokenHash)),
             revoked AS (
-                UPDATE \(unescaped: schema.name).refresh_families SET revoked_at = \(now), revoked_reason = \(reason.rawValue)
+                UPDATE refresh_families SET revoked_at = \(now), revoked_reason = \(reason.rawValue)
                 WHERE id IN (SELECT family_id FROM target) AND revoked_at IS NULL
             )
             SELECT count(*) FROM target
@@ -160,10 +158,10 @@ struct PostgresRefreshSessionRepository: RefreshSessionRepository {
         let rows = try await client.query(
             """
             WITH deleted AS (
-                DELETE FROM \(unescaped: schema.name).refresh_families f
+                DELETE FROM refresh_families f
                 WHERE f.created_at < \(cutoff)
                   AND NOT EXISTS (
-                      SELECT 1 FROM \(unescaped: schema.name).refresh_tokens t WHERE t.family_id = f.id AND t.expires_at >= \(cutoff))
+                      SELECT 1 FROM refresh_tokens t WHERE t.family_id = f.id AND t.expires_at >= \(cutoff))
                 RETURNING 1
             )
             SELECT count(*) FROM deleted

@@ -9,7 +9,7 @@ extension Request {
         if let length = headers[.contentLength].flatMap(Int.init), length > HTTPLimits.maxBodyBytes {
             throw APIError.payloadTooLarge
         }
-        var body = self.body
+        let body = self.body
         let buffer: ByteBuffer
         do {
             buffer = try await body.collect(upTo: HTTPLimits.maxBodyBytes)

@@ -60,7 +60,10 @@ public struct ServiceRuntime: Sendable {
         self.configuration = configuration
         self.logger = logger
         do {
-            self.postgres = PostgresClient(configuration: try .fromURL(configuration.databaseURL), backgroundLogger: logger)
+            var postgresConfiguration = try PostgresClient.Configuration.fromURL(configuration.databaseURL)
+            // Unqualified table names resolve in the service's own schema, whatever the role's default.
+            postgresConfiguration.options.additionalStartupParameters.append(("search_path", descriptor.schema))
+            self.postgres = PostgresClient(configuration: postgresConfiguration, backgroundLogger: logger)
         } catch {
             throw ConfigurationError(problems: ["DATABASE_URL: \(error)"])
         }
