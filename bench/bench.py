@@ -769,7 +769,9 @@ def main():
 
     cpu_lines = ["| endpoint | via | service | nginx | PostgreSQL | wrk | whole machine | idle | bound: cores ÷ machine CPU per request |",
                  "|---|---|---|---|---|---|---|---|---|"]
-    us = lambda v: "–" if v is None else f"{v:,.0f} µs"  # noqa: E731
+    # A negative share means processes of that kind exited during the row (PostgreSQL
+    # backends of closed connections take their CPU time with them): not measurable.
+    us = lambda v: "–" if v is None or v < 0 else f"{v:,.0f} µs"  # noqa: E731
     for endpoint, via, r, _, _ in rows:
         if r is None or "cpu" not in r:
             continue
