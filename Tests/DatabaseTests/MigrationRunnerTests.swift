@@ -21,6 +21,16 @@ struct MigrationRunnerTests {
 
     private func uniqueSchema() -> String { "mig_test_\(UUID().uuidString.prefix(8).lowercased())" }
 
+    /// A new schema with `migrations` applied, dropped after `body`.
+    private func withMigratedSchema(_ body: (PostgresClient, String) async throws -> Void) async throws {
+        try await withClient { client in
+            let schema = uniqueSchema()
+            try await MigrationRunner(schema: schema, migrations: migrations).run(on: client, logger: logger)
+            try await body(client, schema)
+            try await client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(schema) CASCADE"), logger: logger)
+        }
+    }
+
     private let migrations = [
         Migration(
             version: 1,
@@ -89,44 +99,37 @@ struct MigrationRunnerTests {
 
     @Test("a database ahead of the build is refused")
     func refusesUnknownVersion() async throws {
-        try await withClient { client in
-            let schema = uniqueSchema()
-            try await MigrationRunner(schema: schema, migrations: migrations).run(on: client, logger: logger)
+        try await withMigratedSchema { client, schema in
             await #expect(throws: MigrationError.unknownAppliedVersion(2)) {
                 try await MigrationRunner(schema: schema, migrations: [migrations[0]]).run(on: client, logger: logger)
             }
-            try await client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(schema) CASCADE"), logger: logger)
         }
     }
 
     @Test("a migration edited after it was applied is refused, naming it")
     func refusesEditedMigration() async throws {
-        try await withClient { client in
-            let schema = uniqueSchema()
-            try await MigrationRunner(schema: schema, migrations: migrations).run(on: client, logger: logger)
+        try await withMigratedSchema { client, schema in
             let edited = Migration(version: 2, name: "add_function", sql: migrations[1].sql + "\nALTER TABLE items ADD COLUMN more int;")
             await #expect(throws: MigrationError.changedAfterApplied(version: 2, name: "add_function", schema: schema)) {
                 try await MigrationRunner(schema: schema, migrations: [migrations[0], edited]).run(on: client, logger: logger)
             }
             // The unchanged files still pass.
-            #expect(try await MigrationRunner(schema: schema, migrations: migrations).run(on: client, logger: logger).isEmpty)
-            try await client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(schema) CASCADE"), logger: logger)
+            let applied = try await MigrationRunner(schema: schema, migrations: migrations).run(on: client, logger: logger)
+            #expect(applied.isEmpty)
         }
     }
 
     @Test("migrations recorded before checksums existed are trusted once and checked from then on")
     func recordsMissingChecksums() async throws {
-        try await withClient { client in
-            let schema = uniqueSchema()
-            try await MigrationRunner(schema: schema, migrations: migrations).run(on: client, logger: logger)
+        try await withMigratedSchema { client, schema in
             try await client.query(PostgresQuery(unsafeSQL: "UPDATE \(schema).schema_migrations SET checksum = NULL"), logger: logger)
-            #expect(try await MigrationRunner(schema: schema, migrations: migrations).run(on: client, logger: logger).isEmpty)
+            let applied = try await MigrationRunner(schema: schema, migrations: migrations).run(on: client, logger: logger)
+            #expect(applied.isEmpty)
             let recorded = try await client.query(
                 PostgresQuery(unsafeSQL: "SELECT checksum FROM \(schema).schema_migrations ORDER BY version"),
                 logger: logger
             ).collect().map { try $0.decode(String.self) }
             #expect(recorded == migrations.map(\.checksum))
-            try await client.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(schema) CASCADE"), logger: logger)
         }
     }
 }

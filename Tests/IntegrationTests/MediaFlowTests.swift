@@ -59,9 +59,8 @@ enum MediaStack {
         } else if let body {
             request.body = .bytes(ByteBuffer(bytes: body))
         }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-        let bytes = try await response.body.collect(upTo: 16 << 20)
-        return Reply(status: Int(response.status.code), headers: response.headers, body: Data(bytes.readableBytesView))
+        let reply = try await StackClient.send(request)
+        return Reply(status: reply.status, headers: HTTPHeaders(reply.headers), body: reply.body)
     }
 
     /// A user access token as auth-service would sign it: its user key when the stack has one, else its

@@ -45,7 +45,7 @@ enum StackClient {
     static func send(_ request: HTTPClientRequest, timeout: Duration = .seconds(30)) async throws -> Reply {
         let start = ContinuousClock.now
         let response = try await client.execute(request, timeout: .init(timeout))
-        let bytes = try await response.body.collect(upTo: 8 << 20)
+        let bytes = try await response.body.collect(upTo: 16 << 20)
         return Reply(
             status: Int(response.status.code),
             headers: response.headers.map { ($0.name, $0.value) },

@@ -36,6 +36,15 @@ struct TokenVerifierTests {
         return "\(headerPart).\(payloadPart).\(signature(input).base64URLEncodedString())"
     }
 
+    /// The token with another `sub` in its payload and its original signature.
+    private func withSubject(_ subject: String, keepingSignatureOf token: String) throws -> String {
+        let parts = token.split(separator: ".").map(String.init)
+        let payloadData = try #require(Data(base64URLEncoded: parts[1]))
+        var payload = try #require(try JSONSerialization.jsonObject(with: payloadData) as? [String: Any])
+        payload["sub"] = subject
+        return [parts[0], try JSONSerialization.data(withJSONObject: payload).base64URLEncodedString(), parts[2]].joined(separator: ".")
+    }
+
     private var validPayload: [String: Any] {
         let now = Int(Date().timeIntervalSince1970)
         return ["iss": "auth-service", "aud": "ecg-api", "sub": "42", "iat": now, "exp": now + 900, "jti": "j1", "typ": "access"]
@@ -131,10 +140,7 @@ struct TokenVerifierTests {
     func cacheNeedsExactText() async throws {
         let token = try await accessToken()
         _ = try await verifier.verify(token)
-        let parts = token.split(separator: ".").map(String.init)
-        var payload = try JSONSerialization.jsonObject(with: Data(base64URLEncoded: parts[1])!) as! [String: Any]
-        payload["sub"] = "1"
-        let altered = [parts[0], try JSONSerialization.data(withJSONObject: payload).base64URLEncodedString(), parts[2]].joined(separator: ".")
+        let altered = try withSubject("1", keepingSignatureOf: token)
         await #expect(throws: TokenError.badSignature) { try await verifier.verify(altered) }
     }
 
@@ -150,10 +156,7 @@ struct TokenVerifierTests {
 
     @Test("a tampered payload is refused")
     func refusesTampered() async throws {
-        let parts = try await accessToken().split(separator: ".").map(String.init)
-        var payload = try JSONSerialization.jsonObject(with: Data(base64URLEncoded: parts[1])!) as! [String: Any]
-        payload["sub"] = "1"
-        let tampered = [parts[0], try JSONSerialization.data(withJSONObject: payload).base64URLEncodedString(), parts[2]].joined(separator: ".")
+        let tampered = try withSubject("1", keepingSignatureOf: try await accessToken())
         await #expect(throws: TokenError.badSignature) { try await verifier.verify(tampered) }
     }
 
