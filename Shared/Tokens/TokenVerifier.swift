@@ -49,6 +49,8 @@ public struct TokenVerifier: Sendable {
             let signature = Data(base64URLEncoded: String(Substring(parts[2])))
         else { throw .malformed }
         guard header.alg == "EdDSA" else { throw .unsupportedAlgorithm(header.alg ?? "none") }
+        // RFC 7515 §4.1.11: critical extensions this verifier does not implement must be refused.
+        guard header.crit == nil else { throw .malformed }
         guard let kid = header.kid, !kid.isEmpty else { throw .unknownKey("(missing)") }
         // The issuer picks the key set; the signature then proves the issuer claim.
         guard let issuer = claims.iss, let keySource = issuers[issuer] else { throw .wrongIssuer(claims.iss ?? "(missing)") }
@@ -72,6 +74,7 @@ public struct TokenVerifier: Sendable {
     private struct Header: Decodable {
         var alg: String?
         var kid: String?
+        var crit: [String]?
     }
 
     /// The claims of SPEC.md §4; `aud` may be one string or an array (RFC 7519 §4.1.3).

@@ -29,7 +29,7 @@ struct TokenVerifierTests {
     }
 
     /// Builds a token by hand with any header, payload and signature.
-    private func forge(header: [String: String], payload: [String: Any], signature: (Data) -> Data) throws -> String {
+    private func forge(header: [String: Any], payload: [String: Any], signature: (Data) -> Data) throws -> String {
         let headerPart = try JSONSerialization.data(withJSONObject: header).base64URLEncodedString()
         let payloadPart = try JSONSerialization.data(withJSONObject: payload).base64URLEncodedString()
         let input = Data("\(headerPart).\(payloadPart)".utf8)
@@ -158,6 +158,18 @@ struct TokenVerifierTests {
     func refusesTampered() async throws {
         let tampered = try withSubject("1", keepingSignatureOf: try await accessToken())
         await #expect(throws: TokenError.badSignature) { try await verifier.verify(tampered) }
+    }
+
+    @Test("a header with critical extensions (crit) is refused, even correctly signed")
+    func refusesCriticalExtensions() async throws {
+        let raw = Curve25519.Signing.PrivateKey()
+        let signingKey = SigningKey(privateKey: EdDSA.PrivateKey(backing: raw))
+        let verifier = TokenVerifier(issuers: ["auth-service": StaticKeySource([signingKey])], audience: "ecg-api", type: .access)
+        let signed: (Data) -> Data = { input in try! raw.signature(for: input) }
+        let plain = try forge(header: ["alg": "EdDSA", "kid": signingKey.kid], payload: validPayload, signature: signed)
+        #expect(try await verifier.verify(plain).subject == "42")
+        let critical = try forge(header: ["alg": "EdDSA", "kid": signingKey.kid, "crit": ["exp"]], payload: validPayload, signature: signed)
+        await #expect(throws: TokenError.malformed) { try await verifier.verify(critical) }
     }
 
     @Test("garbage is malformed")
