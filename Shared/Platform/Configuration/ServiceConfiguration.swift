@@ -9,6 +9,8 @@ public struct ServiceConfiguration: Sendable {
     public let host: String
     public let port: Int
     public let databaseURL: String
+    /// `DATABASE_POOL_SIZE`: the most PostgreSQL connections one process opens (default 8).
+    public let databasePoolSize: Int
     public let kafka: KafkaConfiguration
     /// `SERVICE_SIGNING_KEY` (PEM); nil in development/test, where a key file is generated.
     public let serviceSigningKeyPEM: String?
@@ -37,6 +39,8 @@ public struct ServiceConfiguration: Sendable {
         self.host = settings.string("HOST", default: settings.environment.isProduction ? "0.0.0.0" : "127.0.0.1")
         self.port = settings.int("PORT", default: LocalDefaults.ports[serviceName] ?? 8080, range: 1...65535)
         self.databaseURL = settings.required("DATABASE_URL", developmentDefault: LocalDefaults.databaseURL(schema: schema))
+        // At least 4: analysis-service keeps two connections listening (outbox, job changes).
+        self.databasePoolSize = settings.int("DATABASE_POOL_SIZE", default: 8, range: 4...500)
         self.kafka = Self.kafka(settings: settings, clientID: serviceName)
         self.serviceSigningKeyPEM = settings.optional("SERVICE_SIGNING_KEY")
         if settings.environment.isProduction, serviceSigningKeyPEM == nil {

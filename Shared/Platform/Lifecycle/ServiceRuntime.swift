@@ -60,7 +60,10 @@ public struct ServiceRuntime: Sendable {
         self.configuration = configuration
         self.logger = logger
         do {
-            var postgresConfiguration = try PostgresClient.Configuration.fromURL(configuration.databaseURL)
+            var postgresConfiguration = try PostgresClient.Configuration.fromURL(
+                configuration.databaseURL,
+                maximumConnections: configuration.databasePoolSize
+            )
             // Unqualified table names resolve in the service's own schema, whatever the role's default.
             postgresConfiguration.options.additionalStartupParameters.append(("search_path", descriptor.schema))
             self.postgres = PostgresClient(configuration: postgresConfiguration, backgroundLogger: logger)
