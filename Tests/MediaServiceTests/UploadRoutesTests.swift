@@ -57,6 +57,11 @@ struct MediaHarness {
         serviceKey = try SigningKey.generate()
     }
 
+    /// Runs `body` against media-service's routes on this harness, in memory.
+    func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        try await Application(router: makeRouter()).test(.router, body)
+    }
+
     func makeRouter() -> Router<ECGRequestContext> {
         let router = Router(context: ECGRequestContext.self)
         router.add(middleware: ErrorMiddleware())
@@ -99,6 +104,17 @@ struct MediaHarness {
 }
 
 extension TestClientProtocol {
+    /// The `file_key` of a new pending video (generate-url for a `video/mp4` without a size).
+    func newFileKey(token: String, filename: String = "a.mp4") async throws -> String {
+        let reply = try await call(
+            "/api/upload-video/generate-url",
+            .post,
+            token: token,
+            json: #"{"filename":"\#(filename)","content_type":"video/mp4"}"#
+        )
+        return try #require(reply.json["file_key"] as? String, "generate-url answered \(reply.status)")
+    }
+
     func call(
         _ uri: String,
         _ method: HTTPRequest.Method = .get,
@@ -122,8 +138,7 @@ struct UploadRoutesTests {
     @Test("generate-url validates, stores a pending record and returns a key under uploads/<uuid>/")
     func generateURL() async throws {
         let harness = try MediaHarness()
-        let app = Application(router: harness.makeRouter())
-        try await app.test(.router) { client in
+        try await harness.test { client in
             let token = try await harness.userToken(7)
             let ok = try await client.call(
                 "/api/upload-video/generate-url",
@@ -174,18 +189,9 @@ struct UploadRoutesTests {
     @Test("complete: 409 before the upload, then uploaded once, with the event announced once")
     func complete() async throws {
         let harness = try MediaHarness()
-        let app = Application(router: harness.makeRouter())
-        try await app.test(.router) { client in
+        try await harness.test { client in
             let token = try await harness.userToken(1)
-            let key = try #require(
-                try await client.call(
-                    "/api/upload-video/generate-url",
-                    .post,
-                    token: token,
-                    json: #"{"filename":"a.mp4","content_type":"video/mp4"}"#
-                )
-                .json["file_key"] as? String
-            )
+            let key = try await client.newFileKey(token: token)
             let early = try await client.call("/api/upload-video/complete", .post, token: token, json: #"{"file_key":"\#(key)"}"#)
             #expect(early.status == 409)
             #expect(early.json["code"] as? String == "upload_not_found")
@@ -217,18 +223,9 @@ struct UploadRoutesTests {
     @Test("too large an object (no size signed) is refused at complete and stays pending")
     func oversizedObject() async throws {
         let harness = try MediaHarness()
-        let app = Application(router: harness.makeRouter())
-        try await app.test(.router) { client in
+        try await harness.test { client in
             let token = try await harness.userToken(1)
-            let key = try #require(
-                try await client.call(
-                    "/api/upload-video/generate-url",
-                    .post,
-                    token: token,
-                    json: #"{"filename":"a.mp4","content_type":"video/mp4"}"#
-                )
-                .json["file_key"] as? String
-            )
+            let key = try await client.newFileKey(token: token)
             harness.storage.put(key, size: 5000)
             let reply = try await client.call("/api/upload-video/complete", .post, token: token, json: #"{"file_key":"\#(key)"}"#)
             #expect(reply.status == 413)
@@ -240,18 +237,9 @@ struct UploadRoutesTests {
     @Test("S3 down is a 503 storage_unavailable, not a 500")
     func storageDown() async throws {
         let harness = try MediaHarness()
-        let app = Application(router: harness.makeRouter())
-        try await app.test(.router) { client in
+        try await harness.test { client in
             let token = try await harness.userToken(1)
-            let key = try #require(
-                try await client.call(
-                    "/api/upload-video/generate-url",
-                    .post,
-                    token: token,
-                    json: #"{"filename":"a.mp4","content_type":"video/mp4"}"#
-                )
-                .json["file_key"] as? String
-            )
+            let key = try await client.newFileKey(token: token)
             harness.storage.failing.store(true, ordering: .relaxed)
             let reply = try await client.call("/api/upload-video/complete", .post, token: token, json: #"{"file_key":"\#(key)"}"#)
             #expect(reply.status == 503)
@@ -262,18 +250,9 @@ struct UploadRoutesTests {
     @Test("download-url takes keys with raw or %2F-encoded slashes; others' keys and odd keys are 404")
     func downloadURL() async throws {
         let harness = try MediaHarness()
-        let app = Application(router: harness.makeRouter())
-        try await app.test(.router) { client in
+        try await harness.test { client in
             let token = try await harness.userToken(1)
-            let key = try #require(
-                try await client.call(
-                    "/api/upload-video/generate-url",
-                    .post,
-                    token: token,
-                    json: #"{"filename":"비디오 클립.mp4","content_type":"video/mp4"}"#
-                )
-                .json["file_key"] as? String
-            )
+            let key = try await client.newFileKey(token: token, filename: "비디오 클립.mp4")
             harness.storage.put(key, size: 3)
             let encodedName = try #require(key.split(separator: "/").last?.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed))
             let parts = key.split(separator: "/")
@@ -297,8 +276,7 @@ struct UploadRoutesTests {
     @Test("videos lists only the caller's, newest first")
     func videos() async throws {
         let harness = try MediaHarness()
-        let app = Application(router: harness.makeRouter())
-        try await app.test(.router) { client in
+        try await harness.test { client in
             let token = try await harness.userToken(1)
             var keys: [String] = []
             for name in ["one.mp4", "two.mp4", "three.mp4"] {
@@ -329,8 +307,7 @@ struct UploadRoutesTests {
     @Test("internal lookup: service tokens for media-service only; marks a present object uploaded on the way")
     func internalLookup() async throws {
         let harness = try MediaHarness()
-        let app = Application(router: harness.makeRouter())
-        try await app.test(.router) { client in
+        try await harness.test { client in
             let user = try await harness.userToken(9)
             let key = try #require(
                 try await client.call(
