@@ -15,12 +15,7 @@ struct AuthRoutesTests {
     func signupAndMe() async throws {
         let app = try await TestAuthApp()
         try await app.application.test(.router) { client in
-            let signup = try await client.execute(
-                uri: "/api/auth/signup",
-                method: .post,
-                headers: Self.json,
-                body: jsonBody(["username": "사용자명", "email": "New@Example.com", "password": "password123"])
-            )
+            let signup = try await client.post("/api/auth/signup", json: ["username": "사용자명", "email": "New@Example.com", "password": "password123"])
             #expect(signup.status == .created)
             let body = try #require(signup.json)
             #expect(body["token_type"] as? String == "bearer")
@@ -52,12 +47,7 @@ struct AuthRoutesTests {
     func insecureCookie() async throws {
         let app = try await TestAuthApp(cookieSecure: false)
         try await app.application.test(.router) { client in
-            let signup = try await client.execute(
-                uri: "/api/auth/signup",
-                method: .post,
-                headers: Self.json,
-                body: jsonBody(["username": "plain", "email": "plain@example.com", "password": "password123"])
-            )
+            let signup = try await client.post("/api/auth/signup", json: ["username": "plain", "email": "plain@example.com", "password": "password123"])
             let cookie = try #require(signup.setCookies(named: "refresh_token").first)
             #expect(!cookie.contains("Secure"))
             #expect(cookie.contains("HttpOnly"))
@@ -69,7 +59,7 @@ struct AuthRoutesTests {
         let app = try await TestAuthApp()
         try await app.application.test(.router) { client in
             func signup(_ body: [String: Any]) async throws -> TestResponse {
-                try await client.execute(uri: "/api/auth/signup", method: .post, headers: Self.json, body: jsonBody(body))
+                try await client.post("/api/auth/signup", json: body)
             }
             #expect(try await signup(["username": "alice", "email": "alice@example.com", "password": "password123"]).status == .created)
             let emailTaken = try await signup(["username": "alice2", "email": "ALICE@example.com", "password": "password123"])
@@ -108,34 +98,14 @@ struct AuthRoutesTests {
     func login() async throws {
         let app = try await TestAuthApp()
         try await app.application.test(.router) { client in
-            _ = try await client.execute(
-                uri: "/api/auth/signup",
-                method: .post,
-                headers: Self.json,
-                body: jsonBody(["username": "bob", "email": "bob@example.com", "password": "password123"])
-            )
-            let ok = try await client.execute(
-                uri: "/api/auth/login",
-                method: .post,
-                headers: Self.json,
-                body: jsonBody(["email": " BOB@example.com", "password": "password123"])
-            )
+            _ = try await client.post("/api/auth/signup", json: ["username": "bob", "email": "bob@example.com", "password": "password123"])
+            let ok = try await client.post("/api/auth/login", json: ["email": " BOB@example.com", "password": "password123"])
             #expect(ok.status == .ok)
             #expect(ok.json?["access_token"] != nil)
             #expect((ok.json?["user"] as? [String: Any])?["username"] as? String == "bob")
             #expect(ok.setCookies(named: "refresh_token").count == 1)
-            let wrong = try await client.execute(
-                uri: "/api/auth/login",
-                method: .post,
-                headers: Self.json,
-                body: jsonBody(["email": "bob@example.com", "password": "password124"])
-            )
-            let unknown = try await client.execute(
-                uri: "/api/auth/login",
-                method: .post,
-                headers: Self.json,
-                body: jsonBody(["email": "nobody@example.com", "password": "password124"])
-            )
+            let wrong = try await client.post("/api/auth/login", json: ["email": "bob@example.com", "password": "password124"])
+            let unknown = try await client.post("/api/auth/login", json: ["email": "nobody@example.com", "password": "password124"])
             #expect(wrong.status == .unauthorized)
             #expect(unknown.status == .unauthorized)
             #expect(wrong.json?["code"] as? String == "invalid_credentials")
@@ -149,27 +119,12 @@ struct AuthRoutesTests {
     func rateLimit() async throws {
         let app = try await TestAuthApp()
         try await app.application.test(.router) { client in
-            _ = try await client.execute(
-                uri: "/api/auth/signup",
-                method: .post,
-                headers: Self.json,
-                body: jsonBody(["username": "carol", "email": "carol@example.com", "password": "password123"])
-            )
+            _ = try await client.post("/api/auth/signup", json: ["username": "carol", "email": "carol@example.com", "password": "password123"])
             for _ in 0..<5 {
-                let response = try await client.execute(
-                    uri: "/api/auth/login",
-                    method: .post,
-                    headers: Self.json,
-                    body: jsonBody(["email": "carol@example.com", "password": "wrong-password"])
-                )
+                let response = try await client.post("/api/auth/login", json: ["email": "carol@example.com", "password": "wrong-password"])
                 #expect(response.status == .unauthorized)
             }
-            let blocked = try await client.execute(
-                uri: "/api/auth/login",
-                method: .post,
-                headers: Self.json,
-                body: jsonBody(["email": "Carol@example.com", "password": "password123"])
-            )
+            let blocked = try await client.post("/api/auth/login", json: ["email": "Carol@example.com", "password": "password123"])
             #expect(blocked.status == .tooManyRequests)
             #expect(blocked.json?["code"] as? String == "too_many_attempts")
             let retryAfter = try #require(blocked.headers[.retryAfter].flatMap { Int($0) })
@@ -181,19 +136,9 @@ struct AuthRoutesTests {
     func successResets() async throws {
         let app = try await TestAuthApp()
         try await app.application.test(.router) { client in
-            _ = try await client.execute(
-                uri: "/api/auth/signup",
-                method: .post,
-                headers: Self.json,
-                body: jsonBody(["username": "dave", "email": "dave@example.com", "password": "password123"])
-            )
+            _ = try await client.post("/api/auth/signup", json: ["username": "dave", "email": "dave@example.com", "password": "password123"])
             func login(_ password: String) async throws -> HTTPResponse.Status {
-                try await client.execute(
-                    uri: "/api/auth/login",
-                    method: .post,
-                    headers: Self.json,
-                    body: jsonBody(["email": "dave@example.com", "password": password])
-                ).status
+                try await client.post("/api/auth/login", json: ["email": "dave@example.com", "password": password]).status
             }
             for _ in 0..<4 { #expect(try await login("wrong-password") == .unauthorized) }
             #expect(try await login("password123") == .ok)
@@ -206,12 +151,7 @@ struct AuthRoutesTests {
     func refreshAndLogout() async throws {
         let app = try await TestAuthApp()
         try await app.application.test(.router) { client in
-            let signup = try await client.execute(
-                uri: "/api/auth/signup",
-                method: .post,
-                headers: Self.json,
-                body: jsonBody(["username": "erin", "email": "erin@example.com", "password": "password123"])
-            )
+            let signup = try await client.post("/api/auth/signup", json: ["username": "erin", "email": "erin@example.com", "password": "password123"])
             let first = cookieValue(try #require(signup.setCookies(named: "refresh_token").first))
             let refreshed = try await client.execute(uri: "/api/auth/refresh", method: .post, headers: [.cookie: "refresh_token=\(first)"])
             #expect(refreshed.status == .ok)

@@ -70,6 +70,13 @@ func cookieValue(_ setCookie: String) -> String {
     return String(pair.split(separator: "=", maxSplits: 1).dropFirst().first ?? "")
 }
 
+extension TestClientProtocol {
+    /// POSTs `object` as JSON.
+    func post(_ uri: String, json object: [String: Any]) async throws -> TestResponse {
+        try await execute(uri: uri, method: .post, headers: [.contentType: "application/json"], body: jsonBody(object))
+    }
+}
+
 func jsonBody(_ object: [String: Any]) -> ByteBuffer {
     ByteBuffer(bytes: try! JSONSerialization.data(withJSONObject: object))
 }
