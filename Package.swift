@@ -188,6 +188,7 @@ let package = Package(
                 "ECGPlatform",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/PlatformTests",
             swiftSettings: swiftSettings

@@ -47,7 +47,10 @@ struct AuthRoutesTests {
     func insecureCookie() async throws {
         let app = try await TestAuthApp(cookieSecure: false)
         try await app.application.test(.router) { client in
-            let signup = try await client.post("/api/auth/signup", json: ["username": "plain", "email": "plain@example.com", "password": "password123"])
+            let signup = try await client.post(
+                "/api/auth/signup",
+                json: ["username": "plain", "email": "plain@example.com", "password": "password123"]
+            )
             let cookie = try #require(signup.setCookies(named: "refresh_token").first)
             #expect(!cookie.contains("Secure"))
             #expect(cookie.contains("HttpOnly"))
@@ -151,7 +154,10 @@ struct AuthRoutesTests {
     func refreshAndLogout() async throws {
         let app = try await TestAuthApp()
         try await app.application.test(.router) { client in
-            let signup = try await client.post("/api/auth/signup", json: ["username": "erin", "email": "erin@example.com", "password": "password123"])
+            let signup = try await client.post(
+                "/api/auth/signup",
+                json: ["username": "erin", "email": "erin@example.com", "password": "password123"]
+            )
             let first = cookieValue(try #require(signup.setCookies(named: "refresh_token").first))
             let refreshed = try await client.execute(uri: "/api/auth/refresh", method: .post, headers: [.cookie: "refresh_token=\(first)"])
             #expect(refreshed.status == .ok)

@@ -1,13 +1,14 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import HummingbirdBcrypt
 import NIOPosix
 import Synchronization
 import Testing
 
 @testable import AuthService
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite("Password hashing")
 struct PasswordHasherTests {
