@@ -114,6 +114,11 @@ enum MediaStack {
     }
 
     /// What a browser does with the URL: PUT the file with the signed headers (and its own Origin).
+    /// `POST /api/upload-video/complete` for `fileKey`, through the gateway.
+    static func complete(_ fileKey: String, token: String) async throws -> Reply {
+        try await call(.POST, gateway + "/api/upload-video/complete", token: token, json: ["file_key": fileKey])
+    }
+
     static func put(_ upload: Upload, url: String? = nil, contentType: String? = nil, body: Data? = nil) async throws -> Reply {
         let headers = [("Origin", "http://localhost:3000"), ("Content-Type", contentType ?? upload.headers["Content-Type"] ?? "")]
         return try await call(.PUT, url ?? upload.url, body: body ?? upload.bytes, headers: headers)
@@ -146,24 +151,14 @@ struct MediaFlowTests {
         #expect(upload.fileKey.hasPrefix("uploads/") && upload.fileKey.hasSuffix("/Summer_trip.mp4"))
         #expect(upload.headers == ["Content-Type": "video/mp4", "Content-Length": String(bytes.count)])
 
-        let early = try await MediaStack.call(
-            .POST,
-            MediaStack.gateway + "/api/upload-video/complete",
-            token: owner,
-            json: ["file_key": upload.fileKey]
-        )
+        let early = try await MediaStack.complete(upload.fileKey, token: owner)
         #expect(early.status == 409)
         #expect(early.code == "upload_not_found")
 
         let put = try await MediaStack.put(upload)
         #expect(put.status == 200, "PUT: \(put.text)")
 
-        let complete = try await MediaStack.call(
-            .POST,
-            MediaStack.gateway + "/api/upload-video/complete",
-            token: owner,
-            json: ["file_key": upload.fileKey]
-        )
+        let complete = try await MediaStack.complete(upload.fileKey, token: owner)
         #expect(complete.status == 200, "\(complete.text)")
         #expect(complete.json["status"] as? String == "uploaded")
         #expect(complete.json["size_bytes"] as? Int == bytes.count)
@@ -198,12 +193,7 @@ struct MediaFlowTests {
             #expect(reply.status == 404)
             #expect(reply.code == "video_not_found")
         }
-        let theirComplete = try await MediaStack.call(
-            .POST,
-            MediaStack.gateway + "/api/upload-video/complete",
-            token: stranger,
-            json: ["file_key": upload.fileKey]
-        )
+        let theirComplete = try await MediaStack.complete(upload.fileKey, token: stranger)
         #expect(theirComplete.status == 404)
         // No token at all.
         let anonymous = try await MediaStack.call(.GET, MediaStack.gateway + "/api/upload-video/videos")
@@ -249,12 +239,7 @@ struct MediaFlowTests {
         }
 
         // Nothing got through.
-        let complete = try await MediaStack.call(
-            .POST,
-            MediaStack.gateway + "/api/upload-video/complete",
-            token: owner,
-            json: ["file_key": upload.fileKey]
-        )
+        let complete = try await MediaStack.complete(upload.fileKey, token: owner)
         #expect(complete.status == 409)
         // The untouched URL still works, so the refusals above were about what was changed.
         let put = try await MediaStack.put(upload)
@@ -297,12 +282,7 @@ struct MediaFlowTests {
         #expect(upload.headers == ["Content-Type": "video/webm"])
         let put = try await MediaStack.put(upload)
         #expect(put.status == 200, "\(put.text)")
-        let complete = try await MediaStack.call(
-            .POST,
-            MediaStack.gateway + "/api/upload-video/complete",
-            token: owner,
-            json: ["file_key": upload.fileKey]
-        )
+        let complete = try await MediaStack.complete(upload.fileKey, token: owner)
         #expect(complete.status == 200)
         #expect(complete.json["size_bytes"] as? Int == 1000)
 
@@ -335,7 +315,7 @@ struct MediaFlowTests {
             }
         }
         for key in ["uploads/../x", String(repeating: "é", count: 3000), "uploads/a\u{0}b", " "] {
-            let reply = try await MediaStack.call(.POST, MediaStack.gateway + "/api/upload-video/complete", token: token, json: ["file_key": key])
+            let reply = try await MediaStack.complete(key, token: token)
             #expect(reply.status == 404 || reply.status == 422, "\(key.prefix(40)): \(reply.status) \(reply.text)")
         }
     }
@@ -435,12 +415,7 @@ struct MediaInternalAPITests {
         #expect(fetched.body == bytes)
 
         // complete afterwards agrees, and the list shows it uploaded.
-        let complete = try await MediaStack.call(
-            .POST,
-            MediaStack.gateway + "/api/upload-video/complete",
-            token: owner,
-            json: ["file_key": upload.fileKey]
-        )
+        let complete = try await MediaStack.complete(upload.fileKey, token: owner)
         #expect(complete.status == 200)
         #expect(complete.json["size_bytes"] as? Int == bytes.count)
     }
@@ -470,12 +445,7 @@ struct MediaEventTests {
             try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<3 {
                     group.addTask {
-                        try await MediaStack.call(
-                            .POST,
-                            MediaStack.gateway + "/api/upload-video/complete",
-                            token: owner,
-                            json: ["file_key": upload.fileKey]
-                        ).status
+                        try await MediaStack.complete(upload.fileKey, token: owner).status
                     }
                     group.addTask { try await MediaStack.call(.GET, MediaStack.media + "/internal/videos/" + upload.fileKey, token: service).status }
                 }

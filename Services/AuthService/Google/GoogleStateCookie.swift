@@ -61,20 +61,11 @@ struct GoogleStateCookie: Sendable {
         return contents
     }
 
-    func setting(_ value: String) -> Cookie {
-        Cookie(name: Self.name, value: value, maxAge: Int(Self.lifetime), path: Self.path, secure: secure, httpOnly: true, sameSite: .lax)
+    private var cookie: HttpOnlyCookie {
+        HttpOnlyCookie(name: Self.name, path: Self.path, maxAge: Int(Self.lifetime), secure: secure)
     }
 
-    func clearing() -> Cookie {
-        Cookie(
-            name: Self.name,
-            value: "",
-            expires: Date(timeIntervalSince1970: 0),
-            maxAge: 0,
-            path: Self.path,
-            secure: secure,
-            httpOnly: true,
-            sameSite: .lax
-        )
-    }
+    func setting(_ value: String) -> Cookie { cookie.setting(value) }
+
+    func clearing() -> Cookie { cookie.clearing() }
 }

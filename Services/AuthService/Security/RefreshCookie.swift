@@ -7,26 +7,15 @@ struct RefreshCookie: Sendable {
     static let name = "refresh_token"
     static let path = "/api/auth"
 
-    let maxAge: Int
-    let secure: Bool
+    private let cookie: HttpOnlyCookie
 
-    func setting(_ token: String) -> Cookie {
-        Cookie(name: Self.name, value: token, maxAge: maxAge, path: Self.path, secure: secure, httpOnly: true, sameSite: .lax)
+    init(maxAge: Int, secure: Bool) {
+        cookie = HttpOnlyCookie(name: Self.name, path: Self.path, maxAge: maxAge, secure: secure)
     }
 
-    /// Tells the browser to drop the cookie: empty value, Max-Age=0 and an expiry in the past.
-    func clearing() -> Cookie {
-        Cookie(
-            name: Self.name,
-            value: "",
-            expires: Date(timeIntervalSince1970: 0),
-            maxAge: 0,
-            path: Self.path,
-            secure: secure,
-            httpOnly: true,
-            sameSite: .lax
-        )
-    }
+    func setting(_ token: String) -> Cookie { cookie.setting(token) }
+
+    func clearing() -> Cookie { cookie.clearing() }
 
     /// The presented refresh token, if the request carries one.
     static func token(in request: Request) -> String? {
