@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "auth-service", targets: ["AuthService"]),
         .executable(name: "media-service", targets: ["MediaService"]),
         .executable(name: "analysis-service", targets: ["AnalysisService"]),
+        .executable(name: "caption-worker", targets: ["CaptionWorker"]),
         .executable(name: "ecg-kafka-broker", targets: ["EmbeddedKafka"]),
     ],
     dependencies: [
@@ -48,6 +49,20 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Shared/Kafka",
+            swiftSettings: swiftSettings
+        ),
+        /// Debian's CMU PocketSphinx (`libpocketsphinx-dev`, with sphinxbase).
+        .systemLibrary(
+            name: "CPocketSphinx",
+            path: "Shared/CPocketSphinx",
+            pkgConfig: "pocketsphinx",
+            providers: [.apt(["libpocketsphinx-dev"])]
+        ),
+        /// Speech recognition over PocketSphinx: the only module that imports `CPocketSphinx`.
+        .target(
+            name: "ECGSpeech",
+            dependencies: ["CPocketSphinx"],
+            path: "Shared/Speech",
             swiftSettings: swiftSettings
         ),
         /// The event contract of SPEC.md §5: CloudEvents envelope, event types and data, topics.
@@ -168,6 +183,23 @@ let package = Package(
             resources: [.copy("Migrations")],
             swiftSettings: swiftSettings
         ),
+        /// The reference ML worker: PocketSphinx captions with emotion from prosody, over Kafka.
+        .executableTarget(
+            name: "CaptionWorker",
+            dependencies: [
+                "ECGEvents",
+                "ECGKafka",
+                "ECGMessaging",
+                "ECGPlatform",
+                "ECGSpeech",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Services/CaptionWorker",
+            swiftSettings: swiftSettings
+        ),
         /// Hosts librdkafka's mock cluster as the local and test Kafka broker.
         .executableTarget(
             name: "EmbeddedKafka",
@@ -235,6 +267,13 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             path: "Tests/AuthServiceTests",
+            swiftSettings: swiftSettings
+        ),
+        /// caption-worker: captions from words, prosody, and recognition of real speech (LibriVox).
+        .testTarget(
+            name: "CaptionWorkerTests",
+            dependencies: ["CaptionWorker", "ECGSpeech", "ECGEvents"],
+            path: "Tests/CaptionWorkerTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

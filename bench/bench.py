@@ -700,7 +700,7 @@ def main():
         elif not file_key:
             why = "not available (no uploaded video: media routes not built)"
         elif E.get("BENCH_WORKER_AVAILABLE") != "1":
-            why = "not available (`analysis-service worker` not built)"
+            why = "not available (`caption-worker` not built)"
         elif E.get("BENCH_WORKER", "none") == "none":
             why = "not available (no worker in --analysis none mode)"
         if why is None:

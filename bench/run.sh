@@ -87,7 +87,7 @@ cleanup() {
     if [[ $STACK_PROFILE == dev ]]; then
       # `start` leaves running components alone and starts the missing worker.
       say "starting the stack's reference worker again"
-      BIN_DIR="$(dirname "$ANALYSIS_EXE")" "${STACK[@]}" start >&2 || say "could not restart the reference worker: run 'make start'"
+      BIN_DIR="$(dirname "$WORKER_EXE")" "${STACK[@]}" start >&2 || say "could not restart the reference worker: run 'make start'"
     else
       # The test profile's `start` wipes the stack first.
       say "the $STACK_PROFILE stack's reference worker was stopped for the benchmark and is not restarted"
@@ -111,7 +111,7 @@ else
     infra/local/deps.sh
     swift build -c "$BUILD_CONFIG" >&2
   fi
-  for exe in auth-service media-service analysis-service ecg-kafka-broker; do
+  for exe in auth-service media-service analysis-service caption-worker ecg-kafka-broker; do
     [[ -x $BIN_DIR/$exe ]] || die "$BIN_DIR/$exe not found (build it, or set BIN_DIR / BUILD_CONFIG)"
   done
   say "starting the $STACK_PROFILE stack from $BIN_DIR"
@@ -124,19 +124,11 @@ else
 fi
 
 # ---------------------------------------------------------------------------
-# The worker: `analysis-service worker --analysis none`, ours for the duration
+# The worker: `caption-worker --analysis none`, ours for the duration
 # ---------------------------------------------------------------------------
-ANALYSIS_EXE="$BIN_DIR/analysis-service"
-if pid="$(pid_of analysis-service)"; then
-  # Run the worker from the same executable as the running analysis-service.
-  exe="$(readlink "/proc/$pid/exe" 2>/dev/null || true)"
-  exe="${exe% (deleted)}"
-  [[ -x $exe ]] && ANALYSIS_EXE="$exe"
-fi
+WORKER_EXE="$BIN_DIR/caption-worker"
 WORKER_AVAILABLE=0
-if [[ -x $ANALYSIS_EXE ]] && timeout 30 "$ANALYSIS_EXE" --help 2>/dev/null | grep -qE '^[[:space:]]+worker([[:space:]]|$)'; then
-  WORKER_AVAILABLE=1
-fi
+[[ -x $WORKER_EXE ]] && WORKER_AVAILABLE=1
 export BENCH_WORKER=none
 if ((WORKER_AVAILABLE)) && [[ ,${BENCH_ONLY:-pipeline}, == *,pipeline,* ]]; then
   if wpid="$(pid_of worker)"; then
@@ -152,17 +144,13 @@ if ((WORKER_AVAILABLE)) && [[ ,${BENCH_ONLY:-pipeline}, == *,pipeline,* ]]; then
     fi
   fi
   if [[ $BENCH_WORKER == none ]]; then
-    say "starting analysis-service worker --analysis none ($ANALYSIS_EXE)"
+    say "starting caption-worker --analysis none ($WORKER_EXE)"
     mkdir -p "$ECG_LOG_DIR"
     env ECG_ENV="${ECG_ENV:-$ECG_ENV_DEFAULT}" \
       KAFKA_BROKERS="${KAFKA_BROKERS:-$(tr -d ' \t\r\n' <"$ECG_KAFKA_BOOTSTRAP_FILE")}" \
       KAFKA_FETCH_WAIT_MS="${KAFKA_FETCH_WAIT_MS:-10}" \
-      KEYS_DIR="${KEYS_DIR:-$ECG_KEYS_DIR}" \
-      DATABASE_URL="$(ecg_pg_url analysis_service)" \
-      MEDIA_SERVICE_URL="${MEDIA_SERVICE_URL:-$ECG_MEDIA_URL}" \
-      TRUSTED_SERVICES="${TRUSTED_SERVICES:-auth-service=$ECG_AUTH_URL/.well-known/jwks.json,media-service=$ECG_MEDIA_URL/.well-known/jwks.json,analysis-service=$ECG_ANALYSIS_URL/.well-known/jwks.json}" \
       LOG_LEVEL="${LOG_LEVEL:-info}" \
-      "$ANALYSIS_EXE" worker --analysis none --worker-id "bench-worker-$$" \
+      "$WORKER_EXE" --analysis none --worker-id "bench-worker-$$" \
       </dev/null >>"$ECG_LOG_DIR/bench-worker.log" 2>&1 &
     OUR_WORKER_PID=$!
     sleep 1

@@ -62,6 +62,7 @@ enum AnalysisService {
         )
         return try ServiceApplication.build(runtime: runtime, services: [runtime.makeOutboxRelay(), changes, workerEvents, sweeper]) { routes in
             controller.addRoutes(to: routes.user)
+            controller.addCaptionRoutes(to: routes.user)
         }
     }
 }

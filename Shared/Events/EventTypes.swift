@@ -71,6 +71,8 @@ public struct JobRequested: Codable, Sendable, Equatable {
     public var video_url: String
     public var video_url_expires_at: Date
     public var requested_at: Date
+    /// The spoken language the client asked for (BCP 47, e.g. `en`); absent means English.
+    public var language: String?
 
     public init(
         job_id: String,
@@ -79,7 +81,8 @@ public struct JobRequested: Codable, Sendable, Equatable {
         analysis_type: String,
         video_url: String,
         video_url_expires_at: Date,
-        requested_at: Date
+        requested_at: Date,
+        language: String? = nil
     ) {
         self.job_id = job_id
         self.user_id = user_id
@@ -88,6 +91,7 @@ public struct JobRequested: Codable, Sendable, Equatable {
         self.video_url = video_url
         self.video_url_expires_at = video_url_expires_at
         self.requested_at = requested_at
+        self.language = language
     }
 }
 
@@ -149,7 +153,9 @@ public struct JobFailed: Codable, Sendable, Equatable {
     }
 }
 
-/// What a completed job carries (SPEC.md §3 row 11).
+/// What a completed job carries (SPEC.md §3 row 11). The seed's fields are checked; anything else a
+/// worker adds (`method`, `processing_seconds`, a caption's `words`, or fields of a future worker) is
+/// kept as it came and passed through to clients.
 public struct AnalysisResult: Codable, Sendable, Equatable {
     public struct Caption: Codable, Sendable, Equatable {
         public var start: Double
@@ -157,13 +163,38 @@ public struct AnalysisResult: Codable, Sendable, Equatable {
         public var text: String
         public var emotion: String
         public var intensity: Double
+        /// Fields beyond the seed's, e.g. `words`.
+        public var extra: [String: JSONValue]
 
-        public init(start: Double, end: Double, text: String, emotion: String, intensity: Double) {
+        public init(start: Double, end: Double, text: String, emotion: String, intensity: Double, extra: [String: JSONValue] = [:]) {
             self.start = start
             self.end = end
             self.text = text
             self.emotion = emotion
             self.intensity = intensity
+            self.extra = extra
+        }
+
+        private enum CodingKeys: String, CodingKey, CaseIterable { case start, end, text, emotion, intensity }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            start = try container.decode(Double.self, forKey: .start)
+            end = try container.decode(Double.self, forKey: .end)
+            text = try container.decode(String.self, forKey: .text)
+            emotion = try container.decode(String.self, forKey: .emotion)
+            intensity = try container.decode(Double.self, forKey: .intensity)
+            extra = try JSONValue.extraFields(in: decoder, known: CodingKeys.allCases.map(\.rawValue))
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            try JSONValue.encode(extra, to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(start, forKey: .start)
+            try container.encode(end, forKey: .end)
+            try container.encode(text, forKey: .text)
+            try container.encode(emotion, forKey: .emotion)
+            try container.encode(intensity, forKey: .intensity)
         }
     }
 
@@ -172,26 +203,85 @@ public struct AnalysisResult: Codable, Sendable, Equatable {
         public var end: Double
         public var label: String
         public var score: Double
+        public var extra: [String: JSONValue]
 
-        public init(start: Double, end: Double, label: String, score: Double) {
+        public init(start: Double, end: Double, label: String, score: Double, extra: [String: JSONValue] = [:]) {
             self.start = start
             self.end = end
             self.label = label
             self.score = score
+            self.extra = extra
+        }
+
+        private enum CodingKeys: String, CodingKey, CaseIterable { case start, end, label, score }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            start = try container.decode(Double.self, forKey: .start)
+            end = try container.decode(Double.self, forKey: .end)
+            label = try container.decode(String.self, forKey: .label)
+            score = try container.decode(Double.self, forKey: .score)
+            extra = try JSONValue.extraFields(in: decoder, known: CodingKeys.allCases.map(\.rawValue))
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            try JSONValue.encode(extra, to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(start, forKey: .start)
+            try container.encode(end, forKey: .end)
+            try container.encode(label, forKey: .label)
+            try container.encode(score, forKey: .score)
         }
     }
 
     public var captions: [Caption]
     public var emotions: [Emotion]
-    /// Seconds the analysis took.
-    public var analysis_time: Double
-    /// How the result was derived (the reference worker names its method).
-    public var method: String?
+    /// When the analysis finished: an ISO-8601 UTC timestamp in the seed (`"2025-09-09T12:30:00Z"`).
+    /// Kept as the worker sent it (workers before this contract sent seconds as a number).
+    public var analysisTime: JSONValue
+    /// Fields beyond the seed's: `method`, `processing_seconds`, …
+    public var extra: [String: JSONValue]
 
-    public init(captions: [Caption], emotions: [Emotion], analysis_time: Double, method: String? = nil) {
+    public init(captions: [Caption], emotions: [Emotion], analysisTime: JSONValue, extra: [String: JSONValue] = [:]) {
         self.captions = captions
         self.emotions = emotions
-        self.analysis_time = analysis_time
-        self.method = method
+        self.analysisTime = analysisTime
+        self.extra = extra
+    }
+
+    /// How the result was derived, when the worker said.
+    public var method: String? {
+        if case .string(let method) = extra["method"] { return method }
+        return nil
+    }
+
+    private enum CodingKeys: String, CodingKey, CaseIterable {
+        case captions, emotions
+        case analysisTime = "analysis_time"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        captions = try container.decode([Caption].self, forKey: .captions)
+        emotions = try container.decode([Emotion].self, forKey: .emotions)
+        analysisTime = try container.decode(JSONValue.self, forKey: .analysisTime)
+        switch analysisTime {
+        case .string, .number: break
+        default:
+            throw DecodingError.dataCorruptedError(
+                forKey: .analysisTime,
+                in: container,
+                debugDescription: "analysis_time must be an ISO-8601 timestamp (or, from older workers, seconds)"
+            )
+        }
+        extra = try JSONValue.extraFields(in: decoder, known: CodingKeys.allCases.map(\.rawValue))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try JSONValue.encode(extra, to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(captions, forKey: .captions)
+        try container.encode(emotions, forKey: .emotions)
+        try container.encode(analysisTime, forKey: .analysisTime)
     }
 }

@@ -5,7 +5,7 @@ import Testing
 
 @Suite("Job state machine")
 struct JobStateMachineTests {
-    let result = AnalysisResult(captions: [], emotions: [], analysis_time: 1, method: "test")
+    let result = AnalysisResult(captions: [], emotions: [], analysisTime: .string("2025-09-09T12:30:00Z"), extra: ["method": .string("test")])
 
     @Test("started records the worker and changes nothing else")
     func started() {

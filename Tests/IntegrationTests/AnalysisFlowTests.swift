@@ -109,8 +109,8 @@ struct AnalysisFlowTests {
         let result = AnalysisResult(
             captions: [.init(start: 0, end: 1.5, text: "[speech 1]", emotion: "neutral", intensity: 0.5)],
             emotions: [.init(start: 0, end: 1.5, label: "neutral", score: 0.5)],
-            analysis_time: 0.7,
-            method: "test"
+            analysisTime: .string("2025-09-09T12:30:00Z"),
+            extra: ["method": .string("test"), "processing_seconds": .number(0.7)]
         )
         try await withPublisher { publisher in
             try await send(publisher, EventType.jobStarted, jobID, JobStarted(job_id: jobID, worker_id: "w-test"))

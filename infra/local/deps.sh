@@ -12,6 +12,10 @@ VENV="$ECG_TOOLS_DIR/venv"
 APT_PACKAGES=(
   librdkafka-dev libpq-dev libssl-dev libcurl4-openssl-dev
   postgresql nginx wrk ffmpeg curl jq python3-venv
+  # caption-worker: PocketSphinx (library, US English model) and, for its tests, LibriVox speech.
+  libpocketsphinx-dev libpocketsphinx3 pocketsphinx-en-us pocketsphinx-testdata
+  # ECG Studio's browser test (Tests/Browser): headless Chromium driven by Selenium.
+  chromium chromium-driver python3-selenium
 )
 
 log() { echo "deps: $*" >&2; }

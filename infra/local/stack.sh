@@ -15,7 +15,8 @@
 #   STACK_PROFILE     dev (default) or test (ports and data dir: infra/local/env.sh;
 #                     the test profile's data dir is wiped on every start)
 #   BIN_DIR           the Swift executables (default .build/debug, relative to the repo root)
-#   REFERENCE_WORKER  off: do not start `analysis-service worker`
+#   REFERENCE_WORKER  off: do not start the reference worker (`caption-worker`)
+#   CAPTION_WORKER_ARGS  extra arguments for it, e.g. `--analysis none`
 #   READY_TIMEOUT     seconds to wait for each service's /ready (default 120)
 #   Anything else is passed through to the services (e.g. GOOGLE_AUTH_URL=...),
 #   see service_env below for what the stack sets when the caller has not.
@@ -480,7 +481,7 @@ service_port() {
   case "$1" in
     auth-service) echo "$ECG_AUTH_PORT" ;;
     media-service) echo "$ECG_MEDIA_PORT" ;;
-    analysis-service | worker) echo "$ECG_ANALYSIS_PORT" ;;
+    analysis-service) echo "$ECG_ANALYSIS_PORT" ;;
   esac
 }
 
@@ -488,7 +489,7 @@ service_role() {
   case "$1" in
     auth-service) echo auth_service ;;
     media-service) echo media_service ;;
-    analysis-service | worker) echo analysis_service ;;
+    analysis-service) echo analysis_service ;;
   esac
 }
 
@@ -522,7 +523,7 @@ service_env() {
       _default S3_SECRET_ACCESS_KEY "$ECG_S3_SECRET_KEY"
       _default S3_FORCE_PATH_STYLE true
       ;;
-    analysis-service | worker)
+    analysis-service)
       _default MEDIA_SERVICE_URL "$ECG_MEDIA_URL"
       ;;
   esac
@@ -549,15 +550,13 @@ start_worker() {
     say "worker already running (pid $(live_pid worker))"
     return 0
   fi
-  local bin="$BIN_DIR/analysis-service"
-  # The subcommand must be listed: `worker --help` alone would be answered by the default `serve`.
-  if ! timeout 30 "$bin" --help 2>/dev/null | grep -qE '^[[:space:]]+worker([[:space:]]|$)'; then
-    say "no reference worker ('analysis-service worker' is not available yet); skipping"
-    return 0
-  fi
-  service_env worker
-  say "starting the reference worker (analysis-service worker)"
-  start_bg worker env "${SVC_ENV[@]}" "$bin" worker
+  local bin="$BIN_DIR/caption-worker"
+  [[ -x $bin ]] || die "$bin not found: build first (swift build), or set BIN_DIR"
+  # The worker speaks Kafka only: no database URL, no keys, no S3 credentials.
+  local env=("ECG_ENV=${ECG_ENV:-$ECG_ENV_DEFAULT}" "KAFKA_BROKERS=${KAFKA_BROKERS:-$(kafka_brokers)}" "KAFKA_FETCH_WAIT_MS=${KAFKA_FETCH_WAIT_MS:-10}")
+  say "starting the reference worker (caption-worker ${CAPTION_WORKER_ARGS:-})"
+  # shellcheck disable=SC2086 # CAPTION_WORKER_ARGS is a list of words, e.g. --analysis none
+  start_bg worker env "${env[@]}" "$bin" ${CAPTION_WORKER_ARGS:-}
   sleep 1
   if ! live_pid worker >/dev/null; then
     tail_log worker 60

@@ -22,6 +22,8 @@ struct JobController: Sendable {
     struct ProcessVideoRequest: Decodable {
         let video_file_key: String
         let analysis_type: String
+        /// The spoken language (BCP 47), passed to the worker; absent means English.
+        let language: String?
     }
 
     struct Accepted: Codable, Sendable {
@@ -37,7 +39,10 @@ struct JobController: Sendable {
             "/api/v1/ml/process-video",
             OpenAPIOperation(
                 "Start analysing one of the caller's uploaded videos",
-                body: .record(["video_file_key": .text, "analysis_type": .string(enumValues: Self.analysisTypes)]),
+                body: .object(
+                    ["video_file_key": .text, "analysis_type": .string(enumValues: Self.analysisTypes), "language": .string(maxLength: 35)],
+                    required: ["video_file_key", "analysis_type"]
+                ),
                 responses: [
                     202: .init("Accepted", .record(["job_id": .string(format: "uuid"), "status": .text, "message": .text])),
                     404: .init("Not the caller's video (video_not_found)", .error),
@@ -83,6 +88,9 @@ struct JobController: Sendable {
         guard Self.analysisTypes.contains(body.analysis_type) else {
             throw APIError.validation(field: "analysis_type", "must be one of \(Self.analysisTypes.joined(separator: ", "))")
         }
+        if let language = body.language, language.wholeMatch(of: /[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*/) == nil || language.count > 35 {
+            throw APIError.validation(field: "language", "must be a language tag such as en or en-US")
+        }
         let idempotencyKey = request.headers[HTTPField.Name("Idempotency-Key")!].map { String($0.prefix(200)) }
         if let idempotencyKey, idempotencyKey.isEmpty { throw APIError.validation(field: "Idempotency-Key", "must not be empty") }
 
@@ -117,7 +125,8 @@ struct JobController: Sendable {
                     analysis_type: body.analysis_type,
                     video_url: videoURL,
                     video_url_expires_at: expiresAt,
-                    requested_at: now
+                    requested_at: now,
+                    language: body.language
                 )
             )
             try await outbox.add(event, topic: topic, on: connection, logger: logger)
@@ -179,7 +188,7 @@ struct JobController: Sendable {
         return ByteBuffer(string: "data: \(json)\n\n")
     }
 
-    private func ownedJob(_ context: ECGRequestContext) async throws -> Job {
+    func ownedJob(_ context: ECGRequestContext) async throws -> Job {
         let userID = try context.requireIdentity().subject
         guard let raw = context.parameters.get("job_id"), let id = UUID(uuidString: raw),
             let job = try await jobs.find(id: id, userID: userID)

@@ -48,9 +48,18 @@ struct JobResponse: Codable, Sendable, Equatable {
             "result": .nullable(
                 .object(
                     [
-                        "captions": .array(.record(["start": .number, "end": .number, "text": .text, "emotion": .text, "intensity": .number])),
+                        "captions": .array(
+                            .object(
+                                [
+                                    "start": .number, "end": .number, "text": .text, "emotion": .text, "intensity": .number,
+                                    "words": .array(.record(["word": .text, "start": .number, "end": .number, "confidence": .number])),
+                                ],
+                                required: ["start", "end", "text", "emotion", "intensity"]
+                            )
+                        ),
                         "emotions": .array(.record(["start": .number, "end": .number, "label": .text, "score": .number])),
-                        "analysis_time": .number,
+                        "analysis_time": .dateTime,
+                        "processing_seconds": .number,
                         "method": .text,
                     ],
                     required: ["captions", "emotions", "analysis_time"]

@@ -1,0 +1,161 @@
+import AsyncHTTPClient
+import ECGEvents
+import ECGKafka
+import ECGMessaging
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// The reference ML worker (SPEC.md §5): consumes `ecg.analysis.requests` in group `ecg-ml-workers`,
+/// downloads the video, runs `CaptionAnalysis`, and reports `started`, `progress` by stage, and
+/// `completed` or `failed` on `ecg.analysis.events`. A request's offset is committed only after its
+/// final event was acknowledged; if that event cannot be published the worker stops without committing,
+/// so the request goes to the next worker instead of being lost.
+struct CaptionWorker: Service {
+    enum Mode: String, Sendable {
+        /// Download, recognise, build captions.
+        case recognise
+        /// Complete at once with an empty result (pipeline benchmarks).
+        case none
+    }
+
+    let consumer: KafkaConsumer
+    let events: EventPublisher
+    let topics: Topics
+    let workerID: String
+    let mode: Mode
+    let analysis: CaptionAnalysis?
+    let httpClient: HTTPClient
+    /// The largest video the worker downloads.
+    var maximumDownloadBytes = 5 << 30
+    let logger: Logger
+
+    struct FinalEventNotPublished: Error, CustomStringConvertible {
+        let jobID: String
+        let underlying: any Error
+        var description: String { "the final event of job \(jobID) could not be published: \(underlying)" }
+    }
+
+    func run() async throws {
+        try await withGracefulShutdownHandler {
+            for await message in consumer.messages {
+                try await handle(message)
+                do { try await consumer.commit(message) } catch { logger.info("commit failed", metadata: ["error": "\(error)"]) }
+            }
+        } onGracefulShutdown: {
+            consumer.stop()
+        }
+        await consumer.close()
+    }
+
+    private func handle(_ message: KafkaMessage) async throws {
+        let request: JobRequested
+        do {
+            request = try ReceivedEvent(message: message).decode(JobRequested.self).data
+        } catch {
+            logger.warning("skipping a request that is not a job.requested event", metadata: ["offset": "\(message.offset)", "error": "\(error)"])
+            return
+        }
+        var jobLogger = logger
+        jobLogger[metadataKey: "job_id"] = .string(request.job_id)
+        let final: (type: String, event: any Codable & Sendable)
+        do {
+            try await publish(EventType.jobStarted, request.job_id, JobStarted(job_id: request.job_id, worker_id: workerID))
+            let result = try await analyse(request)
+            final = (EventType.jobCompleted, JobCompleted(job_id: request.job_id, result: result))
+            jobLogger.info("job completed", metadata: ["captions": "\(result.captions.count)"])
+        } catch let rejection as CaptionAnalysis.Rejection {
+            final = (EventType.jobFailed, JobFailed(job_id: request.job_id, error: .init(code: rejection.code, message: rejection.message), retryable: false))
+            jobLogger.warning("job failed", metadata: ["code": "\(rejection.code)"])
+        } catch {
+            final = (
+                EventType.jobFailed,
+                JobFailed(job_id: request.job_id, error: .init(code: "worker_error", message: "The worker could not finish: \(error)"), retryable: true)
+            )
+            jobLogger.warning("job failed", metadata: ["error": "\(error)"])
+        }
+        try await publishFinal(final.type, request.job_id, final.event)
+    }
+
+    private func analyse(_ request: JobRequested) async throws -> AnalysisResult {
+        guard mode == .recognise, let analysis else {
+            return AnalysisResult(
+                captions: [],
+                emotions: [],
+                analysisTime: .string(CaptionAnalysis.timestamp(Date())),
+                extra: ["method": .string("none: analysis skipped (--analysis none)")]
+            )
+        }
+        let language = request.language ?? "en"
+        try CaptionAnalysis.checkLanguage(language)
+        let reporter = ProgressReporter(jobID: request.job_id) { progress in
+            try? await publish(EventType.jobProgress, request.job_id, progress)
+        }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("ecg-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: file) }
+        do {
+            reporter.enqueue(.downloading, 0)
+            try await download(request.video_url, to: file)
+            let result = try await analysis.analyse(file, language: language) { stage, share in
+                reporter.enqueue(stage, share)
+            }
+            await reporter.drain()
+            return result
+        } catch {
+            // The progress already queued goes out before the failure.
+            await reporter.drain()
+            throw error
+        }
+    }
+
+    private func download(_ url: String, to file: URL) async throws {
+        let response = try await httpClient.execute(HTTPClientRequest(url: url), timeout: .seconds(300))
+        switch response.status.code {
+        case 200: break
+        case 403, 404:
+            throw CaptionAnalysis.Rejection(code: "video_unavailable", message: "The video URL answered HTTP \(response.status.code): the video is gone or the URL expired.")
+        default:
+            throw DownloadFailed(status: Int(response.status.code))
+        }
+        guard FileManager.default.createFile(atPath: file.path, contents: nil) else { throw CocoaError(.fileWriteUnknown) }
+        let handle = try FileHandle(forWritingTo: file)
+        defer { try? handle.close() }
+        var written = 0
+        for try await chunk in response.body {
+            written += chunk.readableBytes
+            guard written <= maximumDownloadBytes else {
+                throw CaptionAnalysis.Rejection(code: "video_too_large", message: "The video is larger than the worker's limit of \(maximumDownloadBytes) bytes.")
+            }
+            try handle.write(contentsOf: Data(chunk.readableBytesView))
+        }
+    }
+
+    struct DownloadFailed: Error, CustomStringConvertible {
+        let status: Int
+        var description: String { "the video URL answered HTTP \(status)" }
+    }
+
+    /// The final event is retried for a while; if it still cannot be published the worker stops
+    /// without committing the request, and the request is redelivered.
+    private func publishFinal(_ type: String, _ jobID: String, _ data: any Codable & Sendable) async throws {
+        var delay = Duration.milliseconds(200)
+        let deadline = ContinuousClock.now + .seconds(30)
+        while true {
+            do {
+                return try await publish(type, jobID, data)
+            } catch {
+                guard ContinuousClock.now + delay < deadline else { throw FinalEventNotPublished(jobID: jobID, underlying: error) }
+                logger.warning("final event not published yet; retrying", metadata: ["job_id": "\(jobID)", "error": "\(error)"])
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
+    }
+
+    private func publish(_ type: String, _ jobID: String, _ data: some Codable & Sendable) async throws {
+        try await events.publish(
+            CloudEvent(source: "ecg-caption-worker/\(workerID)", type: type, subject: jobID, data: data),
+            topic: topics.analysisEvents
+        )
+    }
+}
