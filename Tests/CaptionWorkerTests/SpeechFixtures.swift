@@ -63,16 +63,17 @@ enum SpeechFixtures {
         return output
     }
 
-    /// `minutes` of video: the LibriVox clips again and again, 20 s of silence after each round.
+    /// `minutes` of video: one LibriVox clip after another, each followed by 40 s of silence (the
+    /// decoder's time grows with the speech, not with the silence between).
     static func longVideo(minutes: Int) throws -> URL {
         let output = directory.appendingPathComponent("long-\(minutes).mp4")
         let list = directory.appendingPathComponent("long-\(minutes).txt")
         let gap = directory.appendingPathComponent("gap.wav")
-        try ffmpeg(["-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono:d=20", gap.path])
+        try ffmpeg(["-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono:d=40", gap.path])
         var entries: [String] = []
         let clips = try clips()
-        while entries.count < minutes * 60 / 2 {
-            entries += clips.map { "file '\($0.audio.path)'" }
+        while entries.count < minutes * 60 / 20 {
+            entries.append("file '\(clips[entries.count / 2 % clips.count].audio.path)'")
             entries.append("file '\(gap.path)'")
         }
         try entries.joined(separator: "\n").write(to: list, atomically: true, encoding: .utf8)

@@ -142,6 +142,59 @@ struct AnalysisFlowTests {
         #expect(hidden.status == 404, "someone else's job is 404, never 403")
     }
 
+    @Test("caption files: 404 for a stranger, 409 before completion, then WebVTT and SubRip of any worker's seed-shaped result")
+    func captionFiles() async throws {
+        let userID = StackClient.randomUserID()
+        let token = try await StackClient.userToken(userID: userID)
+        let jobID = try await insertJob(userID: userID)
+        let vttURL = "\(StackClient.gateway)/api/v1/ml/jobs/\(jobID)/captions.vtt"
+        let srtURL = "\(StackClient.gateway)/api/v1/ml/jobs/\(jobID)/captions.srt"
+        let early = try await StackClient.call(vttURL, token: token)
+        #expect(early.status == 409, "\(early.text)")
+        #expect(early.json?["code"] as? String == "job_not_completed")
+        let stranger = try await StackClient.userToken(userID: StackClient.randomUserID())
+        #expect(try await StackClient.call(srtURL, token: stranger).status == 404)
+        #expect(try await StackClient.call(srtURL).status == 401)
+
+        // Another worker's event in the seed's shape, with fields this stack does not know.
+        let foreign = #"""
+            {"job_id": "\#(jobID)", "result": {
+              "captions": [{"start": 0.5, "end": 2.25, "text": "Hello there", "emotion": "happy", "intensity": 0.9, "speaker": "A"},
+                           {"start": 2.5, "end": 4, "text": "general <Kenobi>", "emotion": "calm", "intensity": 0.2}],
+              "emotions": [{"start": 0.5, "end": 4, "label": "happy", "score": 0.7}],
+              "analysis_time": "2025-09-09T12:30:00Z", "model": {"name": "another-asr", "version": 3}}}
+            """#
+        try await withPublisher { publisher in
+            let event = CloudEvent(source: "tests", type: EventType.jobCompleted, subject: jobID, data: JSONValue.object([:]))
+            var body = try JSONSerialization.jsonObject(with: try EventCoding.encoder().encode(event)) as! [String: Any]
+            body["data"] = try JSONSerialization.jsonObject(with: Data(foreign.utf8))
+            try await publisher.producer.send(
+                topic: "ecg.analysis.events",
+                key: jobID,
+                value: Array(try JSONSerialization.data(withJSONObject: body)),
+                headers: [KafkaHeader(key: EventHeader.id, value: event.id), KafkaHeader(key: EventHeader.type, value: EventType.jobCompleted)]
+            )
+        }
+        let done = try await waitForStatus(jobID, token: token) { $0["status"] as? String == "completed" }
+        let result = try #require(done["result"] as? [String: Any])
+        #expect(result["analysis_time"] as? String == "2025-09-09T12:30:00Z")
+        #expect((result["model"] as? [String: Any])?["name"] as? String == "another-asr", "unknown fields pass through")
+        #expect((result["captions"] as? [[String: Any]])?.first?["speaker"] as? String == "A")
+
+        let vtt = try await StackClient.call(vttURL, token: token)
+        #expect(vtt.status == 200)
+        #expect(vtt.header("Content-Type")?.hasPrefix("text/vtt") == true)
+        #expect(vtt.text.hasPrefix("WEBVTT\n\nSTYLE\n"))
+        #expect(vtt.text.contains("00:00:00.500 --> 00:00:02.250\n<c.happy.strong>Hello there</c>"))
+        #expect(vtt.text.contains("<c.calm.soft>general &lt;Kenobi&gt;</c>"))
+        let plain = try await StackClient.call(vttURL + "?style=none", token: token)
+        #expect(plain.status == 200 && !plain.text.contains("STYLE"))
+        let srt = try await StackClient.call(srtURL, token: token)
+        #expect(srt.status == 200)
+        #expect(srt.header("Content-Type")?.hasPrefix("application/x-subrip") == true)
+        #expect(srt.text == "1\n00:00:00,500 --> 00:00:02,250\nHello there\n\n2\n00:00:02,500 --> 00:00:04,000\ngeneral <Kenobi>\n")
+    }
+
     @Test("the stream sends the current status, then each change, and ends after the terminal state")
     func stream() async throws {
         let userID = StackClient.randomUserID()
