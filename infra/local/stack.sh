@@ -343,11 +343,22 @@ rclone_args() {
     --vfs-cache-mode off
     --dir-cache-time 1s
     --poll-interval 0
-    --allow-origin "${S3_ALLOW_ORIGIN:-http://localhost:3000}"
+    --allow-origin "$(s3_allow_origin)"
     --cache-dir "$ECG_DATA_DIR/rclone-cache"
     --log-level NOTICE
     "$ECG_S3_DIR"
   )
+}
+
+# CORS: rclone allows one origin, the page that PUTs to presigned URLs: ECG Studio
+# at the gateway (/app/) unless S3_ALLOW_ORIGIN names another.
+s3_allow_origin() { echo "${S3_ALLOW_ORIGIN:-$ECG_GATEWAY_URL}"; }
+
+# The S3 origin browsers use (presigned URLs are signed for it), for the page's CSP.
+s3_browser_origin() {
+  local endpoint="${S3_PUBLIC_ENDPOINT:-${S3_ENDPOINT:-$ECG_S3_ENDPOINT}}"
+  [[ $endpoint =~ ^(https?://[^/?#]+) ]] && endpoint="${BASH_REMATCH[1]}"
+  echo "$endpoint"
 }
 
 start_s3() {
@@ -422,6 +433,14 @@ http {
         default \$http_x_request_id;
     }
 
+    # ECG Studio (/app/ in routes.conf): its files, and the S3 origin its CSP allows.
+    map \$host \$ecg_web_root {
+        default "$ECG_ROOT/Clients/web";
+    }
+    map \$host \$ecg_s3_origin {
+        default "$(s3_browser_origin)";
+    }
+
     upstream auth_service {
         server 127.0.0.1:$ECG_AUTH_PORT;
         keepalive 64;
@@ -463,6 +482,8 @@ start_gateway() {
   fi
   command -v nginx >/dev/null || die "nginx not found (run infra/local/deps.sh)"
   write_nginx_conf
+  # nginx's workers run as nobody when the stack runs as root: let them reach the page's files.
+  ((IS_ROOT)) && make_traversable_for nobody "$ECG_ROOT/Clients/web"
   local out
   if ! out="$(nginx_ -t -q 2>&1)"; then
     echo "$out" >&2
@@ -512,7 +533,8 @@ service_env() {
   _default KEYS_DIR "$ECG_KEYS_DIR"
   _default TRUSTED_SERVICES "auth-service=$ECG_AUTH_URL/.well-known/jwks.json,media-service=$ECG_MEDIA_URL/.well-known/jwks.json,analysis-service=$ECG_ANALYSIS_URL/.well-known/jwks.json"
   _default COOKIE_SECURE false
-  _default FRONTEND_URL "$ECG_GATEWAY_URL"
+  # ECG Studio is served at /app/; Google sign-in returns to $FRONTEND_URL/auth/callback.
+  _default FRONTEND_URL "$ECG_GATEWAY_URL/app"
   _default CORS_ORIGINS "http://localhost:3000,http://127.0.0.1:3000"
   case "$name" in
     media-service)

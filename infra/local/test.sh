@@ -72,6 +72,16 @@ if ((status != 0)); then
   print_logs
 fi
 
+# ECG Studio (/app/) in headless Chromium against the same stack (BROWSER_TEST=off skips it).
+if [[ ${BROWSER_TEST:-on} != off ]]; then
+  echo "test: Tests/Browser/studio_test.py"
+  if ! ECG_BROWSER_ARTEFACTS="$ECG_ROOT/.data/browser-test" /usr/bin/python3 "$ECG_ROOT/Tests/Browser/studio_test.py"; then
+    echo "test: the browser test failed (screenshots and console log in .data/browser-test/)" >&2
+    ((status != 0)) || print_logs
+    status=1
+  fi
+fi
+
 # The deployment files: Dockerfile, compose/, infra/aws/ (cfn-lint), and the CI/CD workflows.
 echo "test: infra/validate.sh"
 if ! "$ECG_ROOT/infra/validate.sh"; then
