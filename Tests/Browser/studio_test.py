@@ -459,6 +459,32 @@ def check_downloads():
     assert first in vtt_text and first in srt_text, f"{first!r} is not in the downloads"
 
 
+@runner.check("with the stream blocked, the page follows the job by polling",
+              needs=["start the analysis; the stream reaches 100"])
+def check_polling_fallback():
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/job-status/*/stream"]})
+    try:
+        first_job = S["job_id"]
+        driver.find_element(By.CSS_SELECTOR, "#videos li button").click()
+        wait_for(lambda: js("return location.hash") not in ("", f"#job/{first_job}"), message="the new job")
+        seen = []
+        deadline = time.monotonic() + ANALYSIS_TIMEOUT
+        while time.monotonic() < deadline:
+            status, source = js("const v = document.getElementById('job-view'); return [v.dataset.status || '', v.dataset.source || '']")
+            if not seen or seen[-1] != (status, source):
+                seen.append((status, source))
+            if status in ("completed", "failed"):
+                break
+            time.sleep(0.05)
+        assert seen[-1] == ("completed", "polling"), f"expected completion by polling: {seen}"
+        assert all(source != "stream" for _, source in seen), f"the blocked stream delivered: {seen}"
+        wait_for(lambda: js("const t = document.getElementById('video').textTracks[0]; return t && t.cues && t.cues.length > 0"),
+                 message="the captions of the polled job")
+    finally:
+        driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+
+
 @runner.check("an expired access token is refreshed transparently", needs=["sign up"])
 def check_expired_token():
     user_id = js_async("const api = await import('/app/js/api.js'); return (await api.me()).id;")
@@ -616,7 +642,7 @@ def main():
     driver.execute_cdp_cmd("Browser.setDownloadBehavior",
                            {"behavior": "allow", "downloadPath": os.path.join(ARTEFACTS, "downloads")})
     checks = [check_static, check_login_page, check_google_unconfigured, check_signup, check_reload_keeps_session, check_upload, check_analysis,
-              check_track, check_seek_and_screenshot, check_downloads, check_expired_token, check_cross_origin,
+              check_track, check_seek_and_screenshot, check_downloads, check_polling_fallback, check_expired_token, check_cross_origin,
               check_phone_layout, check_logout, check_keyboard_login, check_google_callback_success]
     try:
         for check in checks:
