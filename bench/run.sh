@@ -167,3 +167,7 @@ export ECG_ROOT ECG_DATA_DIR ECG_RUN_DIR ECG_LOG_DIR STACK_PROFILE ECG_PG_BIN EC
 export BENCH_WRK_DIR="$BENCH_DIR/wrk" BENCH_RESULTS_DIR="${BENCH_RESULTS_DIR:-$BENCH_DIR/results}"
 export BENCH_STARTED_STACK="$STARTED_STACK" BENCH_WORKER_AVAILABLE="$WORKER_AVAILABLE"
 python3 "$BENCH_DIR/bench.py"
+# The caption-worker rows: WER, real-time factor, RSS (bench/captions.py, no stack needed).
+if [[ -z ${BENCH_ONLY:-} || ,$BENCH_ONLY, == *,captions,* ]]; then
+  BIN_DIR="$BIN_DIR" python3 "$BENCH_DIR/captions.py"
+fi

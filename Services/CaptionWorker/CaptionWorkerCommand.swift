@@ -19,7 +19,16 @@ struct CaptionWorkerCommand: AsyncParsableCommand {
     @Option(help: "This worker's id in its events (default: caption-worker-<pid>).")
     var workerID: String?
 
+    @Option(help: "Analyse this local video file, print the result JSON and exit (no Kafka): for trying the method and for make bench.")
+    var file: String?
+
+    @Option(help: "With --file: the spoken language to ask for.")
+    var language: String = "en"
+
     func run() async throws {
+        if let file {
+            return try await analyse(file: file)
+        }
         guard let mode = CaptionWorker.Mode(rawValue: analysis) else {
             throw ValidationError("--analysis must be recognise or none")
         }
@@ -52,6 +61,20 @@ struct CaptionWorkerCommand: AsyncParsableCommand {
                 logger: logger
             )
             return [worker, producer]
+        }
+    }
+
+    private func analyse(file: String) async throws {
+        let directory = ProcessInfo.processInfo.environment["POCKETSPHINX_MODEL_DIR"] ?? SpeechModel.debianDirectory
+        let analysis = CaptionAnalysis(decoder: try PocketSphinxDecoder(model: .english(directory: directory)))
+        do {
+            let result = try await analysis.analyse(URL(fileURLWithPath: file), language: language)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            FileHandle.standardOutput.write(try encoder.encode(result) + Data("\n".utf8))
+        } catch let rejection as CaptionAnalysis.Rejection {
+            FileHandle.standardError.write(Data("\(rejection.code): \(rejection.message)\n".utf8))
+            throw ExitCode(65)
         }
     }
 }

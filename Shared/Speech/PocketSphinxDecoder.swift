@@ -42,6 +42,9 @@ package final class PocketSphinxDecoder {
             // Our own utterance splitter finds the pauses; PocketSphinx's voice-activity detector would
             // drop frames and shift word times.
             "-remove_silence", "no",
+            // Each utterance is decoded whole, its cepstral mean taken over itself: the words of one job
+            // never depend on the audio of the job before.
+            "-cmn", "batch",
             "-logfn", "/dev/null",
         ]
         var cStrings = arguments.map { strdup($0) }
@@ -60,24 +63,21 @@ package final class PocketSphinxDecoder {
         ps_free(decoder)
     }
 
-    /// Starts an utterance whose first sample lies `offset` seconds into the audio.
-    package func startUtterance(at offset: TimeInterval) throws {
+    /// Decodes one whole utterance whose first sample lies `offset` seconds into the audio; returns
+    /// its words, fillers and silences removed.
+    package func decodeUtterance(_ samples: UnsafeBufferPointer<Int16>, at offset: TimeInterval) throws -> [RecognizedWord] {
+        guard let base = samples.baseAddress, !samples.isEmpty else { return [] }
         // The decoder counts frames from the start of its stream; a new stream per utterance makes them
         // count from the utterance, whose place in the audio only we know (silence is never fed).
         guard ps_start_stream(decoder) == 0 else { throw Failure.decoder("ps_start_stream") }
         guard ps_start_utt(decoder) == 0 else { throw Failure.decoder("ps_start_utt") }
         utteranceStart = offset
         inUtterance = true
+        guard ps_process_raw(decoder, base, samples.count, 0, 1) >= 0 else { throw Failure.decoder("ps_process_raw") }
+        return try endUtterance()
     }
 
-    /// Feeds samples of the current utterance.
-    package func process(_ samples: UnsafeBufferPointer<Int16>) throws {
-        guard let base = samples.baseAddress, !samples.isEmpty else { return }
-        guard ps_process_raw(decoder, base, samples.count, 0, 0) >= 0 else { throw Failure.decoder("ps_process_raw") }
-    }
-
-    /// Ends the current utterance and returns its words, fillers and silences removed.
-    package func endUtterance() throws -> [RecognizedWord] {
+    private func endUtterance() throws -> [RecognizedWord] {
         guard inUtterance else { return [] }
         inUtterance = false
         guard ps_end_utt(decoder) == 0 else { throw Failure.decoder("ps_end_utt") }

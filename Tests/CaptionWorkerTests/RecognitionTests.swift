@@ -72,6 +72,17 @@ struct RecognitionTests {
         #expect(!json.contains("<sil>") && !json.contains("[NOISE]") && !json.contains("</s>"))
     }
 
+    @Test("the words of a job never depend on the job before: each utterance is decoded whole, normalised by itself")
+    func deterministic() async throws {
+        let clips = try SpeechFixtures.clips()
+        let first = try SpeechFixtures.video(with: clips[4].audio, name: clips[4].name)
+        let other = try SpeechFixtures.video(with: clips[0].audio, name: clips[0].name)
+        let before = try await sharedAnalysis.analyse(first).captions.map(\.text)
+        _ = try await sharedAnalysis.analyse(other)
+        let after = try await sharedAnalysis.analyse(first).captions.map(\.text)
+        #expect(before == after)
+    }
+
     @Test("a video without an audio track completes with no captions and says why")
     func noAudio() async throws {
         let result = try await sharedAnalysis.analyse(try SpeechFixtures.videoWithoutAudio(seconds: 2))

@@ -23,7 +23,7 @@ enum SpeechFixtures {
     }
 
     static let directory: URL = {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("ecg-speech-fixtures-\(ProcessInfo.processInfo.processIdentifier)")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("ecg-speech-fixtures")
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }()

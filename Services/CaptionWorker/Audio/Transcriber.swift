@@ -1,6 +1,6 @@
 import ECGSpeech
 
-/// Feeds 16 kHz PCM to the recogniser utterance by utterance. An utterance starts at the first 10 ms
+/// Hands 16 kHz PCM to the recogniser utterance by utterance. An utterance starts at the first 10 ms
 /// frame louder than `speechRMS` (with 0.3 s of audio before it, so that soft onsets are heard) and
 /// ends after 0.5 s below it, or at a quiet frame once it is 30 s long (45 s at most): the decoder's
 /// search and lattice stay small however long the video is, and long silences cost no decoding.
@@ -19,6 +19,9 @@ final class Transcriber {
     private var frame: [Int16] = []
     private var preroll: [[Int16]] = []
     private var inUtterance = false
+    /// The current utterance's samples (45 s at most: 1.4 MB), decoded whole when it ends.
+    private var utterance: [Int16] = []
+    private var utteranceStart = 0.0
     private var utteranceFrames = 0
     private var quietFrames = 0
 
@@ -41,9 +44,7 @@ final class Transcriber {
 
     /// Ends the last utterance and returns every word heard, in time order.
     func finish() throws -> [RecognizedWord] {
-        if !frame.isEmpty, inUtterance {
-            try frame.withUnsafeBufferPointer { try decoder.process($0) }
-        }
+        if !frame.isEmpty, inUtterance { utterance += frame }
         if inUtterance { try endUtterance() }
         return words
     }
@@ -57,14 +58,14 @@ final class Transcriber {
                 if preroll.count > Self.prerollFrames { preroll.removeFirst() }
                 return
             }
-            try decoder.startUtterance(at: Double(frameCount - preroll.count) / 100)
+            utteranceStart = Double(frameCount - preroll.count) / 100
             inUtterance = true
             utteranceFrames = preroll.count
             quietFrames = 0
-            for earlier in preroll { try earlier.withUnsafeBufferPointer { try decoder.process($0) } }
+            for earlier in preroll { utterance += earlier }
             preroll.removeAll(keepingCapacity: true)
         }
-        try frame.withUnsafeBufferPointer { try decoder.process($0) }
+        utterance += frame
         utteranceFrames += 1
         quietFrames = loud ? 0 : quietFrames + 1
         let paused = quietFrames >= Self.endingSilenceFrames
@@ -76,7 +77,8 @@ final class Transcriber {
 
     private func endUtterance() throws {
         inUtterance = false
-        words += try decoder.endUtterance()
+        words += try utterance.withUnsafeBufferPointer { try decoder.decodeUtterance($0, at: utteranceStart) }
+        utterance.removeAll(keepingCapacity: true)
     }
 
     private static func rms(_ frame: [Int16]) -> Float {
