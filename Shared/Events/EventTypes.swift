@@ -3,6 +3,10 @@ import Foundation
 /// The event types of SPEC.md §5.
 public enum EventType {
     public static let videoUploaded = "ecg.media.video.uploaded.v1"
+    public static let videoDeleted = "ecg.media.video.deleted.v1"
+    public static let userDeleted = "ecg.auth.user.deleted.v1"
+    /// On the requests topic, keyed by job id like the request it follows: workers stop work on it.
+    public static let jobCancelled = "ecg.analysis.job.cancelled.v1"
     public static let jobRequested = "ecg.analysis.job.requested.v1"
     public static let jobStarted = "ecg.analysis.job.started.v1"
     public static let jobProgress = "ecg.analysis.job.progress.v1"
@@ -21,6 +25,7 @@ public enum EventHeader {
 
 /// The topics of SPEC.md §5 with their environment overrides.
 public struct Topics: Sendable, Equatable {
+    public var authEvents: String
     public var mediaEvents: String
     public var analysisRequests: String
     public var analysisEvents: String
@@ -30,6 +35,7 @@ public struct Topics: Sendable, Equatable {
             guard let value = environment[name], !value.isEmpty else { return fallback }
             return value
         }
+        self.authEvents = value("TOPIC_AUTH_EVENTS", "ecg.auth.events")
         self.mediaEvents = value("TOPIC_MEDIA_EVENTS", "ecg.media.events")
         self.analysisRequests = value("TOPIC_ANALYSIS_REQUESTS", "ecg.analysis.requests")
         self.analysisEvents = value("TOPIC_ANALYSIS_EVENTS", "ecg.analysis.events")
@@ -42,6 +48,10 @@ public struct Topics: Sendable, Equatable {
 /// Consumer groups of SPEC.md §5.
 public enum ConsumerGroup {
     public static let analysisService = "analysis-service"
+    /// analysis-service's consumer of `ecg.media.events` and `ecg.auth.events`.
+    public static let analysisServiceLifecycle = "analysis-service-lifecycle"
+    /// media-service's consumer of `ecg.auth.events`.
+    public static let mediaService = "media-service"
     public static let mlWorkers = "ecg-ml-workers"
 }
 
@@ -59,6 +69,38 @@ public struct VideoUploaded: Codable, Sendable, Equatable {
         self.owner_id = owner_id
         self.content_type = content_type
         self.size_bytes = size_bytes
+    }
+}
+
+/// `ecg.media.video.deleted.v1`, keyed by file key: the video and its object are gone.
+public struct VideoDeleted: Codable, Sendable, Equatable {
+    public var file_key: String
+    public var owner_id: String
+
+    public init(file_key: String, owner_id: String) {
+        self.file_key = file_key
+        self.owner_id = owner_id
+    }
+}
+
+/// `ecg.auth.user.deleted.v1` on `ecg.auth.events`, keyed by user id: every service deletes the
+/// user's data and refuses the user's access tokens issued before `deleted_at`.
+public struct UserDeleted: Codable, Sendable, Equatable {
+    public var user_id: String
+    public var deleted_at: Date
+
+    public init(user_id: String, deleted_at: Date) {
+        self.user_id = user_id
+        self.deleted_at = deleted_at
+    }
+}
+
+/// `ecg.analysis.job.cancelled.v1` on `ecg.analysis.requests`, keyed by job id.
+public struct JobCancelled: Codable, Sendable, Equatable {
+    public var job_id: String
+
+    public init(job_id: String) {
+        self.job_id = job_id
     }
 }
 
