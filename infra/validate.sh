@@ -119,7 +119,7 @@ NOT_FOR_WORKER = ["DATABASE_URL", "SERVICE_SIGNING_KEY", "USER_TOKEN_SIGNING_KEY
 # May be empty outside production (keys are generated; Google is optional).
 EMPTY_OK_IN_DEVELOPMENT = {"SERVICE_SIGNING_KEY", "USER_TOKEN_SIGNING_KEY", "USER_TOKEN_PREVIOUS_KEYS",
                            "GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET"}
-# What ECG_ENV=production refuses to start without (README, Configuration), per service.
+# What ECG_ENV=production refuses to start without (docs/configuration.md), per service.
 PRODUCTION_REQUIRED = {
     "auth-service": ["DATABASE_URL", "KAFKA_BROKERS", "SERVICE_SIGNING_KEY", "TRUSTED_SERVICES",
                      "USER_TOKEN_SIGNING_KEY", "FRONTEND_URL"],
