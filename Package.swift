@@ -167,6 +167,7 @@ let package = Package(
             dependencies: [
                 "ECGPlatform",
                 "ECGEvents",
+                "ECGKafka",
                 "ECGMessaging",
                 "ECGS3",
                 .product(name: "Hummingbird", package: "hummingbird"),

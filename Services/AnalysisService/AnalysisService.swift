@@ -11,7 +11,8 @@ enum AnalysisService {
         name: "analysis-service",
         schema: "analysis",
         migrationsDirectory: Bundle.module.url(forResource: "Migrations", withExtension: nil),
-        usesMessaging: true
+        usesMessaging: true,
+        honoursUserDeletion: true
     )
 
     static func makeRuntime(settings: EnvironmentSettings) async throws -> (ServiceRuntime, AnalysisSettings) {
@@ -41,6 +42,27 @@ enum AnalysisService {
             deadLetters: runtime.kafka,
             logger: runtime.logger
         )
+        let lifecycleEvents = IdempotentConsumer(
+            consumer: try await KafkaConsumer(
+                configuration: runtime.configuration.kafka,
+                groupID: ConsumerGroup.analysisServiceLifecycle,
+                topics: [runtime.topics.mediaEvents, runtime.topics.authEvents],
+                logger: runtime.logger
+            ),
+            processor: IdempotentEventProcessor(
+                schema: runtime.outbox.schema,
+                postgres: runtime.postgres,
+                logger: runtime.logger,
+                handler: LifecycleEventHandler.handler(
+                    outbox: runtime.outbox,
+                    requestsTopic: runtime.topics.analysisRequests,
+                    deletedUsers: runtime.deletedUsers,
+                    logger: runtime.logger
+                )
+            ),
+            deadLetters: runtime.kafka,
+            logger: runtime.logger
+        )
         let sweeper = JobTimeoutSweeper(
             jobs: jobs,
             timeout: settings.jobTimeout,
@@ -60,7 +82,7 @@ enum AnalysisService {
             changes: changes,
             heartbeat: settings.streamHeartbeat
         )
-        return try ServiceApplication.build(runtime: runtime, services: [runtime.makeOutboxRelay(), changes, workerEvents, sweeper]) { routes in
+        return try ServiceApplication.build(runtime: runtime, services: [runtime.makeOutboxRelay(), changes, workerEvents, lifecycleEvents, sweeper]) { routes in
             controller.addRoutes(to: routes.user)
             controller.addCaptionRoutes(to: routes.user)
         }

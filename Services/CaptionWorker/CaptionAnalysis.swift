@@ -20,6 +20,9 @@ final class CaptionAnalysis: @unchecked Sendable {
         let message: String
     }
 
+    /// The job was cancelled while it ran.
+    struct Cancelled: Error {}
+
     static let supportedLanguages = ["en"]
 
     private let decoder: PocketSphinxDecoder
@@ -51,6 +54,7 @@ final class CaptionAnalysis: @unchecked Sendable {
     func analyse(
         _ file: URL,
         language: String = "en",
+        isCancelled: @escaping @Sendable () -> Bool = { false },
         progress: @escaping @Sendable (Stage, Double) -> Void = { _, _ in }
     ) async throws -> AnalysisResult {
         try Self.checkLanguage(language)
@@ -65,7 +69,7 @@ final class CaptionAnalysis: @unchecked Sendable {
             return result(cues: [], levels: AudioLevels(), pitch: PitchTracker(), probe: probe, language: language, started: started, note: "the video has no audio track")
         }
         progress(.decodingAudio, 0)
-        let (words, levels, pitch) = try await recognise(file, probe: probe, progress: progress)
+        let (words, levels, pitch) = try await recognise(file, probe: probe, isCancelled: isCancelled, progress: progress)
         progress(.buildingCaptions, 0)
         // Whatever the recogniser made of a silent stretch is not speech.
         let spoken = words.filter { levels.silentShare(of: $0.start...$0.end) < 0.8 }
@@ -77,6 +81,7 @@ final class CaptionAnalysis: @unchecked Sendable {
     private func recognise(
         _ file: URL,
         probe: MediaProbe,
+        isCancelled: @escaping @Sendable () -> Bool,
         progress: @escaping @Sendable (Stage, Double) -> Void
     ) async throws -> ([RecognizedWord], AudioLevels, PitchTracker) {
         try await withCheckedThrowingContinuation { continuation in
@@ -88,6 +93,7 @@ final class CaptionAnalysis: @unchecked Sendable {
                     var pitch = PitchTracker()
                     var reported = 0.0
                     let levels = try self.audio.decode(file, duration: probe.duration) { samples in
+                        if isCancelled() { throw Cancelled() }
                         if transcriber.frameCount == 0 { progress(.recognising, 0) }
                         try transcriber.process(samples)
                         pitch.process(samples)

@@ -25,6 +25,8 @@ struct CaptionWorker: Service {
     let workerID: String
     let mode: Mode
     let analysis: CaptionAnalysis?
+    /// Cancellations seen by this worker's `CancellationWatcher`.
+    let cancelled: CancelledJobs
     let httpClient: HTTPClient
     /// The largest video the worker downloads.
     var maximumDownloadBytes = 5 << 30
@@ -49,6 +51,7 @@ struct CaptionWorker: Service {
     }
 
     private func handle(_ message: KafkaMessage) async throws {
+        if message.header(EventHeader.type) == EventType.jobCancelled { return }  // the watcher has it
         let request: JobRequested
         do {
             request = try ReceivedEvent(message: message).decode(JobRequested.self).data
@@ -58,12 +61,20 @@ struct CaptionWorker: Service {
         }
         var jobLogger = logger
         jobLogger[metadataKey: "job_id"] = .string(request.job_id)
+        guard !cancelled.contains(request.job_id) else {
+            jobLogger.info("job was cancelled before it started; skipped")
+            return
+        }
         let final: (type: String, event: any Codable & Sendable)
         do {
             try await publish(EventType.jobStarted, request.job_id, JobStarted(job_id: request.job_id, worker_id: workerID))
             let result = try await analyse(request)
             final = (EventType.jobCompleted, JobCompleted(job_id: request.job_id, result: result))
             jobLogger.info("job completed", metadata: ["captions": "\(result.captions.count)"])
+        } catch is CaptionAnalysis.Cancelled {
+            // analysis-service already ended the job; nothing to report.
+            jobLogger.info("job cancelled: work stopped")
+            return
         } catch let rejection as CaptionAnalysis.Rejection {
             final = (EventType.jobFailed, JobFailed(job_id: request.job_id, error: .init(code: rejection.code, message: rejection.message), retryable: false))
             jobLogger.warning("job failed", metadata: ["code": "\(rejection.code)"])
@@ -95,8 +106,10 @@ struct CaptionWorker: Service {
         defer { try? FileManager.default.removeItem(at: file) }
         do {
             reporter.enqueue(.downloading, 0)
-            try await download(request.video_url, to: file)
-            let result = try await analysis.analyse(file, language: language) { stage, share in
+            try await download(request.video_url, to: file, jobID: request.job_id)
+            let jobID = request.job_id
+            let cancelled = self.cancelled
+            let result = try await analysis.analyse(file, language: language, isCancelled: { cancelled.contains(jobID) }) { stage, share in
                 reporter.enqueue(stage, share)
             }
             await reporter.drain()
@@ -108,7 +121,7 @@ struct CaptionWorker: Service {
         }
     }
 
-    private func download(_ url: String, to file: URL) async throws {
+    private func download(_ url: String, to file: URL, jobID: String) async throws {
         let response = try await httpClient.execute(HTTPClientRequest(url: url), timeout: .seconds(300))
         switch response.status.code {
         case 200: break
@@ -122,6 +135,7 @@ struct CaptionWorker: Service {
         defer { try? handle.close() }
         var written = 0
         for try await chunk in response.body {
+            if cancelled.contains(jobID) { throw CaptionAnalysis.Cancelled() }
             written += chunk.readableBytes
             guard written <= maximumDownloadBytes else {
                 throw CaptionAnalysis.Rejection(code: "video_too_large", message: "The video is larger than the worker's limit of \(maximumDownloadBytes) bytes.")

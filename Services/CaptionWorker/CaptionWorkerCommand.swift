@@ -49,6 +49,20 @@ struct CaptionWorkerCommand: AsyncParsableCommand {
                 topics: [topics.analysisRequests],
                 logger: logger
             )
+            // Cancellations reach every worker: a group of this process alone, from the newest offset.
+            var watcherKafka = kafka
+            watcherKafka.properties["auto.offset.reset"] = "latest"
+            let cancelled = CancelledJobs()
+            let watcher = CancellationWatcher(
+                consumer: try await KafkaConsumer(
+                    configuration: watcherKafka,
+                    groupID: "\(ConsumerGroup.mlWorkers)-cancellations-\(workerID)-\(UUID().uuidString.prefix(8))",
+                    topics: [topics.analysisRequests],
+                    logger: logger
+                ),
+                cancelled: cancelled,
+                logger: logger
+            )
             let producer = try KafkaProducer(configuration: kafka, logger: logger)
             let worker = CaptionWorker(
                 consumer: consumer,
@@ -57,10 +71,11 @@ struct CaptionWorkerCommand: AsyncParsableCommand {
                 workerID: workerID,
                 mode: mode,
                 analysis: analysis,
+                cancelled: cancelled,
                 httpClient: .shared,
                 logger: logger
             )
-            return [worker, producer]
+            return [watcher, worker, producer]
         }
     }
 

@@ -1,3 +1,6 @@
+import ECGEvents
+import ECGKafka
+import ECGMessaging
 import ECGPlatform
 import ECGS3
 import Foundation
@@ -9,7 +12,8 @@ enum MediaService {
         name: "media-service",
         schema: "media",
         migrationsDirectory: Bundle.module.url(forResource: "Migrations", withExtension: nil),
-        usesMessaging: true
+        usesMessaging: true,
+        honoursUserDeletion: true
     )
 
     static func makeRuntime(settings: EnvironmentSettings) async throws -> (ServiceRuntime, MediaSettings) {
@@ -39,7 +43,27 @@ enum MediaService {
                 }
             }
         }
-        return try ServiceApplication.build(runtime: runtime, services: [runtime.makeOutboxRelay()], beforeServing: beforeServing) { routes in
+        let userEvents = IdempotentConsumer(
+            consumer: try await KafkaConsumer(
+                configuration: runtime.configuration.kafka,
+                groupID: ConsumerGroup.mediaService,
+                topics: [runtime.topics.authEvents],
+                logger: runtime.logger
+            ),
+            processor: IdempotentEventProcessor(
+                schema: runtime.outbox.schema,
+                postgres: runtime.postgres,
+                logger: runtime.logger,
+                handler: UserDeletionHandler.handler(repository: repository, storage: s3, deletedUsers: runtime.deletedUsers, logger: runtime.logger)
+            ),
+            deadLetters: runtime.kafka,
+            logger: runtime.logger
+        )
+        return try ServiceApplication.build(
+            runtime: runtime,
+            services: [runtime.makeOutboxRelay(), userEvents],
+            beforeServing: beforeServing
+        ) { routes in
             UploadController(
                 repository: repository,
                 storage: s3,

@@ -23,6 +23,14 @@ public struct ReceivedEvent: Sendable {
     }
 }
 
+/// Thrown by a handler when something it needs outside PostgreSQL (S3, another service) is away:
+/// the event is retried, never dead-lettered, however long that takes.
+public struct RetryLater: Error, CustomStringConvertible {
+    public let reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { reason }
+}
+
 /// Thrown by a handler for an event that can never be processed; the event goes to the DLQ.
 public struct EventRejected: Error, CustomStringConvertible {
     public let reason: String
@@ -163,6 +171,6 @@ public final class IdempotentConsumer: Service, Sendable {
     /// Connection-level PostgreSQL failures pass; SQL errors and handler bugs do not.
     static func isTransient(_ error: any Error) -> Bool {
         if let error = error as? PSQLError { return error.serverInfo == nil }
-        return error is PostgresTransactionError
+        return error is PostgresTransactionError || error is RetryLater
     }
 }

@@ -115,6 +115,14 @@ public struct S3Client: Sendable {
         }
     }
 
+    /// Deletes an object; deleting one that does not exist succeeds too (S3 answers 204 either way).
+    public func deleteObject(key: String) async throws(S3Error) {
+        let response = try await send(method: .DELETE, key: key, operation: "DeleteObject")
+        guard response.status == 204 || response.status == 200 || response.status == 404 else {
+            throw .unexpectedStatus(operation: "DeleteObject", status: response.status, code: response.errorCode)
+        }
+    }
+
     /// True when the bucket exists and these credentials may use it.
     public func bucketExists() async throws(S3Error) -> Bool {
         let response = try await send(method: .HEAD, key: nil, operation: "HeadBucket")

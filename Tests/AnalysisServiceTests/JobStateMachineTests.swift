@@ -33,7 +33,7 @@ struct JobStateMachineTests {
         #expect(completed.status == .completed)
         #expect(completed.progress == 100)
         #expect(completed.result == result)
-        let failed = try #require(JobStateMachine.apply(.failed(.init(code: "x", message: "y")), to: .new))
+        let failed = try #require(JobStateMachine.apply(.failed(.init(code: "x", message: "y"), retryable: true), to: .new))
         #expect(failed.status == .failed)
         #expect(failed.error == .init(code: "x", message: "y"))
     }
@@ -41,12 +41,12 @@ struct JobStateMachineTests {
     @Test("a terminal state is final: nothing moves it, in any order")
     func finality() throws {
         let completed = try #require(JobStateMachine.apply(.completed(result), to: .new))
-        let failed = try #require(JobStateMachine.apply(.failed(.init(code: "x", message: "y")), to: .new))
+        let failed = try #require(JobStateMachine.apply(.failed(.init(code: "x", message: "y"), retryable: true), to: .new))
         for state in [completed, failed] {
             #expect(JobStateMachine.apply(.progress(99, stage: "late"), to: state) == nil)
             #expect(JobStateMachine.apply(.started(workerID: "other"), to: state) == nil)
             #expect(JobStateMachine.apply(.completed(result), to: state) == nil)
-            #expect(JobStateMachine.apply(.failed(.init(code: "timeout", message: "late")), to: state) == nil)
+            #expect(JobStateMachine.apply(.failed(.init(code: "timeout", message: "late"), retryable: true), to: state) == nil)
         }
     }
 }

@@ -37,6 +37,9 @@ struct RecognitionTests {
             for caption in result.captions {
                 #expect(caption.start >= 0 && caption.end <= duration + 1.0, "\(clip.name) lasts \(duration) s: \(caption.start)–\(caption.end) \(caption.text)")
                 #expect(["calm", "neutral", "excited"].contains(caption.emotion))
+                // The 7.1-s clip is one breath of speech: it still becomes captions of at most 7 s.
+                #expect(caption.end - caption.start <= 7)
+                #expect(caption.text.split(separator: "\n").allSatisfy { $0.count <= 42 })
                 #expect((0...1).contains(caption.intensity))
                 guard case .array(let words) = caption.extra["words"] else {
                     Issue.record("a caption without words")
@@ -83,6 +86,16 @@ struct RecognitionTests {
         #expect(before == after)
     }
 
+    @Test("a cancelled analysis stops between chunks of audio")
+    func cancelled() async throws {
+        let video = try SpeechFixtures.longVideo(minutes: 10)
+        let calls = Mutex(0)
+        await #expect(throws: CaptionAnalysis.Cancelled.self) {
+            _ = try await sharedAnalysis.analyse(video, isCancelled: { calls.withLock { $0 += 1; return $0 > 20 } })
+        }
+        #expect(calls.withLock { $0 } == 21, "no chunk is decoded after the cancellation is seen")
+    }
+
     @Test("a video without an audio track completes with no captions and says why")
     func noAudio() async throws {
         let result = try await sharedAnalysis.analyse(try SpeechFixtures.videoWithoutAudio(seconds: 2))
@@ -121,9 +134,9 @@ struct RecognitionTests {
         let video = try SpeechFixtures.longVideo(minutes: 10)
         let shares = Mutex<[Double]>([])
         let before = ResidentMemory.peakKiB()
-        let result = try await sharedAnalysis.analyse(video) { stage, share in
+        let result = try await sharedAnalysis.analyse(video, progress: { stage, share in
             if stage == .recognising { shares.withLock { $0.append(share) } }
-        }
+        })
         let after = ResidentMemory.peakKiB()
         print("caption-worker on a 10-minute video: \(result.captions.count) captions, peak RSS of the test process \(before / 1024) → \(after / 1024) MiB")
         let reported = shares.withLock { $0 }

@@ -42,6 +42,11 @@ final class FakeStorage: VideoStorage {
         if failing.load(ordering: .relaxed) { throw S3Error.unreachable(operation: "HeadObject", reason: "test") }
         return objects.withLock { $0[key] }
     }
+
+    func delete(key: String) async throws {
+        if failing.load(ordering: .relaxed) { throw S3Error.unreachable(operation: "DeleteObject", reason: "test") }
+        objects.withLock { $0[key] = nil }
+    }
 }
 
 /// The media routes on a router with real token checks (keys made here), in-memory records and storage.

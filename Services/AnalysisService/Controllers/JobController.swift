@@ -32,7 +32,17 @@ struct JobController: Sendable {
         let message: String
     }
 
-    struct JobList: Codable, Sendable { let items: [JobResponse] }
+    struct JobList: Codable, Sendable {
+        let items: [JobResponse]
+        let next_cursor: String?
+
+        /// `next_cursor` is written as null on the last page.
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(items, forKey: .items)
+            try container.encode(next_cursor, forKey: .next_cursor)
+        }
+    }
 
     func addRoutes(to routes: DocumentedRoutes<RouterGroup<ECGRequestContext>>) {
         routes.post(
@@ -71,8 +81,40 @@ struct JobController: Sendable {
         )
         routes.get(
             "/api/v1/ml/jobs",
-            OpenAPIOperation("The caller's jobs, newest first", responses: [200: .init("Jobs", .record(["items": .array(JobResponse.schema)]))]),
+            OpenAPIOperation(
+                "The caller's jobs, newest first, a page at a time (pass next_cursor back as cursor); status and video_file_key filter",
+                responses: [
+                    200: .init("Jobs", .record(["items": .array(JobResponse.schema), "next_cursor": .nullable(.text)])),
+                    422: .init("limit outside 1–100, a cursor this list did not return, or an unknown status (validation_error)", .error),
+                ],
+                query: [("limit", false), ("cursor", false), ("status", false), ("video_file_key", false)]
+            ),
             use: list
+        )
+        routes.post(
+            "/api/v1/ml/jobs/{job_id}/cancel",
+            OpenAPIOperation(
+                "Cancels a running job: it fails with error.code cancelled, its stream ends, workers are told to stop",
+                responses: [
+                    200: .init("The cancelled job", JobResponse.schema),
+                    404: .init("Not the caller's job (job_not_found)", .error),
+                    409: .init("The job already completed or failed (job_finished)", .error),
+                ]
+            ),
+            use: cancel
+        )
+        routes.post(
+            "/api/v1/ml/jobs/{job_id}/retry",
+            OpenAPIOperation(
+                "Starts a new job for the same video and analysis as a failed job whose failure was retryable",
+                responses: [
+                    202: .init("The new job", .record(["job_id": .string(format: "uuid"), "status": .text, "message": .text])),
+                    404: .init("Not the caller's job (job_not_found), or its video is gone (video_not_found)", .error),
+                    409: .init("The job did not fail, or its failure cannot be retried (job_not_retryable)", .error),
+                    503: .init("media-service unavailable", .error),
+                ]
+            ),
+            use: retry
         )
     }
 
@@ -93,7 +135,27 @@ struct JobController: Sendable {
         }
         let idempotencyKey = request.headers[HTTPField.Name("Idempotency-Key")!].map { String($0.prefix(200)) }
         if let idempotencyKey, idempotencyKey.isEmpty { throw APIError.validation(field: "Idempotency-Key", "must not be empty") }
+        let job = try await startJob(
+            userID: userID,
+            fileKey: fileKey,
+            analysisType: body.analysis_type,
+            language: body.language,
+            idempotencyKey: idempotencyKey,
+            logger: context.logger
+        )
+        return JSONResponse(Accepted(job_id: job.id.uuidString.lowercased(), status: "processing", message: Self.acceptedMessage), status: .accepted)
+    }
 
+    /// Creates a job for one of the user's uploaded videos and its `job.requested` event (with a fresh
+    /// presigned URL from media-service for the worker) in one transaction.
+    private func startJob(
+        userID: String,
+        fileKey: String,
+        analysisType: String,
+        language: String?,
+        idempotencyKey: String?,
+        logger: Logger
+    ) async throws -> Job {
         guard let video = try await media.video(fileKey: fileKey), video.owner_id == userID else {
             throw APIError.notFound("No video with this key belongs to you.", code: "video_not_found")
         }
@@ -105,15 +167,14 @@ struct JobController: Sendable {
         let jobID = UUID()
         let outbox = self.outbox
         let topic = topics.analysisRequests
-        let logger = context.logger
         let (job, _) = try await jobs.create(
             id: jobID,
             userID: userID,
             videoFileKey: fileKey,
-            analysisType: body.analysis_type,
+            analysisType: analysisType,
+            language: language,
             idempotencyKey: idempotencyKey
         ) { connection in
-            let now = Date()
             let event = CloudEvent(
                 source: "analysis-service",
                 type: EventType.jobRequested,
@@ -122,19 +183,54 @@ struct JobController: Sendable {
                     job_id: jobID.uuidString.lowercased(),
                     user_id: userID,
                     video_file_key: fileKey,
-                    analysis_type: body.analysis_type,
+                    analysis_type: analysisType,
                     video_url: videoURL,
                     video_url_expires_at: expiresAt,
-                    requested_at: now,
-                    language: body.language
+                    requested_at: Date(),
+                    language: language
                 )
             )
             try await outbox.add(event, topic: topic, on: connection, logger: logger)
         }
-        return JSONResponse(
-            Accepted(job_id: job.id.uuidString.lowercased(), status: "processing", message: Self.acceptedMessage),
-            status: .accepted
+        return job
+    }
+
+    @Sendable func cancel(request: Request, context: ECGRequestContext) async throws -> JSONResponse<JobResponse> {
+        let job = try await ownedJob(context)
+        let outbox = self.outbox
+        let topic = topics.analysisRequests
+        let logger = context.logger
+        guard
+            let cancelled = try await jobs.cancel(id: job.id, userID: job.userID, inTransaction: { job, connection in
+                // Keyed like the request, so it follows it in the same partition.
+                let id = job.id.uuidString.lowercased()
+                let event = CloudEvent(source: "analysis-service", type: EventType.jobCancelled, subject: id, data: JobCancelled(job_id: id))
+                try await outbox.add(event, topic: topic, on: connection, logger: logger)
+            })
+        else { throw Self.jobNotFound }
+        return JSONResponse(JobResponse(cancelled))
+    }
+
+    @Sendable func retry(request: Request, context: ECGRequestContext) async throws -> JSONResponse<Accepted> {
+        let job = try await ownedJob(context)
+        guard job.state.status == .failed, job.state.retryable == true else {
+            throw APIError(
+                .conflict,
+                code: "job_not_retryable",
+                detail: job.state.status == .failed
+                    ? "This job's failure would happen again (\(job.state.error?.code ?? "unknown")); retrying cannot help."
+                    : "Only a failed job can be retried."
+            )
+        }
+        let next = try await startJob(
+            userID: job.userID,
+            fileKey: job.videoFileKey,
+            analysisType: job.analysisType,
+            language: job.language,
+            idempotencyKey: nil,
+            logger: context.logger
         )
+        return JSONResponse(Accepted(job_id: next.id.uuidString.lowercased(), status: "processing", message: Self.acceptedMessage), status: .accepted)
     }
 
     @Sendable func status(request: Request, context: ECGRequestContext) async throws -> JSONResponse<JobResponse> {
@@ -143,7 +239,26 @@ struct JobController: Sendable {
 
     @Sendable func list(request: Request, context: ECGRequestContext) async throws -> JSONResponse<JobList> {
         let userID = try context.requireIdentity().subject
-        return JSONResponse(JobList(items: try await jobs.list(userID: userID).map(JobResponse.init)))
+        let page = try PageRequest(request)
+        let query = request.uri.queryParameters
+        var filter = JobFilter()
+        if let status = query.get("status") {
+            guard let value = JobState.Status(rawValue: status) else {
+                throw APIError.validation(field: "status", "must be processing, completed or failed")
+            }
+            filter.status = value
+        }
+        if let key = query.get("video_file_key") {
+            guard !key.isEmpty, key.count <= 1024 else { throw APIError.validation(field: "video_file_key", "must be a file key of 1–1024 characters") }
+            filter.videoFileKey = key
+        }
+        if let after = page.after, UUID(uuidString: after.id) == nil {
+            throw APIError.validation(field: "cursor", "is not a cursor this list returned; start again without it")
+        }
+        let (items, next) = page.page(try await jobs.list(userID: userID, filter: filter, page: page)) {
+            PageCursor(createdAt: $0.createdAt, id: $0.id.uuidString.lowercased())
+        }
+        return JSONResponse(JobList(items: items.map(JobResponse.init), next_cursor: next?.token))
     }
 
     /// One `data:` line with the current status, then one per change, until a terminal state;
@@ -192,7 +307,20 @@ struct JobController: Sendable {
         let userID = try context.requireIdentity().subject
         guard let raw = context.parameters.get("job_id"), let id = UUID(uuidString: raw),
             let job = try await jobs.find(id: id, userID: userID)
-        else { throw APIError.notFound("No job with this id belongs to you.", code: "job_not_found") }
+        else { throw Self.jobNotFound }
         return job
+    }
+
+    static let jobNotFound = APIError.notFound("No job with this id belongs to you.", code: "job_not_found")
+}
+
+extension JobRepositoryError: APIErrorConvertible {
+    var apiError: APIError {
+        switch self {
+        case .finished:
+            APIError(.conflict, code: "job_finished", detail: "The job has already completed or failed; there is nothing to cancel.")
+        case .idempotencyConflict:
+            APIError(.conflict, code: "idempotency_conflict", detail: "A request with this Idempotency-Key is in progress; retry.")
+        }
     }
 }

@@ -7,8 +7,10 @@ struct JobResponse: Codable, Sendable, Equatable {
     let job_id: String
     let status: String
     let progress: Int
+    /// What the worker is doing (`downloading`, `recognising`, …), `completed` or `failed`; null before a worker reported.
+    let stage: String?
     let result: AnalysisResult?
-    let error: JobFailed.Failure?
+    let error: ErrorBody?
     let analysis_type: String
     let video_file_key: String
     let created_at: String
@@ -18,12 +20,20 @@ struct JobResponse: Codable, Sendable, Equatable {
         job_id = job.id.uuidString.lowercased()
         status = job.state.status.rawValue
         progress = job.state.progress
+        stage = job.state.stage
         result = job.state.status == .completed ? job.state.result : nil
-        error = job.state.status == .failed ? job.state.error : nil
+        error = job.state.status == .failed ? job.state.error.map { ErrorBody(code: $0.code, message: $0.message, retryable: job.state.retryable ?? false) } : nil
         analysis_type = job.analysisType
         video_file_key = job.videoFileKey
         created_at = EventCoding.formatTimestamp(job.createdAt)
         updated_at = EventCoding.formatTimestamp(job.updatedAt)
+    }
+
+    /// `error` of SPEC.md plus whether `POST …/retry` may help.
+    struct ErrorBody: Codable, Sendable, Equatable {
+        let code: String
+        let message: String
+        let retryable: Bool
     }
 
     /// Nulls are written out, as clients expect `result: null` until completion.
@@ -32,6 +42,7 @@ struct JobResponse: Codable, Sendable, Equatable {
         try container.encode(job_id, forKey: .job_id)
         try container.encode(status, forKey: .status)
         try container.encode(progress, forKey: .progress)
+        try container.encode(stage, forKey: .stage)
         try container.encode(result, forKey: .result)
         try container.encode(error, forKey: .error)
         try container.encode(analysis_type, forKey: .analysis_type)
@@ -45,6 +56,7 @@ struct JobResponse: Codable, Sendable, Equatable {
             "job_id": .string(format: "uuid"),
             "status": .string(enumValues: ["processing", "completed", "failed"]),
             "progress": .integer(minimum: 0, maximum: 100),
+            "stage": .nullable(.text),
             "result": .nullable(
                 .object(
                     [
@@ -65,12 +77,12 @@ struct JobResponse: Codable, Sendable, Equatable {
                     required: ["captions", "emotions", "analysis_time"]
                 )
             ),
-            "error": .nullable(.record(["code": .text, "message": .text])),
+            "error": .nullable(.record(["code": .text, "message": .text, "retryable": .boolean])),
             "analysis_type": .text,
             "video_file_key": .text,
             "created_at": .dateTime,
             "updated_at": .dateTime,
         ],
-        required: ["job_id", "status", "progress", "result", "error", "analysis_type", "video_file_key", "created_at", "updated_at"]
+        required: ["job_id", "status", "progress", "stage", "result", "error", "analysis_type", "video_file_key", "created_at", "updated_at"]
     )
 }

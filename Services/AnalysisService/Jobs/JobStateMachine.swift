@@ -10,17 +10,28 @@ struct JobState: Sendable, Equatable {
     var workerID: String?
     var result: AnalysisResult?
     var error: JobFailed.Failure?
+    /// For a failed job: whether trying again may succeed (the worker's word; timeouts and
+    /// cancellations may be retried).
+    var retryable: Bool?
 
     static let new = JobState(status: .processing, progress: 0)
 
-    init(status: Status, progress: Int, stage: String? = nil, workerID: String? = nil, result: AnalysisResult? = nil, error: JobFailed.Failure? = nil)
-    {
+    init(
+        status: Status,
+        progress: Int,
+        stage: String? = nil,
+        workerID: String? = nil,
+        result: AnalysisResult? = nil,
+        error: JobFailed.Failure? = nil,
+        retryable: Bool? = nil
+    ) {
         self.status = status
         self.progress = progress
         self.stage = stage
         self.workerID = workerID
         self.result = result
         self.error = error
+        self.retryable = retryable
     }
 
     var isTerminal: Bool { status != .processing }
@@ -31,7 +42,7 @@ enum WorkerEvent: Sendable, Equatable {
     case started(workerID: String)
     case progress(Int, stage: String)
     case completed(AnalysisResult)
-    case failed(JobFailed.Failure)
+    case failed(JobFailed.Failure, retryable: Bool)
 }
 
 /// Moves a job forward only: progress never decreases and stays below 100 until completion,
@@ -56,10 +67,11 @@ enum JobStateMachine {
             next.progress = 100
             next.stage = "completed"
             next.result = result
-        case .failed(let failure):
+        case .failed(let failure, let retryable):
             next.status = .failed
             next.stage = "failed"
             next.error = failure
+            next.retryable = retryable
         }
         return next
     }

@@ -30,7 +30,7 @@ enum WorkerEventHandler {
             return (data.job_id, .completed(data.result))
         case EventType.jobFailed:
             let data = try event.decode(JobFailed.self).data
-            return (data.job_id, .failed(data.error))
+            return (data.job_id, .failed(data.error, retryable: data.retryable))
         default:
             throw EventRejected("unexpected event type \(event.header.type) on the worker-events topic")
         }

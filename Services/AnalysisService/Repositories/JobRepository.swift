@@ -14,6 +14,22 @@ struct Job: Sendable, Equatable {
     var state: JobState
     let createdAt: Date
     var updatedAt: Date
+    /// The spoken language the job asked for (nil: English).
+    var language: String? = nil
+}
+
+/// What a repository says when a change cannot be made; controllers map these to HTTP.
+enum JobRepositoryError: Error, Equatable {
+    /// The job is completed or failed: nothing can cancel it.
+    case finished
+    /// A concurrent request with the same Idempotency-Key has not committed yet.
+    case idempotencyConflict
+}
+
+/// Which of a user's jobs a page lists.
+struct JobFilter: Sendable, Equatable {
+    var status: JobState.Status?
+    var videoFileKey: String?
 }
 
 /// Jobs in the `analysis` schema. Every change also notifies `analysis_job_changed` with the job id,
@@ -25,7 +41,7 @@ struct JobRepository: Sendable {
     let logger: Logger
 
     fileprivate static let columns =
-        "id, user_id, video_file_key, analysis_type, status, progress, stage, worker_id, result::text, error::text, created_at, updated_at"
+        "id, user_id, video_file_key, analysis_type, status, progress, stage, worker_id, result::text, error::text, created_at, updated_at, retryable, language"
 
     /// Creates the job unless this user already made one with `idempotencyKey`; returns the job and
     /// whether it is new. Runs `inTransaction` (the outbox event) only for a new job.
@@ -34,14 +50,15 @@ struct JobRepository: Sendable {
         userID: String,
         videoFileKey: String,
         analysisType: String,
+        language: String?,
         idempotencyKey: String?,
         inTransaction: @Sendable (PostgresConnection) async throws -> Void
     ) async throws -> (job: Job, created: Bool) {
         try await postgres.withTransaction(logger: logger) { connection in
             let inserted = try await connection.query(
                 """
-                INSERT INTO analysis.jobs (id, user_id, video_file_key, analysis_type, idempotency_key)
-                VALUES (\(id), \(userID), \(videoFileKey), \(analysisType), \(idempotencyKey))
+                INSERT INTO analysis.jobs (id, user_id, video_file_key, analysis_type, idempotency_key, language)
+                VALUES (\(id), \(userID), \(videoFileKey), \(analysisType), \(idempotencyKey), \(language))
                 ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
                 RETURNING id
                 """,
@@ -49,13 +66,13 @@ struct JobRepository: Sendable {
             ).collect()
             if inserted.isEmpty, let idempotencyKey {
                 guard let existing = try await Self.find(userID: userID, idempotencyKey: idempotencyKey, on: connection, logger: logger) else {
-                    throw APIError(.conflict, code: "idempotency_conflict", detail: "A request with this Idempotency-Key is in progress; retry.")
+                    throw JobRepositoryError.idempotencyConflict
                 }
                 return (existing, false)
             }
             try await inTransaction(connection)
             guard let job = try await Self.find(id: id, on: connection, logger: logger, lock: false) else {
-                throw APIError(.conflict, code: "idempotency_conflict", detail: "A request with this Idempotency-Key is in progress; retry.")
+                throw JobRepositoryError.idempotencyConflict
             }
             return (job, true)
         }
@@ -81,20 +98,76 @@ struct JobRepository: Sendable {
         func decodeRow(_ row: PostgresRow) throws -> Job { try JobRepository.decode(row) }
     }
 
-    /// The caller's jobs, newest first.
-    func list(userID: String, limit: Int = 100) async throws -> [Job] {
+    /// The caller's jobs matching `filter`, newest first, after `page.after`: at most `page.limit + 1`
+    /// (one more than a page, so the caller knows whether another follows). Keyset pagination on
+    /// (created_at, id), the order of jobs_user_page_idx: no job is repeated or skipped while new
+    /// ones are added.
+    func list(userID: String, filter: JobFilter = JobFilter(), page: PageRequest) async throws -> [Job] {
         var binds = PostgresBindings()
         binds.append(userID)
-        binds.append(limit)
+        var conditions = ["user_id = $1"]
+        if let status = filter.status {
+            binds.append(status.rawValue)
+            conditions.append("status = $\(binds.count)")
+        }
+        if let key = filter.videoFileKey {
+            binds.append(key)
+            conditions.append("video_file_key = $\(binds.count)")
+        }
+        if let after = page.after {
+            guard let id = UUID(uuidString: after.id) else { return [] }
+            binds.append(after.createdAtMicroseconds)
+            binds.append(id)
+            conditions.append("(created_at, id) < (timestamptz 'epoch' + $\(binds.count - 1) * interval '1 microsecond', $\(binds.count))")
+        }
+        binds.append(page.limit + 1)
         let rows = try await postgres.query(
             PostgresQuery(
-                unsafeSQL: "SELECT \(Self.columns) FROM analysis.jobs WHERE user_id = $1 ORDER BY created_at DESC, id LIMIT $2",
+                unsafeSQL: """
+                    SELECT \(Self.columns) FROM analysis.jobs WHERE \(conditions.joined(separator: " AND "))
+                    ORDER BY created_at DESC, id DESC LIMIT $\(binds.count)
+                    """,
                 binds: binds
             ),
             logger: logger
         )
         var jobs: [Job] = []
         for try await row in rows { jobs.append(try Self.decode(row)) }
+        return jobs
+    }
+
+    /// Cancels the caller's running job: it fails with code `cancelled` (retryable) and
+    /// `inTransaction` (the workers' notice) runs in the same transaction. Nil for an unknown job;
+    /// `JobRepositoryError.finished` for a completed or failed one.
+    func cancel(id: UUID, userID: String, inTransaction: @Sendable (Job, PostgresConnection) async throws -> Void) async throws -> Job? {
+        try await postgres.withTransaction(logger: logger) { connection -> Job? in
+            guard let job = try await Self.find(id: id, on: connection, logger: logger, lock: true), job.userID == userID else { return nil }
+            let failure = JobFailed.Failure(code: "cancelled", message: "The job was cancelled.")
+            guard let cancelled = try await Self.apply(.failed(failure, retryable: true), toJob: id, on: connection, logger: logger),
+                cancelled.state.error == failure
+            else { throw JobRepositoryError.finished }
+            try await inTransaction(cancelled, connection)
+            return cancelled
+        }
+    }
+
+    /// Deletes jobs inside the caller's transaction: all of a user's, or those of one video. Returns
+    /// them as they were, so that running ones can be cancelled for their workers. Open streams of the
+    /// deleted jobs end (they find no job).
+    static func delete(userID: String, videoFileKey: String?, on connection: PostgresConnection, logger: Logger) async throws -> [Job] {
+        var binds = PostgresBindings()
+        binds.append(userID)
+        var sql = "DELETE FROM analysis.jobs WHERE user_id = $1"
+        if let videoFileKey {
+            binds.append(videoFileKey)
+            sql += " AND video_file_key = $2"
+        }
+        let rows = try await connection.query(PostgresQuery(unsafeSQL: sql + " RETURNING \(columns)", binds: binds), logger: logger)
+        var jobs: [Job] = []
+        for try await row in rows { jobs.append(try decode(row)) }
+        for job in jobs {
+            try await connection.query("SELECT pg_notify(\(changeChannel), \(job.id.uuidString.lowercased()))", logger: logger)
+        }
         return jobs
     }
 
@@ -115,7 +188,7 @@ struct JobRepository: Sendable {
         let error = #"{"code":"timeout","message":"No worker reported on this job in time."}"#
         let rows = try await postgres.query(
             """
-            UPDATE analysis.jobs SET status = 'failed', stage = 'failed', error = \(error)::jsonb, updated_at = now()
+            UPDATE analysis.jobs SET status = 'failed', stage = 'failed', error = \(error)::jsonb, retryable = true, updated_at = now()
             WHERE status = 'processing' AND last_event_at < now() - make_interval(secs => \(seconds))
             RETURNING id
             """,
@@ -137,7 +210,8 @@ struct JobRepository: Sendable {
         try await connection.query(
             """
             UPDATE analysis.jobs SET status = \(job.state.status.rawValue), progress = \(job.state.progress), stage = \(job.state.stage),
-                worker_id = \(job.state.workerID), result = \(result)::jsonb, error = \(error)::jsonb, updated_at = now()
+                worker_id = \(job.state.workerID), result = \(result)::jsonb, error = \(error)::jsonb,
+                retryable = \(job.state.retryable), updated_at = now()
             WHERE id = \(job.id)
             """,
             logger: logger
@@ -176,8 +250,8 @@ struct JobRepository: Sendable {
     }
 
     fileprivate static func decode(_ row: PostgresRow) throws -> Job {
-        let (id, userID, key, type, status, progress, stage, workerID, result, error, createdAt, updatedAt) = try row.decode(
-            (UUID, String, String, String, String, Int, String?, String?, String?, String?, Date, Date).self
+        let (id, userID, key, type, status, progress, stage, workerID, result, error, createdAt, updatedAt, retryable, language) = try row.decode(
+            (UUID, String, String, String, String, Int, String?, String?, String?, String?, Date, Date, Bool?, String?).self
         )
         return Job(
             id: id,
@@ -190,10 +264,12 @@ struct JobRepository: Sendable {
                 stage: stage,
                 workerID: workerID,
                 result: try result.map { try JSONDecoder().decode(AnalysisResult.self, from: Data($0.utf8)) },
-                error: try error.map { try JSONDecoder().decode(JobFailed.Failure.self, from: Data($0.utf8)) }
+                error: try error.map { try JSONDecoder().decode(JobFailed.Failure.self, from: Data($0.utf8)) },
+                retryable: retryable
             ),
             createdAt: createdAt,
-            updatedAt: updatedAt
+            updatedAt: updatedAt,
+            language: language
         )
     }
 }

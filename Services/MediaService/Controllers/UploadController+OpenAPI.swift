@@ -62,7 +62,7 @@ extension UploadController {
     )
 
     static let videosOperation = OpenAPIOperation(
-        "The caller's videos, newest first",
+        "The caller's videos, newest first, a page at a time: pass next_cursor back as cursor for the next page",
         responses: [
             200: .init(
                 "Videos",
@@ -72,10 +72,23 @@ extension UploadController {
                             "file_key": .text, "filename": .text, "content_type": .text, "status": .string(enumValues: ["pending", "uploaded"]),
                             "size_bytes": .nullable(.integer()), "created_at": .dateTime,
                         ])
-                    )
+                    ),
+                    "next_cursor": .nullable(.text),
                 ])
             ),
             401: unauthorized,
+            422: .init("limit outside 1–100, or a cursor this list did not return (`validation_error`)", .error),
+        ],
+        query: [("limit", false), ("cursor", false)]
+    )
+
+    static let deleteOperation = OpenAPIOperation(
+        "Deletes one of the caller's videos: the S3 object and the record; announces video.deleted (its analysis jobs go too)",
+        responses: [
+            204: .init("Deleted"),
+            401: unauthorized,
+            404: notFound,
+            503: storageDown,
         ]
     )
 }

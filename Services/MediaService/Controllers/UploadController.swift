@@ -10,8 +10,6 @@ struct UploadController: Sendable {
     let confirmation: UploadConfirmation
     let maxUploadBytes: Int64
     let urlSeconds: Int
-    /// Newest first, at most this many.
-    static let listLimit = 1000
 
     // MARK: - Bodies
 
@@ -67,6 +65,16 @@ struct UploadController: Sendable {
 
     struct VideoList: Encodable, Sendable {
         let items: [VideoItem]
+        let next_cursor: String?
+
+        /// `next_cursor` is written as null on the last page.
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(items, forKey: .items)
+            try container.encode(next_cursor, forKey: .next_cursor)
+        }
+
+        private enum CodingKeys: String, CodingKey { case items, next_cursor }
     }
 
     // MARK: - Routes
@@ -85,8 +93,12 @@ struct UploadController: Sendable {
         routes.post("/api/upload-video/complete", Self.completeOperation) { request, context in
             JSONResponse(try await complete(request: request, context: context))
         }
-        routes.get("/api/upload-video/videos", Self.videosOperation) { _, context in
-            JSONResponse(try await videos(context: context))
+        routes.get("/api/upload-video/videos", Self.videosOperation) { request, context in
+            JSONResponse(try await videos(request: request, context: context))
+        }
+        routes.on(.delete, "/api/upload-video/videos/{file_key}", routerPath: "/api/upload-video/videos/**", Self.deleteOperation) { _, context in
+            try await delete(context: context)
+            return Response(status: .noContent)
         }
     }
 
@@ -161,9 +173,24 @@ struct UploadController: Sendable {
         }
     }
 
-    func videos(context: ECGRequestContext) async throws -> VideoList {
+    func videos(request: Request, context: ECGRequestContext) async throws -> VideoList {
         let ownerID = try Self.ownerID(context)
-        return VideoList(items: try await repository.list(ownerID: ownerID, limit: Self.listLimit).map(VideoItem.init))
+        let page = try PageRequest(request)
+        let (videos, next) = page.page(try await repository.list(ownerID: ownerID, page: page)) { PageCursor(createdAt: $0.createdAt, id: $0.fileKey) }
+        return VideoList(items: videos.map(VideoItem.init), next_cursor: next?.token)
+    }
+
+    /// Deletes the object first, then the record with its `video.deleted` event: if the second step
+    /// fails the record stays and the client's retry finishes the job (deleting a gone object succeeds).
+    func delete(context: ECGRequestContext) async throws {
+        let video = try await ownedVideo(key: FileKey.fromPath(context.parameters[Parameters.recursiveCaptureKey]), context: context)
+        do {
+            try await storage.delete(key: video.fileKey)
+        } catch {
+            context.logger.warning("S3 delete failed", metadata: ["error": "\(error)"])
+            throw MediaErrors.storageUnavailable
+        }
+        guard try await repository.delete(fileKey: video.fileKey, ownerID: video.ownerID) != nil else { throw MediaErrors.videoNotFound }
     }
 
     // MARK: - Helpers

@@ -1,4 +1,5 @@
 import ECGEvents
+import ECGPlatform
 import Foundation
 import Synchronization
 
@@ -7,12 +8,16 @@ final class InMemoryVideoRepository: VideoRepository {
     private struct State {
         var videos: [String: Video] = [:]
         var events: [CloudEvent<VideoUploaded>] = []
+        var deleted: [CloudEvent<VideoDeleted>] = []
     }
 
     private let state = Mutex(State())
 
     /// The `video.uploaded` events announced so far, oldest first.
     var events: [CloudEvent<VideoUploaded>] { state.withLock { $0.events } }
+
+    /// The `video.deleted` events announced so far, oldest first.
+    var deletedEvents: [CloudEvent<VideoDeleted>] { state.withLock { $0.deleted } }
 
     func create(_ video: Video) async throws {
         state.withLock { $0.videos[video.fileKey] = video }
@@ -22,13 +27,27 @@ final class InMemoryVideoRepository: VideoRepository {
         state.withLock { $0.videos[fileKey] }
     }
 
-    func list(ownerID: Int64, limit: Int) async throws -> [Video] {
+    func list(ownerID: Int64, page: PageRequest) async throws -> [Video] {
         state.withLock { state in
             Array(
                 state.videos.values.filter { $0.ownerID == ownerID }
+                    .filter { video in
+                        guard let after = page.after else { return true }
+                        let cursor = PageCursor(createdAt: video.createdAt, id: video.fileKey)
+                        return (cursor.createdAtMicroseconds, cursor.id) < (after.createdAtMicroseconds, after.id)
+                    }
                     .sorted { ($0.createdAt, $0.fileKey) > ($1.createdAt, $1.fileKey) }
-                    .prefix(limit)
+                    .prefix(page.limit + 1)
             )
+        }
+    }
+
+    func delete(fileKey: String, ownerID: Int64) async throws -> Video? {
+        state.withLock { state in
+            guard let video = state.videos[fileKey], video.ownerID == ownerID else { return nil }
+            state.videos[fileKey] = nil
+            state.deleted.append(video.deletedEvent(source: "media-service"))
+            return video
         }
     }
 

@@ -1,5 +1,6 @@
 import ECGEvents
 import ECGMessaging
+import ECGPlatform
 import Foundation
 import Logging
 import PostgresNIO
@@ -40,18 +41,75 @@ struct PostgresVideoRepository: VideoRepository {
         return nil
     }
 
-    func list(ownerID: Int64, limit: Int) async throws -> [Video] {
-        let rows = try await postgres.query(
-            """
-            SELECT file_key, owner_id, filename, content_type, declared_size_bytes, size_bytes, status, created_at, uploaded_at
-            FROM media.videos WHERE owner_id = \(ownerID)
-            ORDER BY created_at DESC, file_key DESC LIMIT \(limit)
-            """,
-            logger: logger
-        )
+    func list(ownerID: Int64, page: PageRequest) async throws -> [Video] {
+        // Keyset pagination on (created_at, file_key), the order of videos_owner_created_idx: a page
+        // never repeats or skips a video however many are added meanwhile.
+        let rows: PostgresRowSequence
+        if let after = page.after {
+            rows = try await postgres.query(
+                """
+                SELECT file_key, owner_id, filename, content_type, declared_size_bytes, size_bytes, status, created_at, uploaded_at
+                FROM media.videos
+                WHERE owner_id = \(ownerID)
+                  AND (created_at, file_key) < (timestamptz 'epoch' + \(after.createdAtMicroseconds) * interval '1 microsecond', \(after.id))
+                ORDER BY created_at DESC, file_key DESC LIMIT \(page.limit + 1)
+                """,
+                logger: logger
+            )
+        } else {
+            rows = try await postgres.query(
+                """
+                SELECT file_key, owner_id, filename, content_type, declared_size_bytes, size_bytes, status, created_at, uploaded_at
+                FROM media.videos WHERE owner_id = \(ownerID)
+                ORDER BY created_at DESC, file_key DESC LIMIT \(page.limit + 1)
+                """,
+                logger: logger
+            )
+        }
         var videos: [Video] = []
         for try await row in rows.decode(Row.self) { videos.append(try Self.video(row)) }
         return videos
+    }
+
+    func delete(fileKey: String, ownerID: Int64) async throws -> Video? {
+        let outbox = self.outbox
+        let topic = self.topic
+        let source = self.source
+        let logger = self.logger
+        return try await postgres.withTransaction(logger: logger) { connection -> Video? in
+            let deleted = try await connection.query(
+                """
+                DELETE FROM media.videos WHERE file_key = \(fileKey) AND owner_id = \(ownerID)
+                RETURNING file_key, owner_id, filename, content_type, declared_size_bytes, size_bytes, status, created_at, uploaded_at
+                """,
+                logger: logger
+            )
+            for try await row in deleted.decode(Row.self) {
+                let video = try Self.video(row)
+                try await outbox.add(video.deletedEvent(source: source), topic: topic, on: connection, logger: logger)
+                return video
+            }
+            return nil
+        }
+    }
+
+    /// Deletes every video record of a user inside the caller's transaction, announcing each with
+    /// `video.deleted`; returns their file keys (whose objects the caller deletes).
+    func deleteAll(ownerID: Int64, on connection: PostgresConnection) async throws -> [String] {
+        let deleted = try await connection.query(
+            """
+            DELETE FROM media.videos WHERE owner_id = \(ownerID)
+            RETURNING file_key, owner_id, filename, content_type, declared_size_bytes, size_bytes, status, created_at, uploaded_at
+            """,
+            logger: logger
+        )
+        var keys: [String] = []
+        for try await row in deleted.decode(Row.self) {
+            let video = try Self.video(row)
+            try await outbox.add(video.deletedEvent(source: source), topic: topic, on: connection, logger: logger)
+            keys.append(video.fileKey)
+        }
+        return keys
     }
 
     func markUploaded(fileKey: String, sizeBytes: Int64) async throws -> (video: Video, changed: Bool)? {

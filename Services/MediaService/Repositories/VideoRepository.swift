@@ -1,12 +1,17 @@
 import ECGEvents
+import ECGPlatform
 import Foundation
 
 /// Where video records live.
 protocol VideoRepository: Sendable {
     func create(_ video: Video) async throws
     func find(fileKey: String) async throws -> Video?
-    /// The owner's videos, newest first.
-    func list(ownerID: Int64, limit: Int) async throws -> [Video]
+    /// The owner's videos, newest first, after `page.after`: at most `page.limit + 1` (one more than a
+    /// page, so the caller knows whether another page follows).
+    func list(ownerID: Int64, page: PageRequest) async throws -> [Video]
+    /// Deletes the owner's video record and, in the same transaction, adds `video.deleted` to the
+    /// outbox. Returns the deleted video, or nil when the owner has no such video.
+    func delete(fileKey: String, ownerID: Int64) async throws -> Video?
     /// Moves a `pending` video to `uploaded` with its size, and in the same transaction adds the
     /// `video.uploaded` event to the outbox. Only the call that makes the change adds the event, so it
     /// is announced once however many callers race. Returns the video as it is afterwards (nil when
@@ -15,6 +20,11 @@ protocol VideoRepository: Sendable {
 }
 
 extension Video {
+    /// `ecg.media.video.deleted.v1` for this video.
+    func deletedEvent(source: String) -> CloudEvent<VideoDeleted> {
+        CloudEvent(source: source, type: EventType.videoDeleted, subject: fileKey, data: VideoDeleted(file_key: fileKey, owner_id: String(ownerID)))
+    }
+
     /// `ecg.media.video.uploaded.v1` for this video.
     func uploadedEvent(source: String) -> CloudEvent<VideoUploaded> {
         CloudEvent(

@@ -7,6 +7,8 @@ protocol VideoStorage: Sendable {
     func downloadRequest(key: String, expires: Int, audience: S3Configuration.Audience) -> PresignedRequest
     /// The object's size and type, or nil when it does not exist.
     func head(key: String) async throws -> S3ObjectInfo?
+    /// Deletes the object; one that does not exist counts as deleted.
+    func delete(key: String) async throws
 }
 
 extension S3Client: VideoStorage {
@@ -20,5 +22,9 @@ extension S3Client: VideoStorage {
 
     func head(key: String) async throws -> S3ObjectInfo? {
         try await headObject(key: key)
+    }
+
+    func delete(key: String) async throws {
+        try await deleteObject(key: key)
     }
 }

@@ -42,6 +42,12 @@ public struct APIError: Error, Sendable, Equatable {
     public static let unexpected = APIError(.internalServerError, code: "internal_error", detail: "Internal server error.")
 }
 
+/// A domain error (thrown below the controllers, e.g. by a repository) and the answer a client gets
+/// for it: the mapping lives beside the controllers, the error mapper applies it.
+public protocol APIErrorConvertible: Error {
+    var apiError: APIError { get }
+}
+
 /// The JSON body of every error response.
 public struct ErrorBody: Codable, Sendable, Equatable {
     public let detail: String

@@ -6,9 +6,12 @@ import Hummingbird
 /// Public routes use a verifier for user access tokens; `/internal/*` routes one for service tokens.
 public struct BearerAuthenticationMiddleware<Context: ECGRequestContextProtocol>: RouterMiddleware {
     private let verifier: TokenVerifier
+    private let deletedUsers: DeletedUsers?
 
-    public init(verifier: TokenVerifier) {
+    /// - Parameter deletedUsers: whose tokens are refused although valid (their account was deleted).
+    public init(verifier: TokenVerifier, deletedUsers: DeletedUsers? = nil) {
         self.verifier = verifier
+        self.deletedUsers = deletedUsers
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -18,7 +21,12 @@ public struct BearerAuthenticationMiddleware<Context: ECGRequestContextProtocol>
         let token = String(header.dropFirst(7).drop { $0 == " " || $0 == "\t" })
         do {
             var context = context
-            context.identity = try await verifier.verify(token)
+            let identity = try await verifier.verify(token)
+            if let deletedUsers, deletedUsers.contains(identity.subject) {
+                context.logger.info("bearer token refused", metadata: ["reason": "the account was deleted"])
+                throw APIError.unauthorized("The account this token belongs to was deleted.", code: "invalid_token")
+            }
+            context.identity = identity
             return try await next(request, context)
         } catch let error as TokenError {
             context.logger.info("bearer token refused", metadata: ["reason": "\(error)"])

@@ -12,6 +12,8 @@ public enum ErrorMapper {
         switch error {
         case let error as APIError:
             return error
+        case let error as any APIErrorConvertible:
+            return error.apiError
         case let error as DecodingError:
             return decodingError(error)
         case let error as any HTTPResponseError:

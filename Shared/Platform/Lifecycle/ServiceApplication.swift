@@ -31,7 +31,7 @@ public enum ServiceApplication {
     ) throws -> some ApplicationProtocol {
         let router = makeRouter(configuration: runtime.configuration)
         let document = OpenAPIDocument(title: runtime.descriptor.name)
-        let routes = ServiceRoutes(router: router, document: document, keys: runtime.keys)
+        let routes = ServiceRoutes(router: router, document: document, keys: runtime.keys, deletedUsers: runtime.deletedUsers)
         CommonRoutes.add(
             to: routes.public,
             serviceName: runtime.descriptor.name,
@@ -44,7 +44,10 @@ public enum ServiceApplication {
         var app = Application(
             router: router,
             configuration: .init(address: .hostname(runtime.configuration.host, port: runtime.configuration.port), serverName: nil),
-            services: [runtime.postgres, runtime.kafka] + services,
+            services: [runtime.postgres, runtime.kafka]
+                + (runtime.descriptor.honoursUserDeletion
+                    ? [DeletedUsersRefresher(deletedUsers: runtime.deletedUsers, postgres: runtime.postgres, logger: runtime.logger)] : [])
+                + services,
             logger: runtime.logger
         )
         app.beforeServerStarts {
@@ -74,10 +77,10 @@ public struct ServiceRoutes {
     /// `/internal/*`: requires a service token addressed to this service.
     public let `internal`: DocumentedRoutes<RouterGroup<ECGRequestContext>>
 
-    init(router: Router<ECGRequestContext>, document: OpenAPIDocument, keys: ServiceKeys) {
+    init(router: Router<ECGRequestContext>, document: OpenAPIDocument, keys: ServiceKeys, deletedUsers: DeletedUsers) {
         self.public = DocumentedRoutes(router, document: document, security: .none)
         self.user = DocumentedRoutes(
-            router.group().add(middleware: BearerAuthenticationMiddleware(verifier: keys.userTokenVerifier)),
+            router.group().add(middleware: BearerAuthenticationMiddleware(verifier: keys.userTokenVerifier, deletedUsers: deletedUsers)),
             document: document,
             security: .userBearer
         )

@@ -15,18 +15,22 @@ public struct ServiceDescriptor: Sendable {
     public let migrationsDirectory: URL?
     /// True for services that publish or consume events: their schema gets the outbox and processed-events tables.
     public let usesMessaging: Bool
+    /// True for services that keep users' data and delete it on `ecg.auth.user.deleted.v1`: their schema
+    /// gets `deleted_users` and their bearer-token middleware refuses deleted users at once.
+    public let honoursUserDeletion: Bool
 
-    public init(name: String, schema: String, migrationsDirectory: URL?, usesMessaging: Bool = false) {
+    public init(name: String, schema: String, migrationsDirectory: URL?, usesMessaging: Bool = false, honoursUserDeletion: Bool = false) {
         self.name = name
         self.schema = schema
         self.migrationsDirectory = migrationsDirectory
         self.usesMessaging = usesMessaging
+        self.honoursUserDeletion = honoursUserDeletion
     }
 
-    /// The service's own numbered migrations, plus the messaging tables when it uses them.
+    /// The service's own numbered migrations, plus the shared tables it uses.
     public func migrations() throws -> [Migration] {
         let own = try migrationsDirectory.map { try Migration.load(from: $0) } ?? []
-        return own + (usesMessaging ? MessagingMigrations.all : [])
+        return own + (usesMessaging ? MessagingMigrations.all : []) + (honoursUserDeletion ? [DeletedUsers.migration] : [])
     }
 }
 
@@ -44,6 +48,8 @@ public struct ServiceRuntime: Sendable {
     public let topics: Topics
     /// This service's outbox (its tables exist when `descriptor.usesMessaging`).
     public let outbox: Outbox
+    /// Users deleted recently, refused by the user-token middleware (filled when `descriptor.honoursUserDeletion`).
+    public let deletedUsers: DeletedUsers
 
     public init(
         descriptor: ServiceDescriptor,
@@ -74,6 +80,7 @@ public struct ServiceRuntime: Sendable {
         self.httpClient = HTTPClient.shared
         self.topics = Topics()
         self.outbox = Outbox(schema: try SchemaName(descriptor.schema))
+        self.deletedUsers = DeletedUsers()
         self.keys = try await ServiceKeys(
             configuration: configuration,
             httpClient: httpClient,
