@@ -94,9 +94,8 @@ public final class KafkaProducer: Service, Sendable {
         let timeout = flushTimeoutMilliseconds
         let logger = self.logger
         await client.destroy { handle in
-            let result = rd_kafka_flush(handle, timeout)
-            if result != RD_KAFKA_RESP_ERR_NO_ERROR {
-                logger.warning("Kafka producer flush did not finish: \(String(cString: rd_kafka_err2str(result)))")
+            if let problem = RDKafkaProduce.flush(handle: handle, timeoutMilliseconds: timeout) {
+                logger.warning("Kafka producer flush did not finish: \(problem)")
             }
         }
         for continuation in deliveries.drain() {
@@ -104,12 +103,12 @@ public final class KafkaProducer: Service, Sendable {
         }
     }
 
-    /// Serves delivery reports: one short `rd_kafka_poll` per work item on the client's own queue,
+    /// Serves delivery reports: one short poll per work item on the client's own queue,
     /// so that `destroy` can slip in between two polls.
     private func schedulePoll() {
         client.queue.async { [weak self] in
             guard let self, let handle = self.client.currentHandle() else { return }
-            rd_kafka_poll(handle, 100)
+            RDKafkaProduce.poll(handle: handle, timeoutMilliseconds: 100)
             self.schedulePoll()
         }
     }

@@ -94,7 +94,9 @@ enum FFmpegProcess {
                 }
             }
         } catch {
-            process.terminate()
+            // ffmpeg may be blocked writing to the pipe nobody reads any more: stop it for good.
+            kill(process.processIdentifier, SIGKILL)
+            try? output.fileHandleForReading.close()
             process.waitUntilExit()
             logDone.wait()
             throw error

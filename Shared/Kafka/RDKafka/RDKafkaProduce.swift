@@ -49,4 +49,16 @@ enum RDKafkaProduce {
             throw KafkaError(consuming: error, context: "could not enqueue a message for \(topic)")
         }
     }
+
+    /// Waits up to `timeoutMilliseconds` for in-flight messages; returns librdkafka's reason when
+    /// some are still outstanding.
+    static func flush(handle: OpaquePointer, timeoutMilliseconds: Int32) -> String? {
+        let result = rd_kafka_flush(handle, timeoutMilliseconds)
+        return result == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : String(cString: rd_kafka_err2str(result))
+    }
+
+    /// Serves delivery-report callbacks for up to `timeoutMilliseconds`.
+    static func poll(handle: OpaquePointer, timeoutMilliseconds: Int32) {
+        rd_kafka_poll(handle, timeoutMilliseconds)
+    }
 }
