@@ -142,10 +142,11 @@ struct JobRepository: Sendable {
     func cancel(id: UUID, userID: String, inTransaction: @Sendable (Job, PostgresConnection) async throws -> Void) async throws -> Job? {
         try await postgres.withTransaction(logger: logger) { connection -> Job? in
             guard let job = try await Self.find(id: id, on: connection, logger: logger, lock: true), job.userID == userID else { return nil }
+            guard !job.state.isTerminal else { throw JobRepositoryError.finished }
             let failure = JobFailed.Failure(code: "cancelled", message: "The job was cancelled.")
-            guard let cancelled = try await Self.apply(.failed(failure, retryable: true), toJob: id, on: connection, logger: logger),
-                cancelled.state.error == failure
-            else { throw JobRepositoryError.finished }
+            guard let cancelled = try await Self.apply(.failed(failure, retryable: true), toJob: id, on: connection, logger: logger) else {
+                return nil
+            }
             try await inTransaction(cancelled, connection)
             return cancelled
         }
