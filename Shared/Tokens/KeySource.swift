@@ -37,58 +37,148 @@ public struct StaticKeySource: KeySource {
     }
 }
 
-/// An issuer's JWKS fetched over HTTP, cached, and refetched when a token names an unknown `kid`
-/// (key rotation). Refetches are spaced by `minimumRefetchInterval` so that garbage `kid`s cannot
-/// turn into a request flood against the issuer.
+/// An issuer's JWKS fetched over HTTP and cached for a bounded time (SPEC.md §4, security review M2/L4).
+///
+/// - Keys are trusted for at most `maximumAge` after the fetch that returned them (less when the
+///   issuer's `Cache-Control: max-age` says so); the first lookup after that refetches, so a key the
+///   issuer withdrew stops being trusted within `maximumAge`.
+/// - An unknown `kid` (rotation) refetches at once, but refetches are spaced by
+///   `minimumRefetchInterval` so that garbage `kid`s cannot turn into a request flood.
+/// - Concurrent lookups that need a fetch share one request (single-flight).
+/// - When a refetch fails, the last good keys stay usable for `staleIfError` more (an auth outage
+///   does not turn every token into 401); after that lookups fail with `keysUnavailable` (503).
+///   A withdrawn key is therefore trusted at most `maximumAge + staleIfError` after its removal.
 public final class RemoteJWKSKeySource: KeySource {
     private struct Cache {
         var keys: [String: EdDSA.PublicKey] = [:]
+        /// When the keys above were fetched; nil until the first successful fetch.
         var fetchedAt: Date?
+        /// How long those keys count as fresh.
+        var freshFor: TimeInterval = 0
+        /// The last fetch attempt, successful or not.
+        var attemptedAt: Date?
+        var lastAttemptFailed = false
+        var inFlight: Task<[String: EdDSA.PublicKey], any Error>?
     }
 
     public let url: String
     private let httpClient: HTTPClient
     private let cache = Mutex(Cache())
     private let minimumRefetchInterval: TimeInterval
+    public let maximumAge: TimeInterval
+    public let staleIfError: TimeInterval
     private let logger: Logger
+    private let clock: @Sendable () -> Date
 
-    public init(url: String, httpClient: HTTPClient, minimumRefetchInterval: TimeInterval = 10, logger: Logger) {
+    public init(
+        url: String,
+        httpClient: HTTPClient,
+        minimumRefetchInterval: TimeInterval = 10,
+        maximumAge: TimeInterval = 300,
+        staleIfError: TimeInterval = 600,
+        logger: Logger,
+        clock: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.url = url
         self.httpClient = httpClient
         self.minimumRefetchInterval = minimumRefetchInterval
+        self.maximumAge = maximumAge
+        self.staleIfError = staleIfError
         self.logger = logger
+        self.clock = clock
     }
+
+    /// How many fetches have been started (for tests and metrics).
+    public var fetchCount: Int { fetches.load(ordering: .relaxed) }
+    private let fetches = Atomic<Int>(0)
 
     public func publicKey(kid: String) async throws(TokenError) -> EdDSA.PublicKey {
-        let (cached, fetchedAt) = cache.withLock { ($0.keys[kid], $0.fetchedAt) }
-        if let cached { return cached }
-        if let fetchedAt, Date().timeIntervalSince(fetchedAt) < minimumRefetchInterval {
-            throw .unknownKey(kid)
+        let now = clock()
+        enum Step {
+            case found(EdDSA.PublicKey)
+            case wait(Task<[String: EdDSA.PublicKey], any Error>)
+            case fallBack
         }
-        let keys = try await fetch()
-        guard let key = keys[kid] else { throw .unknownKey(kid) }
-        return key
+        let step: Step = cache.withLock { state in
+            let fresh = state.fetchedAt.map { now.timeIntervalSince($0) < state.freshFor } ?? false
+            if fresh, let key = state.keys[kid] { return .found(key) }
+            if let task = state.inFlight { return .wait(task) }
+            if let attemptedAt = state.attemptedAt, now.timeIntervalSince(attemptedAt) < minimumRefetchInterval {
+                return .fallBack
+            }
+            state.attemptedAt = now
+            let task = Task { try await self.fetch() }
+            state.inFlight = task
+            fetches.add(1, ordering: .relaxed)
+            return .wait(task)
+        }
+        switch step {
+        case .found(let key):
+            return key
+        case .wait(let task):
+            if let keys = try? await task.value {
+                guard let key = keys[kid] else { throw .unknownKey(kid) }
+                return key
+            }
+        case .fallBack:
+            break
+        }
+        // No fetch now (spaced out) or the fetch failed: the last good keys, while not too stale.
+        let (key, usable, failed) = cache.withLock { state -> (EdDSA.PublicKey?, Bool, Bool) in
+            guard let fetchedAt = state.fetchedAt else { return (nil, false, state.lastAttemptFailed) }
+            let age = clock().timeIntervalSince(fetchedAt)
+            let limit = state.lastAttemptFailed ? state.freshFor + staleIfError : max(state.freshFor, minimumRefetchInterval)
+            return age < limit ? (state.keys[kid], true, state.lastAttemptFailed) : (nil, false, state.lastAttemptFailed)
+        }
+        if let key { return key }
+        if failed || !usable { throw .keysUnavailable("\(url): no current key set (last fetch failed)") }
+        throw .unknownKey(kid)
     }
 
-    private func fetch() async throws(TokenError) -> [String: EdDSA.PublicKey] {
+    private func fetch() async throws -> [String: EdDSA.PublicKey] {
         do {
             var request = HTTPClientRequest(url: url)
             request.headers.add(name: "Accept", value: "application/json")
             let response = try await httpClient.execute(request, timeout: .seconds(5))
             guard response.status == .ok else { throw TokenError.keysUnavailable("\(url) answered \(response.status.code)") }
+            let freshFor = Self.freshness(cacheControl: response.headers["Cache-Control"].joined(separator: ","), maximum: maximumAge)
             let body = try await response.body.collect(upTo: 1 << 20)
             let document = try JWKSDocument.decode(Data(body.readableBytesView))
             let keys = StaticKeySource.keysByID(document)
-            cache.withLock { $0 = Cache(keys: keys, fetchedAt: Date()) }
+            let now = clock()
+            cache.withLock {
+                $0.keys = keys
+                $0.fetchedAt = now
+                $0.freshFor = freshFor
+                $0.lastAttemptFailed = false
+                $0.inFlight = nil
+            }
             logger.debug("fetched JWKS", metadata: ["url": "\(url)", "keys": "\(keys.count)"])
             return keys
-        } catch let error as TokenError {
-            cache.withLock { $0.fetchedAt = Date() }
-            throw error
         } catch {
-            cache.withLock { $0.fetchedAt = Date() }
+            cache.withLock {
+                $0.lastAttemptFailed = true
+                $0.inFlight = nil
+            }
             logger.warning("could not fetch JWKS", metadata: ["url": "\(url)", "error": "\(error)"])
-            throw .keysUnavailable("\(url): \(error)")
+            throw error
         }
+    }
+
+    /// `max-age` from a Cache-Control value, capped at `maximum`; `no-store`/`no-cache` count as 0.
+    static func freshness(cacheControl: String, maximum: TimeInterval) -> TimeInterval {
+        var result = maximum
+        for directive in cacheControl.split(separator: ",") {
+            let parts = directive.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            switch parts.first {
+            case "no-store", "no-cache": result = 0
+            case "max-age":
+                if parts.count == 2, let seconds = Double(parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))), seconds >= 0 {
+                    result = min(result, seconds)
+                }
+            default: break
+            }
+        }
+        return result
     }
 }

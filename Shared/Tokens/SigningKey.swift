@@ -68,6 +68,42 @@ extension Data {
         self.init(base64Encoded: Data(bytes))
     }
 
+    /// Decodes canonical base64url only (RFC 7515 §2, RFC 4648 §3.5): no padding, no character
+    /// outside `A–Z a–z 0–9 - _`, no impossible length, and the unused bits of the last character
+    /// zero. Each byte string then has exactly one accepted spelling, so tokens are not malleable.
+    public init?(strictBase64URLEncoded text: Substring) {
+        let utf8 = text.utf8
+        guard utf8.count % 4 != 1 else { return nil }
+        for byte in utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
+                continue
+            default:
+                return nil
+            }
+        }
+        guard let decoded = Data(base64URLEncoded: String(text)) else { return nil }
+        // Canonical trailing bits: re-encoding must give back the same text.
+        if utf8.count % 4 != 0 {
+            guard let last = utf8.last, let lastValue = Self.base64URLValue(last) else { return nil }
+            let unusedBits = utf8.count % 4 == 2 ? 4 : 2
+            guard lastValue & ((1 << unusedBits) - 1) == 0 else { return nil }
+        }
+        self = decoded
+    }
+
+    private static func base64URLValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"): byte - UInt8(ascii: "A")
+        case UInt8(ascii: "a")...UInt8(ascii: "z"): byte - UInt8(ascii: "a") + 26
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0") + 52
+        case UInt8(ascii: "-"): 62
+        case UInt8(ascii: "_"): 63
+        default: nil
+        }
+    }
+
     private static func base64URLByte(_ byte: UInt8) -> UInt8 {
         switch byte {
         case UInt8(ascii: "+"): UInt8(ascii: "-")

@@ -9,6 +9,7 @@ public enum TokenError: Error, Equatable, Sendable, CustomStringConvertible {
     case wrongType(String)
     case expired
     case notYetValid
+    case lifetimeTooLong
     case invalidKey(String)
     case keysUnavailable(String)
 
@@ -23,6 +24,7 @@ public enum TokenError: Error, Equatable, Sendable, CustomStringConvertible {
         case .wrongType(let type): "token type \(type) is not accepted here"
         case .expired: "the token has expired"
         case .notYetValid: "the token is not valid yet"
+        case .lifetimeTooLong: "the token's lifetime exceeds the maximum accepted here"
         case .invalidKey(let reason): "invalid signing key: \(reason)"
         case .keysUnavailable(let reason): "the issuer's keys could not be fetched: \(reason)"
         }

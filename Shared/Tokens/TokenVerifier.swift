@@ -3,31 +3,44 @@ import Foundation
 import JWTKit
 
 /// Verifies ECG tokens: algorithm EdDSA only, a `kid` from a trusted issuer's keys, the signature,
-/// then issuer, audience, type and expiry.
+/// then issuer, audience, type, expiry, `nbf` and a maximum lifetime.
 public struct TokenVerifier: Sendable {
     /// Trusted issuers and where their keys come from.
     private let issuers: [String: any KeySource]
     private let audience: String
     private let acceptedType: TokenType
     private let leeway: TimeInterval
+    private let maximumLifetime: TimeInterval
     private let cache: VerifiedTokenCache?
+
+    /// The longest `exp - iat` accepted by default: access tokens 1 h (auth issues 15 min), service
+    /// tokens 5 min (SPEC.md §4). The leeway is added on top.
+    public static func defaultMaximumLifetime(for type: TokenType) -> TimeInterval {
+        switch type {
+        case .access: 3600
+        case .service: 300
+        }
+    }
 
     /// - Parameters:
     ///   - issuers: issuer name → its keys; tokens from anyone else are refused.
     ///   - audience: the `aud` this verifier accepts (`ecg-api` for user tokens, the service's name for service tokens).
     ///   - type: the only `typ` accepted.
+    ///   - maximumLifetime: the longest `exp - iat` accepted (plus `leeway`); by default per type.
     ///   - cache: tokens already verified by this verifier, skipped until they expire; `nil` checks every time.
     public init(
         issuers: [String: any KeySource],
         audience: String,
         type: TokenType,
         leeway: TimeInterval = 30,
+        maximumLifetime: TimeInterval? = nil,
         cache: VerifiedTokenCache? = VerifiedTokenCache()
     ) {
         self.issuers = issuers
         self.audience = audience
         self.acceptedType = type
         self.leeway = leeway
+        self.maximumLifetime = maximumLifetime ?? Self.defaultMaximumLifetime(for: type)
         self.cache = cache
     }
 
@@ -42,11 +55,11 @@ public struct TokenVerifier: Sendable {
         // Split, decode and check in one pass, straight against swift-crypto: this runs on every
         // authenticated request (jwt-kit's key collection is an actor, and it decodes again).
         let parts = token.utf8.split(separator: UInt8(ascii: "."), maxSplits: 3, omittingEmptySubsequences: false)
-        guard parts.count == 3, let headerData = Data(base64URLEncoded: String(Substring(parts[0]))),
+        guard parts.count == 3, let headerData = Data(strictBase64URLEncoded: Substring(parts[0])),
             let header = try? JSONDecoder().decode(Header.self, from: headerData),
-            let payloadData = Data(base64URLEncoded: String(Substring(parts[1]))),
+            let payloadData = Data(strictBase64URLEncoded: Substring(parts[1])),
             let claims = try? JSONDecoder().decode(Claims.self, from: payloadData),
-            let signature = Data(base64URLEncoded: String(Substring(parts[2])))
+            let signature = Data(strictBase64URLEncoded: Substring(parts[2]))
         else { throw .malformed }
         guard header.alg == "EdDSA" else { throw .unsupportedAlgorithm(header.alg ?? "none") }
         // RFC 7515 §4.1.11: critical extensions this verifier does not implement must be refused.
@@ -68,6 +81,12 @@ public struct TokenVerifier: Sendable {
         let expiresAt = Date(timeIntervalSince1970: expiry)
         guard expiresAt.addingTimeInterval(leeway) > now else { throw .expired }
         guard Date(timeIntervalSince1970: issuedAt).addingTimeInterval(-leeway) <= now else { throw .notYetValid }
+        // RFC 7519 §4.1.5: not before `nbf`.
+        if let notBefore = claims.nbf {
+            guard Date(timeIntervalSince1970: notBefore).addingTimeInterval(-leeway) <= now else { throw .notYetValid }
+        }
+        // A bounded lifetime limits what a leaked key or a buggy issuer can mint (review L3).
+        guard expiry - issuedAt <= maximumLifetime + leeway else { throw .lifetimeTooLong }
         return VerifiedToken(issuer: issuer, subject: subject, type: acceptedType, tokenID: tokenID, expiresAt: expiresAt)
     }
 
@@ -86,8 +105,9 @@ public struct TokenVerifier: Sendable {
         var exp: Double?
         var jti: String?
         var typ: String?
+        var nbf: Double?
 
-        enum CodingKeys: String, CodingKey { case iss, aud, sub, iat, exp, jti, typ }
+        enum CodingKeys: String, CodingKey { case iss, aud, sub, iat, exp, jti, typ, nbf }
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -102,6 +122,7 @@ public struct TokenVerifier: Sendable {
             exp = try container.decodeIfPresent(Double.self, forKey: .exp)
             jti = try container.decodeIfPresent(String.self, forKey: .jti)
             typ = try container.decodeIfPresent(String.self, forKey: .typ)
+            nbf = try container.decodeIfPresent(Double.self, forKey: .nbf)
         }
     }
 }

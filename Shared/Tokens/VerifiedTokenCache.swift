@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 
-/// Tokens this process has already verified, by their exact text, until they expire.
+/// Tokens this process has already verified, by their exact text, for a short while.
 ///
 /// A client sends the same access token with every request for its whole lifetime (15 minutes),
 /// and checking an Ed25519 signature was the largest single cost of an authenticated request
@@ -10,35 +10,45 @@ import Synchronization
 ///
 /// Only tokens that passed every check are stored, keyed by the whole token, so a hit means these
 /// exact bytes were verified. What a hit cannot notice is a signing key withdrawn from the
-/// issuer's JWKS after the token was verified; `RemoteJWKSKeySource` keeps fetched keys until
-/// restart anyway, so the cache widens nothing. Bounded: when full, expired entries go first,
-/// then everything (a refill costs one verification per live token).
+/// issuer's JWKS after the token was verified, so an entry is kept at most `maximumAge` (60 s)
+/// after its verification: then the token is verified again against the key source, whose own
+/// bound (`RemoteJWKSKeySource.maximumAge`) applies. A withdrawn key's tokens are thus refused at
+/// most `maximumAge` after the key source stops trusting it. Bounded in size: when full, expired
+/// entries go first, then everything (a refill costs one verification per live token).
 public final class VerifiedTokenCache: Sendable {
-    private let entries = Mutex([String: VerifiedToken]())
-    public let capacity: Int
-
-    public init(capacity: Int = 10_000) {
-        precondition(capacity > 0, "a cache needs room for one token")
-        self.capacity = capacity
+    private struct Entry {
+        var token: VerifiedToken
+        var verifiedAt: Date
     }
 
-    /// The verified identity of `token` while it has not expired (`expiresAt + leeway > now`).
+    private let entries = Mutex([String: Entry]())
+    public let capacity: Int
+    public let maximumAge: TimeInterval
+
+    public init(capacity: Int = 10_000, maximumAge: TimeInterval = 60) {
+        precondition(capacity > 0, "a cache needs room for one token")
+        self.capacity = capacity
+        self.maximumAge = maximumAge
+    }
+
+    /// The verified identity of `token` while it has not expired (`expiresAt + leeway > now`) and
+    /// was verified less than `maximumAge` ago.
     func lookup(_ token: String, now: Date, leeway: TimeInterval) -> VerifiedToken? {
-        guard let verified = entries.withLock({ $0[token] }) else { return nil }
-        guard verified.expiresAt.addingTimeInterval(leeway) > now else {
+        guard let entry = entries.withLock({ $0[token] }) else { return nil }
+        guard entry.token.expiresAt.addingTimeInterval(leeway) > now, now.timeIntervalSince(entry.verifiedAt) < maximumAge else {
             entries.withLock { _ = $0.removeValue(forKey: token) }
             return nil
         }
-        return verified
+        return entry.token
     }
 
     func store(_ verified: VerifiedToken, for token: String, now: Date) {
         entries.withLock { entries in
             if entries.count >= capacity {
-                entries = entries.filter { $0.value.expiresAt > now }
+                entries = entries.filter { $0.value.token.expiresAt > now && now.timeIntervalSince($0.value.verifiedAt) < maximumAge }
                 if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
             }
-            entries[token] = verified
+            entries[token] = Entry(token: verified, verifiedAt: now)
         }
     }
 
