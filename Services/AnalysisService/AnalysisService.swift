@@ -40,7 +40,8 @@ enum AnalysisService {
                 handler: WorkerEventHandler.handler(logger: runtime.logger)
             ),
             deadLetters: runtime.kafka,
-            logger: runtime.logger
+            logger: runtime.logger,
+            topics: [runtime.topics.analysisEvents]
         )
         let lifecycleEvents = IdempotentConsumer(
             consumer: try await KafkaConsumer(
@@ -61,7 +62,8 @@ enum AnalysisService {
                 )
             ),
             deadLetters: runtime.kafka,
-            logger: runtime.logger
+            logger: runtime.logger,
+            topics: [runtime.topics.mediaEvents, runtime.topics.authEvents]
         )
         let sweeper = JobTimeoutSweeper(
             jobs: jobs,

@@ -57,7 +57,8 @@ enum MediaService {
                 handler: UserDeletionHandler.handler(repository: repository, storage: s3, deletedUsers: runtime.deletedUsers, logger: runtime.logger)
             ),
             deadLetters: runtime.kafka,
-            logger: runtime.logger
+            logger: runtime.logger,
+            topics: [runtime.topics.authEvents]
         )
         return try ServiceApplication.build(
             runtime: runtime,

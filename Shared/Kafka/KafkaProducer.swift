@@ -37,7 +37,14 @@ public final class KafkaProducer: Service, Sendable {
         self.deliveries = deliveries
         self.logger = logger
         self.flushTimeoutMilliseconds = flushTimeoutMilliseconds
+        Self.registerFailureCounters()
         schedulePoll()
+    }
+
+    /// Registers the failure counter at zero, so `/metrics` shows it before the first failure
+    /// (a series that appears late breaks `rate()` and alerts). Idempotent.
+    public static func registerFailureCounters() {
+        _ = Counter(label: "kafka_messages_failed_total")
     }
 
     /// Sends one message and waits for the broker's acknowledgement.

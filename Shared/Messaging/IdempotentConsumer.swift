@@ -94,12 +94,29 @@ public final class IdempotentConsumer: Service, Sendable {
     private let logger: Logger
     private let maxAttempts: Int
 
-    public init(consumer: KafkaConsumer, processor: IdempotentEventProcessor, deadLetters: KafkaProducer, logger: Logger, maxAttempts: Int = 5) {
+    /// - Parameter topics: the topics consumed, whose `events_dead_lettered_total` series are
+    ///   exported at zero from the start (Prometheus convention: no series that appears late).
+    public init(
+        consumer: KafkaConsumer,
+        processor: IdempotentEventProcessor,
+        deadLetters: KafkaProducer,
+        logger: Logger,
+        topics: [String] = [],
+        maxAttempts: Int = 5
+    ) {
+        Self.registerFailureCounters(topics: topics)
         self.consumer = consumer
         self.processor = processor
         self.deadLetters = deadLetters
         self.logger = logger
         self.maxAttempts = maxAttempts
+    }
+
+    /// Registers `events_dead_lettered_total{topic}` for each topic at zero. Idempotent.
+    public static func registerFailureCounters(topics: [String]) {
+        for topic in topics {
+            _ = Counter(label: "events_dead_lettered_total", dimensions: [("topic", topic)])
+        }
     }
 
     public func run() async throws {
