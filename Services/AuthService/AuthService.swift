@@ -8,7 +8,9 @@ enum AuthService {
     static let descriptor = ServiceDescriptor(
         name: "auth-service",
         schema: "auth",
-        migrationsDirectory: Bundle.module.url(forResource: "Migrations", withExtension: nil)
+        migrationsDirectory: Bundle.module.url(forResource: "Migrations", withExtension: nil),
+        // `ecg.auth.user.deleted.v1` leaves through the schema's outbox.
+        usesMessaging: true
     )
 
     /// The shared runtime plus what only auth-service has: its settings and the user-token keys.
@@ -53,6 +55,14 @@ enum AuthService {
             policy: RefreshPolicy(graceWindow: 10, lifetime: TimeInterval(settings.refreshTokenTTL))
         )
         let cookie = RefreshCookie(maxAge: settings.refreshTokenTTL, secure: settings.cookieSecure)
+        let accounts = AccountService(
+            accounts: PostgresAccountRepository(client: shared.postgres, outbox: shared.outbox, topic: shared.topics.authEvents, logger: logger),
+            refreshSessions: refreshSessions,
+            attempts: attempts,
+            hasher: hasher,
+            sessions: sessions,
+            eventSource: descriptor.name
+        )
 
         let auth = AuthController(
             users: users,
@@ -62,6 +72,7 @@ enum AuthService {
             cookie: cookie,
             accessTokenLifetime: settings.accessTokenTTL
         )
+        let account = AccountController(users: users, accounts: accounts, cookie: cookie, accessTokenLifetime: settings.accessTokenTTL)
         let google = GoogleAuthController(
             provider: settings.google.map { google in
                 GoogleAuthController.Provider(
@@ -87,10 +98,11 @@ enum AuthService {
         }
         return try ServiceApplication.build(
             runtime: shared,
-            services: [AuthMaintenance(sessions: refreshSessions, attempts: attempts, logger: logger)],
+            services: [shared.makeOutboxRelay(), AuthMaintenance(sessions: refreshSessions, attempts: attempts, logger: logger)],
             beforeServing: beforeServing
         ) { routes in
             auth.addRoutes(to: routes.public, authenticated: routes.user)
+            account.addRoutes(to: routes.user)
             google.addRoutes(to: routes.public)
         }
     }

@@ -1,4 +1,6 @@
 import ECGDatabase
+import ECGEvents
+import ECGMessaging
 import Foundation
 import Logging
 import PostgresNIO
@@ -117,6 +119,91 @@ struct PostgresRepositoryTests {
             try await RefreshScenarios.expiryAndUnknown(users: users, sessions: sessions)
             try await RefreshScenarios.concurrentRefresh(users: users, sessions: sessions)
         }
+    }
+
+    @Test("refresh: sign out everywhere, and the family of a token (its login method and time)")
+    func revokeAllAndFamily() async throws {
+        try await Self.withSchema { client, _ in
+            let (users, sessions, _) = Self.repositories(client)
+            try await RefreshScenarios.revokeAllAndFamily(users: users, sessions: sessions)
+        }
+    }
+
+    @Test("accounts: a password change revokes every family in the same transaction; nothing for a missing user")
+    func changePassword() async throws {
+        try await Self.withSchema { client, schema in
+            let (users, sessions, _) = Self.repositories(client)
+            let accounts = PostgresAccountRepository(client: client, outbox: try Self.outbox(schema), topic: "ecg.auth.events", logger: Self.logger)
+            let user = try await RefreshScenarios.makeUser(users)
+            let now = Date()
+            for _ in 0..<2 {
+                let hash = RefreshToken.hash(RefreshToken.generate())
+                _ = try await sessions.start(userID: user.id, tokenHash: hash, expiresAt: now + 60, method: .password, now: now)
+            }
+            #expect(try await accounts.changePassword(userID: user.id, passwordHash: "new-hash", now: now))
+            #expect(try await users.find(id: user.id)?.passwordHash == "new-hash")
+            let reasons = try await Self.strings(client, "SELECT revoked_reason FROM refresh_families WHERE user_id = \(user.id)")
+            #expect(reasons == ["password_change", "password_change"])
+            #expect(try await sessions.revokeAll(userID: user.id, reason: .logoutAll, now: now) == 0)
+            #expect(try await accounts.changePassword(userID: user.id + 1000, passwordHash: "x", now: now) == false)
+        }
+    }
+
+    @Test("accounts: deleting removes the user, its sessions and login attempts, and writes user.deleted to the outbox, all at once")
+    func deleteAccount() async throws {
+        try await Self.withSchema { client, schema in
+            let (users, sessions, attempts) = Self.repositories(client)
+            let accounts = PostgresAccountRepository(client: client, outbox: try Self.outbox(schema), topic: "ecg.auth.events", logger: Self.logger)
+            let user = try await RefreshScenarios.makeUser(users)
+            let bystander = try await RefreshScenarios.makeUser(users)
+            let now = Date()
+            for owner in [user, bystander] {
+                let hash = RefreshToken.hash(RefreshToken.generate())
+                _ = try await sessions.start(userID: owner.id, tokenHash: hash, expiresAt: now + 60, method: .google, now: now)
+                _ = try await attempts.reserve(email: owner.email, limit: 5, window: 900, now: now)
+            }
+            let event = CloudEvent(
+                source: "auth-service",
+                type: EventType.userDeleted,
+                subject: String(user.id),
+                data: UserDeleted(user_id: String(user.id), deleted_at: now)
+            )
+            #expect(try await accounts.delete(userID: user.id, announcing: event))
+            #expect(try await users.find(id: user.id) == nil)
+            for table in ["refresh_families", "refresh_tokens", "login_attempts"] {
+                let count = try await Self.strings(client, "SELECT count(*)::text FROM \(table)")
+                #expect(count == ["1"], "\(table): only the bystander's row is left")
+            }
+            let rows = try await client.query(
+                PostgresQuery(unsafeSQL: "SELECT topic, key, payload FROM \(schema.name).outbox WHERE published_at IS NULL"),
+                logger: Self.logger
+            )
+            var outbox: [(String, String, ByteBuffer)] = []
+            for try await row in rows.decode((String, String, ByteBuffer).self) { outbox.append(row) }
+            #expect(outbox.count == 1)
+            #expect(outbox.first?.0 == "ecg.auth.events")
+            #expect(outbox.first?.1 == String(user.id))
+            let stored = try EventCoding.decoder().decode(CloudEvent<UserDeleted>.self, from: Data(try #require(outbox.first?.2).readableBytesView))
+            #expect(stored.type == "ecg.auth.user.deleted.v1")
+            #expect(stored.data.user_id == String(user.id))
+
+            // A second delete finds nothing and writes nothing.
+            #expect(try await accounts.delete(userID: user.id, announcing: event) == false)
+            #expect(try await Self.strings(client, "SELECT count(*)::text FROM \(schema.name).outbox") == ["1"])
+        }
+    }
+
+    static func outbox(_ schema: TestSchema) throws -> Outbox {
+        Outbox(schema: try SchemaName(schema.name))
+    }
+
+    /// The first column of every row, as text.
+    static func strings(_ client: PostgresClient, _ sql: String) async throws -> [String?] {
+        var values: [String?] = []
+        for try await value in try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger).decode(String?.self) {
+            values.append(value)
+        }
+        return values
     }
 
     @Test("login attempts: the limit holds under concurrency, Retry-After counts down, reset clears")

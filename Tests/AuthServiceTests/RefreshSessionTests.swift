@@ -111,6 +111,41 @@ enum RefreshScenarios {
         }
     }
 
+    /// Signing out everywhere revokes every family of the user (not another user's), rotated-away
+    /// tokens included; the family of a token tells how and when its login happened.
+    static func revokeAllAndFamily(users: any UserRepository, sessions: any RefreshSessionRepository) async throws {
+        let service = try await makeService(users: users, sessions: sessions)
+        let user = try await makeUser(users)
+        let other = try await makeUser(users)
+        let t0 = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
+        let laptop = try await service.start(for: user, now: t0)
+        let phone = try await service.start(for: user, authenticatedWith: .google, now: t0.addingTimeInterval(1))
+        let rotated = try await service.refresh(laptop.refreshToken, now: t0.addingTimeInterval(2))
+        let stranger = try await service.start(for: other, now: t0)
+
+        let laptopFamily = try #require(try await sessions.family(containing: RefreshToken.hash(rotated.refreshToken)))
+        #expect(laptopFamily.userID == user.id)
+        #expect(laptopFamily.authenticatedWith == .password)
+        #expect(laptopFamily.createdAt == t0, "rotation keeps the login's time")
+        #expect(laptopFamily.revokedAt == nil)
+        #expect(try await sessions.family(containing: RefreshToken.hash(laptop.refreshToken))?.id == laptopFamily.id)
+        let phoneFamily = try #require(try await sessions.family(containing: RefreshToken.hash(phone.refreshToken)))
+        #expect(phoneFamily.authenticatedWith == .google)
+        #expect(phoneFamily.createdAt == t0.addingTimeInterval(1))
+        #expect(try await sessions.family(containing: RefreshToken.hash(RefreshToken.generate())) == nil)
+
+        #expect(try await sessions.revokeAll(userID: user.id, reason: .logoutAll, now: t0.addingTimeInterval(3)) == 2)
+        #expect(try await sessions.revokeAll(userID: user.id, reason: .logoutAll, now: t0.addingTimeInterval(4)) == 0)
+        #expect(try await sessions.family(containing: RefreshToken.hash(phone.refreshToken))?.revokedAt == t0.addingTimeInterval(3))
+        for token in [rotated.refreshToken, phone.refreshToken] {
+            await #expect(throws: SessionService.RefreshFailure.revoked) { try await service.refresh(token, now: t0.addingTimeInterval(5)) }
+        }
+        _ = try await service.refresh(stranger.refreshToken, now: t0.addingTimeInterval(5))
+        // A login after the sign-out starts a live family.
+        let later = try await service.start(for: user, now: t0.addingTimeInterval(6))
+        _ = try await service.refresh(later.refreshToken, now: t0.addingTimeInterval(7))
+    }
+
     /// Two refreshes of the same token at the same moment both succeed (the second falls in the grace window).
     static func concurrentRefresh(users: any UserRepository, sessions: any RefreshSessionRepository) async throws {
         let service = try await makeService(users: users, sessions: sessions)
@@ -175,6 +210,11 @@ struct RefreshSessionTests {
     @Test("concurrent refreshes of one token all succeed")
     func concurrent() async throws {
         try await RefreshScenarios.concurrentRefresh(users: InMemoryUserRepository(), sessions: InMemoryRefreshSessionRepository())
+    }
+
+    @Test("sign out everywhere revokes every family of the user; a family knows how and when its login happened")
+    func revokeAll() async throws {
+        try await RefreshScenarios.revokeAllAndFamily(users: InMemoryUserRepository(), sessions: InMemoryRefreshSessionRepository())
     }
 
     @Test("a deactivated account cannot refresh")

@@ -12,12 +12,16 @@ struct TestAuthApp {
     let users = InMemoryUserRepository()
     let sessionsStore = InMemoryRefreshSessionRepository()
     let attempts = InMemoryLoginAttemptRepository()
+    /// Account changes over the three repositories above; its `deletedEvents` stand in for the outbox.
+    let accounts: InMemoryAccountRepository
+    let sessions: SessionService
     let key: SigningKey
     let document = OpenAPIDocument(title: "auth-service")
     let router: Router<ECGRequestContext>
 
     init(google: GoogleAuthController.Provider? = nil, cookieSecure: Bool = true, frontendURL: String = "http://localhost:3000") async throws {
         key = try SigningKey.generate()
+        accounts = InMemoryAccountRepository(users: users, sessions: sessionsStore, attempts: attempts)
         let configuration = ServiceConfiguration(
             serviceName: "auth-service",
             schema: "auth",
@@ -31,8 +35,22 @@ struct TestAuthApp {
             accessTokens: AccessTokenIssuer(signer: await TokenSigner(key: key), lifetime: 900),
             policy: RefreshPolicy(graceWindow: 10, lifetime: 2_592_000)
         )
+        self.sessions = sessions
         let cookie = RefreshCookie(maxAge: 2_592_000, secure: cookieSecure)
         let auth = AuthController(users: users, attempts: attempts, hasher: hasher, sessions: sessions, cookie: cookie, accessTokenLifetime: 900)
+        let account = AccountController(
+            users: users,
+            accounts: AccountService(
+                accounts: accounts,
+                refreshSessions: sessionsStore,
+                attempts: attempts,
+                hasher: hasher,
+                sessions: sessions,
+                eventSource: "auth-service"
+            ),
+            cookie: cookie,
+            accessTokenLifetime: 900
+        )
         let googleController = GoogleAuthController(
             provider: google,
             stateCookie: GoogleStateCookie(keys: [GoogleStateCookie.deriveKey(from: key)], secure: cookieSecure),
@@ -49,6 +67,7 @@ struct TestAuthApp {
             security: .userBearer
         )
         auth.addRoutes(to: publicRoutes, authenticated: userRoutes)
+        account.addRoutes(to: userRoutes)
         googleController.addRoutes(to: publicRoutes)
     }
 

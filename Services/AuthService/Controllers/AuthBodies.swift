@@ -14,6 +14,17 @@ struct LoginRequest: Decodable, Sendable {
     let password: String
 }
 
+/// `POST /api/auth/password`.
+struct ChangePasswordRequest: Decodable, Sendable {
+    let current_password: String
+    let new_password: String
+}
+
+/// `DELETE /api/auth/me`: the password, for accounts that have one; Google-only accounts may send `{}` or no body.
+struct DeleteAccountRequest: Decodable, Sendable {
+    let password: String?
+}
+
 // MARK: - Responses
 
 /// `user` in signup and login answers.
@@ -90,4 +101,7 @@ enum AuthSchemas {
         "username": .string(minLength: 3, maxLength: 50), "email": .string(format: "email"), "password": .string(minLength: 8, maxLength: 128),
     ])
     static let loginRequest = JSONSchema.record(["email": .string(format: "email"), "password": .text])
+    static let changePasswordRequest = JSONSchema.record(["current_password": .text, "new_password": .string(minLength: 8, maxLength: 128)])
+    /// `password` is required for accounts with a password; Google-only accounts send `{}`.
+    static let deleteAccountRequest = JSONSchema.object(["password": .text])
 }

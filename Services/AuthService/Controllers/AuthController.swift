@@ -13,8 +13,8 @@ struct AuthController: Sendable {
     let accessTokenLifetime: Int
 
     /// Failed logins allowed per email within `loginAttemptWindow`.
-    static let loginAttemptLimit = 5
-    static let loginAttemptWindow: TimeInterval = 15 * 60
+    static let loginAttemptLimit = LoginLimit.attempts
+    static let loginAttemptWindow = LoginLimit.window
     static let logoutMessage = "로그아웃 되었습니다."
 
     /// One constant: unknown email and wrong password answer with byte-identical responses.
@@ -112,14 +112,7 @@ struct AuthController: Sendable {
         let body = try await request.decodeJSON(LoginRequest.self, context: context)
         let email = body.email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         let decision = try await attempts.reserve(email: email, limit: Self.loginAttemptLimit, window: Self.loginAttemptWindow, now: Date())
-        if case .blocked(let retryAfter) = decision {
-            throw APIError(
-                .tooManyRequests,
-                code: "too_many_attempts",
-                detail: "Too many failed logins for this email. Try again in \(retryAfter) seconds.",
-                headers: [.retryAfter: String(retryAfter)]
-            )
-        }
+        if case .blocked(let retryAfter) = decision { throw Self.tooManyAttempts(retryAfter: retryAfter) }
         // The same work whether or not the email exists: a lookup, then one bcrypt check.
         let user = try await users.find(email: email)
         let passwordMatches = try await hasher.verify(body.password, against: user?.passwordHash)
@@ -175,6 +168,16 @@ struct AuthController: Sendable {
         ).response(from: request, context: context)
         response.setCookie(cookie.setting(issued.refreshToken))
         return response
+    }
+
+    /// 429 once an email's password checks reach the login limit (login, password change, account deletion).
+    static func tooManyAttempts(retryAfter: Int) -> APIError {
+        APIError(
+            .tooManyRequests,
+            code: "too_many_attempts",
+            detail: "Too many failed logins for this email. Try again in \(retryAfter) seconds.",
+            headers: [.retryAfter: String(retryAfter)]
+        )
     }
 
     static func apiError(_ conflict: UserConflict) -> APIError {

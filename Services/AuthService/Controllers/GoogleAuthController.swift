@@ -107,7 +107,7 @@ struct GoogleAuthController: Sendable {
         let user = try await accounts.resolve(identity)
         guard user.isActive else { throw GoogleSignInError.accountDisabled }
         context.logger.info("Google sign-in", metadata: ["user_id": "\(user.id)"])
-        return try await sessions.start(for: user)
+        return try await sessions.start(for: user, authenticatedWith: .google)
     }
 
     private static func redirect(to location: String) -> Response {

@@ -14,6 +14,24 @@ struct RefreshSession: Sendable, Equatable {
     var revokedAt: Date?
 }
 
+/// How the login that started a family was proven.
+enum AuthenticationMethod: String, Sendable, Equatable {
+    /// Signup, login, or a password change (which proves the current password).
+    case password
+    /// Google sign-in (the OpenID Connect callback).
+    case google
+}
+
+/// A login and every refresh token descended from it.
+struct RefreshFamily: Sendable, Equatable {
+    let id: UUID
+    let userID: Int64
+    /// When the login happened: the family's first token was issued then, and rotation keeps it.
+    let createdAt: Date
+    let authenticatedWith: AuthenticationMethod
+    var revokedAt: Date?
+}
+
 /// The rules of `POST /api/auth/refresh` (SPEC.md §3 row 4), kept apart from storage so that the
 /// PostgreSQL and in-memory repositories decide identically.
 struct RefreshPolicy: Sendable {

@@ -86,9 +86,10 @@ enum Validators {
     // MARK: - Password
 
     /// 8–128 characters. Never truncated: `PasswordHasher` hashes every byte (bcrypt itself reads only 72).
-    static func password(_ password: String) throws(APIError) {
+    /// `field` is the name the 422 gives (`new_password` when changing it).
+    static func password(_ password: String, field: String = "password") throws(APIError) {
         guard passwordLength.contains(password.count) else {
-            throw APIError.validation(field: "password", "must be 8 to 128 characters long")
+            throw APIError.validation(field: field, "must be 8 to 128 characters long")
         }
     }
 }

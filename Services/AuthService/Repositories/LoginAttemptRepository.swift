@@ -13,6 +13,14 @@ protocol LoginAttemptRepository: Sendable {
     func deleteOlder(than cutoff: Date) async throws -> Int
 }
 
+/// The brute-force limit of SPEC.md §3 row 2, per email (so per account): login, and the routes
+/// that check a signed-in user's password (change password, delete account), count against it.
+enum LoginLimit {
+    /// Failed password checks allowed per email within `window`.
+    static let attempts = 5
+    static let window: TimeInterval = 15 * 60
+}
+
 enum LoginAttemptDecision: Equatable, Sendable {
     case allowed
     /// Too many attempts: the next one is allowed in `retryAfter` seconds (at least 1).

@@ -13,13 +13,16 @@ struct PostgresRefreshSessionRepository: RefreshSessionRepository {
     let client: PostgresClient
     let logger: Logger
 
-    func start(userID: Int64, tokenHash: Data, expiresAt: Date, now: Date) async throws -> RefreshSession {
+    func start(userID: Int64, tokenHash: Data, expiresAt: Date, method: AuthenticationMethod, now: Date) async throws -> RefreshSession {
         let familyID = UUID()
         let logger = self.logger
         return try await Self.unwrapping {
             try await client.withTransaction(logger: logger) { connection in
                 try await connection.query(
-                    "INSERT INTO refresh_families (id, user_id, created_at) VALUES (\(familyID), \(userID), \(now))",
+                    """
+                    INSERT INTO refresh_families (id, user_id, created_at, authenticated_with)
+                    VALUES (\(familyID), \(userID), \(now), \(method.rawValue))
+                    """,
                     logger: logger
                 )
                 let rows = try await connection.query(
@@ -152,6 +155,47 @@ struct PostgresRefreshSessionRepository: RefreshSessionRepository {
             return count > 0
         }
         return false
+    }
+
+    func revokeAll(userID: Int64, reason: RevocationReason, now: Date) async throws -> Int {
+        // One statement: each family row is locked as it is updated, so an exchange running at the
+        // same moment either finished before (its successor is in a family revoked here) or sees
+        // the revocation.
+        let rows = try await client.query(
+            """
+            WITH revoked AS (
+                UPDATE refresh_families SET revoked_at = \(now), revoked_reason = \(reason.rawValue)
+                WHERE user_id = \(userID) AND revoked_at IS NULL
+                RETURNING 1
+            )
+            SELECT count(*) FROM revoked
+            """,
+            logger: logger
+        )
+        for try await count in rows.decode(Int64.self) {
+            return Int(count)
+        }
+        return 0
+    }
+
+    func family(containing tokenHash: Data) async throws -> RefreshFamily? {
+        let rows = try await client.query(
+            """
+            SELECT f.id, f.user_id, f.created_at, f.authenticated_with, f.revoked_at
+            FROM refresh_families f JOIN refresh_tokens t ON t.family_id = f.id
+            WHERE t.token_hash = \(tokenHash)
+            """,
+            logger: logger
+        )
+        for try await (id, userID, createdAt, method, revokedAt) in rows.decode((UUID, Int64, Date, String, Date?).self) {
+            guard let method = AuthenticationMethod(rawValue: method) else { throw UnknownAuthenticationMethod(value: method) }
+            return RefreshFamily(id: id, userID: userID, createdAt: createdAt, authenticatedWith: method, revokedAt: revokedAt)
+        }
+        return nil
+    }
+
+    struct UnknownAuthenticationMethod: Error {
+        let value: String
     }
 
     func deleteExpired(before cutoff: Date) async throws -> Int {

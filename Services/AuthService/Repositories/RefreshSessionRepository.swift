@@ -4,14 +4,20 @@ import Synchronization
 /// Refresh-token families and their tokens (by SHA-256). Implementations apply `RefreshPolicy`
 /// atomically: one exchange at a time per family.
 protocol RefreshSessionRepository: Sendable {
-    /// Starts a family for a login, with its first token.
-    func start(userID: Int64, tokenHash: Data, expiresAt: Date, now: Date) async throws -> RefreshSession
+    /// Starts a family for a login proven by `method`, with its first token.
+    func start(userID: Int64, tokenHash: Data, expiresAt: Date, method: AuthenticationMethod, now: Date) async throws -> RefreshSession
     /// Looks up the presented token, decides with `policy`, and applies the decision: a successor
     /// stored under `replacementHash`, or, on reuse, the family revoked.
     func exchange(presentedHash: Data, replacementHash: Data, policy: RefreshPolicy, now: Date) async throws -> RefreshExchange
     /// Revokes the family of the presented token (logout); false when no token has this hash.
     @discardableResult
     func revokeFamily(containing tokenHash: Data, reason: RevocationReason, now: Date) async throws -> Bool
+    /// Revokes every family of the user not yet revoked (sign out everywhere, password change);
+    /// returns how many it revoked.
+    @discardableResult
+    func revokeAll(userID: Int64, reason: RevocationReason, now: Date) async throws -> Int
+    /// The family of the presented token, revoked or not; nil when no token has this hash.
+    func family(containing tokenHash: Data) async throws -> RefreshFamily?
     /// Forgets families whose every token expired before `cutoff`; returns how many.
     @discardableResult
     func deleteExpired(before cutoff: Date) async throws -> Int
@@ -22,12 +28,18 @@ enum RevocationReason: String, Sendable {
     case reuse
     /// The account was deactivated.
     case inactive
+    /// `POST /api/auth/logout-all`.
+    case logoutAll = "logout_all"
+    /// `POST /api/auth/password`: every session of the old password ends.
+    case passwordChange = "password_change"
 }
 
 /// Refresh sessions in memory, for unit tests.
 final class InMemoryRefreshSessionRepository: RefreshSessionRepository {
     private struct Family {
         let userID: Int64
+        let createdAt: Date
+        let authenticatedWith: AuthenticationMethod
         var revokedAt: Date?
         var revokedReason: RevocationReason?
     }
@@ -51,10 +63,10 @@ final class InMemoryRefreshSessionRepository: RefreshSessionRepository {
 
     init() {}
 
-    func start(userID: Int64, tokenHash: Data, expiresAt: Date, now: Date) async throws -> RefreshSession {
+    func start(userID: Int64, tokenHash: Data, expiresAt: Date, method: AuthenticationMethod, now: Date) async throws -> RefreshSession {
         state.withLock { state in
             let familyID = UUID()
-            state.families[familyID] = Family(userID: userID)
+            state.families[familyID] = Family(userID: userID, createdAt: now, authenticatedWith: method)
             let token = Token(id: state.nextID, familyID: familyID, parentID: nil, createdAt: now, expiresAt: expiresAt)
             state.nextID += 1
             state.tokens[tokenHash] = token
@@ -102,6 +114,31 @@ final class InMemoryRefreshSessionRepository: RefreshSessionRepository {
         }
     }
 
+    func revokeAll(userID: Int64, reason: RevocationReason, now: Date) async throws -> Int {
+        state.withLock { state in
+            var revoked = 0
+            for (id, family) in state.families where family.userID == userID && family.revokedAt == nil {
+                state.families[id]?.revokedAt = now
+                state.families[id]?.revokedReason = reason
+                revoked += 1
+            }
+            return revoked
+        }
+    }
+
+    func family(containing tokenHash: Data) async throws -> RefreshFamily? {
+        state.withLock { state in
+            guard let token = state.tokens[tokenHash], let family = state.families[token.familyID] else { return nil }
+            return RefreshFamily(
+                id: token.familyID,
+                userID: family.userID,
+                createdAt: family.createdAt,
+                authenticatedWith: family.authenticatedWith,
+                revokedAt: family.revokedAt
+            )
+        }
+    }
+
     func deleteExpired(before cutoff: Date) async throws -> Int {
         state.withLock { state in
             let live = Set(state.tokens.values.filter { $0.expiresAt >= cutoff }.map(\.familyID))
@@ -110,6 +147,20 @@ final class InMemoryRefreshSessionRepository: RefreshSessionRepository {
             state.tokens = state.tokens.filter { !dead.contains($0.value.familyID) }
             return dead.count
         }
+    }
+
+    /// Forgets every family of the user and their tokens (the account was deleted).
+    func removeAll(userID: Int64) {
+        state.withLock { state in
+            let gone = Set(state.families.filter { $0.value.userID == userID }.keys)
+            state.families = state.families.filter { !gone.contains($0.key) }
+            state.tokens = state.tokens.filter { !gone.contains($0.value.familyID) }
+        }
+    }
+
+    /// Test hook: how many families the user has, revoked or not.
+    func familyCount(userID: Int64) -> Int {
+        state.withLock { $0.families.values.filter { $0.userID == userID }.count }
     }
 
     /// Test hook: why a family was revoked.

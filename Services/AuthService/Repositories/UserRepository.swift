@@ -79,6 +79,20 @@ final class InMemoryUserRepository: UserRepository {
         }
     }
 
+    /// Replaces an account's password hash; false when there is no such account.
+    func setPasswordHash(userID: Int64, _ hash: String) -> Bool {
+        state.withLock { state in
+            guard state.users[userID] != nil else { return false }
+            state.users[userID]?.passwordHash = hash
+            return true
+        }
+    }
+
+    /// Forgets an account; returns it, or nil when there was none.
+    func remove(userID: Int64) -> User? {
+        state.withLock { $0.users.removeValue(forKey: userID) }
+    }
+
     /// Test hook: deactivates an account.
     func deactivate(userID: Int64) {
         state.withLock { $0.users[userID]?.isActive = false }

@@ -25,13 +25,14 @@ struct SessionService: Sendable {
         case reused
     }
 
-    /// A new family for a login or signup.
-    func start(for user: User, now: Date = Date()) async throws -> Issued {
+    /// A new family for a login, signup or password change, remembering how the login was proven.
+    func start(for user: User, authenticatedWith method: AuthenticationMethod = .password, now: Date = Date()) async throws -> Issued {
         let refreshToken = RefreshToken.generate()
         _ = try await sessions.start(
             userID: user.id,
             tokenHash: RefreshToken.hash(refreshToken),
             expiresAt: now.addingTimeInterval(policy.lifetime),
+            method: method,
             now: now
         )
         return Issued(accessToken: try await accessTokens.issue(for: user.id, now: now), refreshToken: refreshToken)
