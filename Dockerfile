@@ -18,6 +18,7 @@
 #                                               Bundle.module finds it next to the executable
 #                                               (caption-worker has none)
 #   /app/default-port                           the services' default port (none: caption-worker)
+#   /app/rds-global-bundle.pem                  Amazon RDS's CA bundle (DATABASE_URL sslrootcert=)
 #   /app/healthcheck                            GET /health on $PORT; caption-worker: healthy
 #                                               while its process runs
 
@@ -43,11 +44,14 @@ RUN apt-get update \
 
 WORKDIR /build
 
-# Dependencies first, so that a source change does not refetch them.
-# (Package.resolved is not committed; when the build context has one it pins the versions.)
-COPY Package.swift Package.resolved* ./
+# Dependencies first, so that a source change does not refetch them. Every package of the
+# graph at the version CI tested: direct dependencies are `exact:` in Package.swift, the
+# transitive ones are pinned from Package.pins, and the build stops if the graph differs
+# (infra/pin-dependencies.sh, which CI runs too; Package.resolved is not committed).
+COPY Package.swift Package.pins ./
+COPY infra/pin-dependencies.sh ./infra/
 RUN --mount=type=cache,target=/build/.build,id=ecg-swiftpm,sharing=locked \
-    swift package resolve
+    infra/pin-dependencies.sh
 
 # Package.swift names every target's path (tests included), so all three trees are needed.
 COPY Shared ./Shared
@@ -120,6 +124,11 @@ RUN set -eu; \
     if [ -n "$port" ]; then echo "$port" > /app/default-port; fi
 
 COPY --from=build /staging/ /app/
+# Amazon RDS's CA bundle (every region's root CAs): RDS server certificates chain to these
+# private roots, which the system trust store lacks. DATABASE_URL names it in AWS
+# (infra/aws/data.yaml: sslmode=verify-full&sslrootcert=/app/rds-global-bundle.pem).
+# Fetched when the image is built; rebuild when AWS adds or rotates a CA.
+ADD --chmod=0644 https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem /app/rds-global-bundle.pem
 COPY --chmod=0755 <<'HEALTH' /app/healthcheck
 #!/bin/sh
 # Container health. An HTTP service: its liveness route, GET /health.

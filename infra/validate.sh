@@ -9,7 +9,7 @@
 #                                 healthchecks, ${VAR}s vs .env.example, and every
 #                                 SPEC.md §6 variable of each service, consistent
 #                                 with upstreams.conf, TRUSTED_SERVICES, the topics
-#   compose/postgres, compose/minio   shell syntax; the PostgreSQL init script (and the
+#   compose/postgres              shell syntax; the PostgreSQL init script (and the
 #                                 AWS db-bootstrap SQL) run against a throwaway
 #                                 PostgreSQL, with the resulting roles/schemas compared
 #   compose/nginx                 `nginx -t` on nginx.conf + routes.conf + upstreams.conf
@@ -195,6 +195,15 @@ def runtime_packages(run_text, product):
     return set(words)
 
 
+def rds_bundle_path(dockerfile):
+    """Where the Dockerfile puts Amazon RDS's CA bundle (ADD <truststore URL> <path>), or None."""
+    if not os.path.exists(dockerfile):
+        return None
+    m = re.search(r"^ADD\s+(?:--\S+\s+)*https://truststore\.pki\.rds\.amazonaws\.com/\S+\s+(\S+)\s*$",
+                  open(dockerfile).read(), re.M)
+    return m.group(1) if m else None
+
+
 def check_dockerfile(path, ignore_path):
     text = open(path).read()
     ins = dockerfile_instructions(text)
@@ -309,7 +318,15 @@ def check_dockerfile(path, ignore_path):
                 problem(f"{product}: CMD must be [] or options only (it has no subcommand), got {cmd[-1:] or 'none'}")
         elif not cmd or json.loads(cmd[-1]) != ["serve"]:
             problem(f'{product}: CMD must be ["serve"]')
+    # The RDS CA bundle in the runtime (DATABASE_URL sslrootcert= in AWS, deploy review C1),
+    # and the dependency pinning of the build stage (deploy review H3).
+    if not rds_bundle_path(path):
+        problem("the runtime must ship Amazon RDS's CA bundle (ADD https://truststore.pki.rds.amazonaws.com/... <path>)")
+    if "infra/pin-dependencies.sh" not in b or "Package.pins" not in b:
+        problem("the build stage must resolve the pinned versions (COPY Package.pins, RUN infra/pin-dependencies.sh)")
     ignored = {line.strip().rstrip("/") for line in open(ignore_path) if line.strip() and not line.startswith("#")}
+    if "infra" in ignored and "!infra/pin-dependencies.sh" not in ignored:
+        problem(".dockerignore excludes infra/ but not infra/pin-dependencies.sh, which the build runs")
     for must in (".build", ".data", ".git"):
         if must not in ignored:
             problem(f".dockerignore must exclude {must}")
@@ -386,6 +403,14 @@ def env_map(service):
         return out
     return {k: ("" if v is None else str(v).lower() if isinstance(v, bool) else str(v)) for k, v in env.items()}
 
+
+def command_of(svc):
+    cmd = svc.get("command") or []
+    return shlex.split(cmd) if isinstance(cmd, str) else [str(c) for c in cmd]
+
+
+# Image repositories that are gone: a pull fails ("repository does not exist").
+GONE_IMAGES = {"minio/minio": "removed from Docker Hub", "minio/mc": "removed from Docker Hub"}
 
 DURATION = re.compile(r"^(\d+(\.\d+)?(us|ms|s|m|h))+$")
 
@@ -579,7 +604,7 @@ def check_compose(compose_path, env_example, upstreams_conf, dockerfile):
     media = env_map(services.get("media-service", {}))
     s3 = split_url(media.get("S3_ENDPOINT"))
     if not s3 or s3["host"] not in services:
-        problem(f"media-service: S3_ENDPOINT must be the MinIO service inside the network (got {media.get('S3_ENDPOINT')})")
+        problem(f"media-service: S3_ENDPOINT must be the S3 service inside the network (got {media.get('S3_ENDPOINT')})")
     public = split_url(media.get("S3_PUBLIC_ENDPOINT"))
     if not public or public["host"] not in ("localhost", "127.0.0.1"):
         problem("media-service: S3_PUBLIC_ENDPOINT must be the host's address (http://localhost:9000) for presigned URLs")
@@ -587,19 +612,16 @@ def check_compose(compose_path, env_example, upstreams_conf, dockerfile):
         published = [str(p) for p in services[s3["host"]].get("ports") or []]
         if not any(p.split(":")[-2:] == [str(public["port"]), str(s3["port"])] for p in published):
             problem(f"{s3['host']}: does not publish port {public['port']} -> {s3['port']} for S3_PUBLIC_ENDPOINT")
-    if "minio-init" in services:
+    if s3 and s3["host"] in services:
         deps = services["media-service"].get("depends_on") or {}
-        if (deps.get("minio-init") or {}).get("condition") != "service_completed_successfully":
-            problem("media-service: must wait for the bucket (minio-init) to be created")
+        if (deps.get(s3["host"]) or {}).get("condition") != "service_healthy":
+            problem(f"media-service: must wait for {s3['host']} to be healthy (the bucket exists then)")
     analysis = env_map(services.get("analysis-service", {}))
     mu = split_url(analysis.get("MEDIA_SERVICE_URL"))
     if not mu or mu["host"] != "media-service" or mu["port"] != PORTS["media-service"]:
         problem(f"analysis-service: MEDIA_SERVICE_URL must be http://media-service:8082 (got {analysis.get('MEDIA_SERVICE_URL')})")
 
     # --- the reference worker: the caption-worker image, its own default command, Kafka only
-    def command_of(svc):
-        cmd = svc.get("command") or []
-        return shlex.split(cmd) if isinstance(cmd, str) else [str(c) for c in cmd]
 
     def image_product(svc):
         build = svc.get("build") if isinstance(svc.get("build"), dict) else {}
@@ -672,18 +694,36 @@ def check_compose(compose_path, env_example, upstreams_conf, dockerfile):
         problem("postgres must be PostgreSQL 16")
     if not any("docker-entrypoint-initdb.d" in str(v) for v in pg.get("volumes") or []):
         problem("postgres must mount the roles/schemas init script into /docker-entrypoint-initdb.d")
-    minio = services.get("minio", {})
-    if not minio.get("healthcheck"):
-        problem("minio needs a healthcheck")
-    mc = services.get("minio-init", {})
-    menv = env_map(mc)
-    if menv.get("S3_BUCKET") != "ecg-videos" or media.get("S3_BUCKET") != "ecg-videos":
-        problem("the bucket must be ecg-videos in minio-init and media-service")
-    if menv.get("S3_ACCESS_KEY_ID") != media.get("S3_ACCESS_KEY_ID") or menv.get("S3_SECRET_ACCESS_KEY") != media.get("S3_SECRET_ACCESS_KEY"):
-        problem("minio-init must create the S3 key that media-service uses")
-    cors_origin = env_map(minio).get("MINIO_API_CORS_ALLOW_ORIGIN")
-    if not cors_origin or cors_origin == "*" or cors_origin != menv.get("FRONTEND_ORIGIN"):
-        problem("minio must allow CORS from the frontend origin only (MINIO_API_CORS_ALLOW_ORIGIN = FRONTEND_ORIGIN)")
+    # --- S3: rclone serve s3 (as the local stack), media-service's key, the bucket, CORS
+    s3_name = s3["host"] if s3 and s3["host"] in services else None
+    if not s3_name:
+        problem("no S3 service for media-service's S3_ENDPOINT")
+    else:
+        s3svc = services[s3_name]
+        senv = env_map(s3svc)
+        script = " ".join(command_of(s3svc))
+        if not str(s3svc.get("image", "")).startswith("rclone/rclone:") or "rclone serve s3" not in script:
+            problem(f"{s3_name}: must be rclone serve s3 (rclone/rclone image), the S3 server of the local stack")
+        if not s3svc.get("healthcheck"):
+            problem(f"{s3_name} needs a healthcheck")
+        if senv.get("S3_BUCKET") != "ecg-videos" or media.get("S3_BUCKET") != "ecg-videos":
+            problem(f"the bucket must be ecg-videos in {s3_name} and media-service")
+        if 'mkdir -p "/data/${S3_BUCKET}"' not in script:
+            problem(f"{s3_name}: must create the bucket directory before serving")
+        if senv.get("S3_ACCESS_KEY_ID") != media.get("S3_ACCESS_KEY_ID") or senv.get("S3_SECRET_ACCESS_KEY") != media.get("S3_SECRET_ACCESS_KEY"):
+            problem(f"{s3_name} must serve with the S3 key that media-service uses")
+        if '--auth-key "${S3_ACCESS_KEY_ID},${S3_SECRET_ACCESS_KEY}"' not in script:
+            problem(f"{s3_name}: --auth-key must be the key from its environment (SigV4 verification on)")
+        if not senv.get("FRONTEND_ORIGIN") or senv.get("FRONTEND_ORIGIN") == "*" or '--allow-origin "${FRONTEND_ORIGIN}"' not in script:
+            problem(f"{s3_name} must allow CORS from the frontend origin only (--allow-origin FRONTEND_ORIGIN)")
+        if senv.get("FRONTEND_ORIGIN") != env_map(services.get("media-service", {})).get("CORS_ORIGINS"):
+            problem(f"{s3_name}: the CORS origin differs from the services' CORS_ORIGINS")
+
+    # --- images that no longer exist (MinIO left Docker Hub in September 2026)
+    for name, svc in services.items():
+        repository = str(svc.get("image", "")).rsplit(":", 1)[0]
+        if repository in GONE_IMAGES:
+            problem(f"service {name}: image {svc.get('image')} is from a repository that no longer exists ({GONE_IMAGES[repository]})")
 
     # --- the gateway: the same routes.conf as `make run`
     gw = services.get("gateway")
@@ -1103,8 +1143,35 @@ def check_aws(directory):
             kinds.add(kind or pol["Properties"].get("PolicyType"))
         if port and not kinds & {"ALBRequestCountPerTarget", "ECSServiceAverageCPUUtilization"}:
             problem(f"{service_name}: needs a request-count or CPU target-tracking policy, has {kinds}")
-        if not port and "ECSServiceAverageCPUUtilization" not in kinds:
-            problem(f"ml-worker: needs a CPU target-tracking policy, has {kinds}")
+        if not port:
+            # Backlog per task both ways; CPU may only add workers (deploy review M2).
+            backlog, cpu_scales_in, others = False, False, []
+            for pname, pol in policies.items():
+                if pol["Properties"].get("ScalingTargetId", {}).get("Ref") != tgt[0]:
+                    continue
+                props = pol["Properties"]
+                cfg = props.get("TargetTrackingScalingPolicyConfiguration") or {}
+                queries = (cfg.get("CustomizedMetricSpecification") or {}).get("Metrics") or []
+                metrics = {(q.get("MetricStat") or {}).get("Metric", {}).get("MetricName"): q for q in queries}
+                returned = [q for q in queries if q.get("ReturnData")]
+                if "SumOffsetLag" in metrics and "RunningTaskCount" in metrics and len(returned) == 1 \
+                        and re.fullmatch(r"\s*(\w+)\s*/\s*(\w+)\s*", returned[0].get("Expression", "")):
+                    lag_id, count_id = re.fullmatch(r"\s*(\w+)\s*/\s*(\w+)\s*", returned[0]["Expression"]).groups()
+                    if lag_id == metrics["SumOffsetLag"].get("Id") and count_id == metrics["RunningTaskCount"].get("Id"):
+                        dims = {d["Name"]: d["Value"] for d in metrics["SumOffsetLag"]["MetricStat"]["Metric"].get("Dimensions", [])}
+                        if dims.get("Consumer Group") == "ecg-ml-workers" and dims.get("Topic") == "ecg.analysis.requests":
+                            backlog = True
+                elif (cfg.get("PredefinedMetricSpecification") or {}).get("PredefinedMetricType") == "ECSServiceAverageCPUUtilization":
+                    cpu_scales_in = cfg.get("DisableScaleIn") is not True
+                else:
+                    others.append(pname)
+            if not backlog:
+                problem("ml-worker: needs one target-tracking policy on backlog per task "
+                        "(SumOffsetLag of ecg-ml-workers on ecg.analysis.requests / RunningTaskCount)")
+            if cpu_scales_in:
+                problem("ml-worker: the CPU policy must not scale in (DisableScaleIn: true), or it fights the backlog policy")
+            if others:
+                problem(f"ml-worker: other scaling policies fight the backlog policy: {others}")
 
         check_execution_role(service_name, svc, td)
 
@@ -1115,6 +1182,37 @@ def check_aws(directory):
                 problem("media-service: the task role must carry only the bucket policy")
         elif attached or task_role.get("Policies"):
             problem(f"{service_name}: the task role must have no permissions (it calls no AWS API)")
+
+    # DATABASE_URL: TLS verified against the RDS CA bundle the image ships (deploy review C1).
+    bundle = rds_bundle_path("Dockerfile")
+    for name, res in data.items():
+        if res["Type"] != "AWS::SecretsManager::Secret" or not name.endswith("DatabaseUrl"):
+            continue
+        value = json.dumps(res["Properties"].get("SecretString"))
+        if "sslmode=verify-full" not in value:
+            problem(f"data.yaml {name}: DATABASE_URL must use sslmode=verify-full (RDS has rds.force_ssl)")
+        m = re.search(r"sslrootcert=([^&\"]+)", value)
+        if not m:
+            problem(f"data.yaml {name}: DATABASE_URL must name the RDS CA bundle (sslrootcert=)")
+        elif bundle is None or m.group(1) != bundle:
+            problem(f"data.yaml {name}: sslrootcert={m.group(1)} is not the bundle the Dockerfile ships ({bundle})")
+    # Secrets that cannot be re-made: passwords the database roles have, signing keys
+    # (deploy review M4). Retained on deletion and on replacement.
+    for name, res in data.items():
+        if res["Type"] != "AWS::SecretsManager::Secret":
+            continue
+        if name.endswith("DatabasePassword") or name.endswith("SigningKey"):
+            if res.get("DeletionPolicy") != "Retain" or res.get("UpdateReplacePolicy") != "Retain":
+                problem(f"data.yaml {name}: needs DeletionPolicy and UpdateReplacePolicy Retain")
+    for output in ("OperationsClusterName", "DbBootstrapTaskDefinitionArn", "KafkaClusterArn",
+                   "AuthServiceSigningKeyArn", "MediaServiceSigningKeyArn", "AnalysisServiceSigningKeyArn",
+                   "UserTokenSigningKeyArn"):
+        if output not in (templates["data.yaml"].get("Outputs") or {}):
+            problem(f"data.yaml: output {output} is missing (infra/aws/cd-steps.sh reads it)")
+    placeholders = {res["Properties"].get("SecretString") for n, res in data.items() if n.endswith("SigningKey")}
+    steps = open(os.path.join(directory, "cd-steps.sh")).read() if os.path.exists(os.path.join(directory, "cd-steps.sh")) else ""
+    if len(placeholders) != 1 or f'PLACEHOLDER="{next(iter(placeholders))}"' not in steps:
+        problem(f"infra/aws/cd-steps.sh must replace the signing keys' placeholder {sorted(map(str, placeholders))}")
 
     bootstrap = data.get("DbBootstrapTaskDefinition")
     if not bootstrap:
@@ -1165,6 +1263,108 @@ def check_aws(directory):
                 problem(f"{tname} {rname}: allows every action")
 
 
+# =====================================================================================
+# CI/CD: what is deployed, when, in which order; pinned dependencies
+# =====================================================================================
+def workflow(path):
+    doc = yaml.safe_load(open(path))
+    doc["on"] = doc.get("on", doc.get(True))
+    return doc
+
+
+def run_lines(job):
+    """[(step index, step name, run text, uses, with)] of a job."""
+    return [(i, st.get("name", ""), st.get("run", "") or "", st.get("uses", "") or "", st.get("with") or {})
+            for i, st in enumerate(job.get("steps") or [])]
+
+
+def check_cd(cd_path, ci_path):
+    cd, ci = workflow(cd_path), workflow(ci_path)
+    text = open(cd_path).read()
+    jobs = cd.get("jobs") or {}
+    # H2: one deploy at a time, never cancelled half-way.
+    conc = cd.get("concurrency") or {}
+    if not isinstance(conc, dict) or not conc.get("group") or conc.get("cancel-in-progress") is not False:
+        problem("cd: needs a workflow-level concurrency group with cancel-in-progress: false (one deploy at a time)")
+    # H2: the commit CI tested, not the default branch's head.
+    rev = str((cd.get("env") or {}).get("REV", ""))
+    if "github.event.workflow_run.head_sha" not in rev:
+        problem("cd: env REV must be github.event.workflow_run.head_sha (the commit CI tested)")
+    code = re.sub(r"^\s*#.*$", "", text, flags=re.M)
+    stray = [l.strip() for l in code.splitlines() if "github.sha" in l and not re.match(r"\s*(REV|TAG):", l)]
+    if stray:
+        problem(f"cd: github.sha (the default branch's head for workflow_run) used outside REV/TAG: {stray}")
+    for name, job in jobs.items():
+        for i, sname, run, uses, with_ in run_lines(job):
+            if uses.startswith("actions/checkout@") and "env.REV" not in str(with_.get("ref", "")):
+                problem(f"cd: job {name} checks out without ref: ${{{{ env.REV }}}}")
+    # H2: only successful CI runs of pushes to this repository's main.
+    roots = [n for n, j in jobs.items() if not j.get("needs")]
+    for n in roots:
+        cond = re.sub(r"\s+", " ", str(jobs[n].get("if", "")))
+        for needle in ("github.event.workflow_run.conclusion == 'success'", "github.event.workflow_run.event == 'push'",
+                       "github.event.workflow_run.head_repository.full_name == github.repository"):
+            if needle not in cond:
+                problem(f"cd: job {n} runs without `{needle}`")
+    # H4/M3: keys, roles and migrations before the services stack is rolled.
+    order = {}
+    for name, job in jobs.items():
+        for i, sname, run, uses, with_ in run_lines(job):
+            for key, needle in (("signing-keys", "cd-steps.sh signing-keys"), ("db-bootstrap", "cd-steps.sh db-bootstrap"),
+                                ("migrate", "cd-steps.sh migrate"), ("services", "infra/aws/services.yaml"),
+                                ("brokers", "cd-steps.sh brokers")):
+                if needle in run:
+                    order.setdefault(key, (name, i))
+    for key in ("signing-keys", "db-bootstrap", "migrate", "services"):
+        if key not in order:
+            problem(f"cd: no step runs {key}")
+    if all(k in order for k in ("signing-keys", "db-bootstrap", "migrate", "services")):
+        jobs_of = {order[k][0] for k in ("signing-keys", "db-bootstrap", "migrate", "services")}
+        if len(jobs_of) != 1:
+            problem("cd: signing-keys, db-bootstrap, migrate and the services deploy must be steps of one job, in that order")
+        elif not order["signing-keys"][1] < order["db-bootstrap"][1] < order["migrate"][1] <= order["services"][1]:
+            problem("cd: the order must be signing-keys, db-bootstrap, migrate, then the services stack")
+    if "KafkaBootstrapBrokers=" not in text or "brokers" not in order:
+        problem("cd: the services stack must get KafkaBootstrapBrokers from cd-steps.sh brokers (no hand step)")
+    # H3: CI resolves the pinned versions too, and its cache follows them.
+    ci_text = open(ci_path).read()
+    if "infra/pin-dependencies.sh" not in ci_text:
+        problem("ci: must run infra/pin-dependencies.sh (the versions the images are built with)")
+    if "Package.pins" not in ci_text:
+        problem("ci: the SwiftPM cache key must hash Package.pins")
+
+
+def package_identity(url):
+    return url.rstrip("/").split("/")[-1].removesuffix(".git").lower()
+
+
+def check_pins(package_swift, pins_path, resolved_path):
+    text = open(package_swift).read()
+    pins = {}
+    for line in open(pins_path):
+        line = line.strip()
+        if line and not line.startswith("#"):
+            identity, version = line.split()
+            pins[identity] = version
+    deps = re.findall(r'\.package\(\s*url:\s*"([^"]+)"\s*,\s*(\w+):\s*"([^"]+)"', text)
+    if not deps:
+        problem("Package.swift: no dependencies found")
+    if re.search(r"\.package\([^)]*\b(from|branch|revision):", text) or re.search(r'"[0-9.]+"\s*(\.\.<|\.\.\.)', text):
+        problem("Package.swift: every dependency must be `exact:` (no from:, ranges, branches)")
+    for url, kind, version in deps:
+        identity = package_identity(url)
+        if kind != "exact":
+            problem(f"Package.swift: {identity} is `{kind}: {version}`, must be `exact:`")
+        if pins.get(identity) != version:
+            problem(f"Package.swift: {identity} {version} differs from Package.pins ({pins.get(identity)})")
+    # Where this machine resolved the graph, it must be the pinned one.
+    if resolved_path and os.path.exists(resolved_path):
+        resolved = {p["identity"]: (p.get("state") or {}).get("version") for p in json.load(open(resolved_path)).get("pins", [])}
+        if resolved != pins:
+            diff = sorted(set(resolved.items()) ^ set(pins.items()))
+            problem(f"Package.resolved (this machine's resolution) differs from Package.pins: {diff}")
+
+
 def bootstrap_sql(data_yaml):
     """The db-bootstrap task's shell script (printed for the PostgreSQL check)."""
     td = load_cfn(data_yaml)["Resources"]["DbBootstrapTaskDefinition"]["Properties"]
@@ -1181,6 +1381,10 @@ if __name__ == "__main__":
         check_routes(*rest)
     elif command == "aws":
         check_aws(*rest)
+    elif command == "cd":
+        check_cd(*rest)
+    elif command == "pins":
+        check_pins(*rest)
     elif command == "bootstrap-sql":
         bootstrap_sql(*rest)
         sys.exit(0)
@@ -1244,7 +1448,7 @@ compose_semantics() {
 }
 shell_scripts() {
   local f
-  for f in compose/postgres/*.sh compose/minio/*.sh infra/validate.sh; do
+  for f in compose/postgres/*.sh infra/validate.sh infra/pin-dependencies.sh infra/aws/cd-steps.sh; do
     if head -1 "$f" | grep -q bash; then bash -n "$f" || return 1; else sh -n "$f" || return 1; fi
     if command -v shellcheck >/dev/null 2>&1; then
       shellcheck -S warning "$f" || return 1
@@ -1357,6 +1561,120 @@ same_routes_as_local_stack() {
     || { echo "infra/local/stack.sh no longer includes compose/nginx/routes.conf"; return 1; }
 }
 
+# ---- infra/aws/cd-steps.sh against a stub AWS CLI -------------------------------------
+# The stub answers the calls cd-steps.sh makes from canned stack outputs, services and task
+# definitions, and records what it is asked to do: keys written, tasks registered and run.
+# What only AWS can show (that the tasks really start and reach RDS) is not run here.
+cd_steps_stub() {
+  local steps="${CD_STEPS:-infra/aws/cd-steps.sh}" t out key n
+  command -v jq >/dev/null 2>&1 || { echo "jq is not installed (cd-steps.sh needs it)"; return 1; }
+  command -v openssl >/dev/null 2>&1 || { echo "openssl is not installed"; return 1; }
+  t="$(mktemp -d "$TMP/cdstub.XXXXXX")" || return 1
+  mkdir -p "$t/bin" "$t/state"
+  cat >"$t/bin/aws" <<'STUB'
+#!/usr/bin/env bash
+# Stub of the AWS CLI for infra/validate.sh. State in $CD_STUB_STATE.
+set -euo pipefail
+st=$CD_STUB_STATE
+echo "$*" >>"$st/calls"
+arg() { local want=$1; shift; while (($#)); do [[ $1 == "$want" ]] && { echo "$2"; return; }; shift; done; }
+case "$1 $2" in
+  "cloudformation describe-stacks")
+    key="$(arg --query "$@" | sed -E "s/.*OutputKey=='([A-Za-z]+)'.*/\1/")"
+    case "$key" in
+      PrivateSubnetIds) echo "subnet-a,subnet-b" ;;
+      ServiceSecurityGroupId) echo "sg-services" ;;
+      OperationsClusterName) echo "ecg-prod-ops" ;;
+      DbBootstrapTaskDefinitionArn) echo "arn:aws:ecs:eu-west-1:1:task-definition/ecg-prod-db-bootstrap:3" ;;
+      KafkaClusterArn) echo "arn:aws:kafka:eu-west-1:1:cluster/ecg/1" ;;
+      *SigningKeyArn) echo "arn:aws:secretsmanager:eu-west-1:1:secret:$key" ;;
+      *) echo "None" ;;
+    esac ;;
+  "secretsmanager get-secret-value")
+    id="$(arg --secret-id "$@")"; f="$st/secret-${id##*:}"
+    if [[ -f $f ]]; then cat "$f"; else echo "replace-with-an-ed25519-pkcs8-pem"; fi ;;
+  "secretsmanager put-secret-value")
+    id="$(arg --secret-id "$@")"; src="$(arg --secret-string "$@")"
+    cp "${src#file://}" "$st/secret-${id##*:}"; echo "put ${id##*:}" >>"$st/puts"; echo '{}' ;;
+  "kafka get-bootstrap-brokers") echo "b-1.ecg.kafka:9096,b-2.ecg.kafka:9096" ;;
+  "ecs describe-services")
+    svc="$(arg --services "$@")"
+    if [[ "$(arg --query "$@")" == *taskDefinition* ]]; then
+      echo "arn:aws:ecs:eu-west-1:1:task-definition/ecg-prod-$svc:7"
+    else
+      echo '{"awsvpcConfiguration": {"subnets": ["subnet-a", "subnet-b"], "securityGroups": ["sg-services"], "assignPublicIp": "DISABLED"}}'
+    fi ;;
+  "ecs describe-task-definition")
+    td="$(arg --task-definition "$@")"; fam="${td##*/}"; fam="${fam%:*}"; svc="${fam#ecg-prod-}"
+    jq -n --arg fam "$fam" --arg svc "$svc" --arg arn "$td" '{taskDefinitionArn: $arn, family: $fam, revision: 7,
+      status: "ACTIVE", requiresAttributes: [], compatibilities: ["FARGATE"], registeredAt: "2026-12-01", registeredBy: "x",
+      executionRoleArn: "arn:exec", taskRoleArn: "arn:task", networkMode: "awsvpc", cpu: "512", memory: "1024",
+      requiresCompatibilities: ["FARGATE"],
+      containerDefinitions: [{name: $svc, image: ("1.dkr.ecr.eu-west-1.amazonaws.com/ecg/" + $svc + ":old"),
+        command: ["serve"], portMappings: [{containerPort: 8081}], healthCheck: {command: ["CMD", "/app/healthcheck"]},
+        secrets: [{name: "DATABASE_URL", valueFrom: "arn:db"}]}]}' ;;
+  "ecs register-task-definition")
+    json="$(arg --cli-input-json "$@")"; fam="$(jq -r .family <<<"$json")"
+    echo "$json" >"$st/registered-$fam.json"
+    echo "arn:aws:ecs:eu-west-1:1:task-definition/$fam:1" ;;
+  "ecs run-task")
+    by="$(arg --started-by "$@")"; touch "$st/tasks"; n=$(($(wc -l <"$st/tasks") + 1))
+    printf '%s %s %s %s\n' "task-$n" "$by" "$(arg --task-definition "$@")" "$(arg --cluster "$@")" >>"$st/tasks"
+    echo "$(arg --network-configuration "$@")" >"$st/network-$by.json"
+    echo "arn:aws:ecs:eu-west-1:1:task/task-$n" ;;
+  "ecs describe-tasks")
+    task="$(arg --tasks "$@")"; by="$(awk -v t="${task##*/}" '$1 == t { print $2 }' "$st/tasks")"
+    case "$(arg --query "$@")" in
+      *lastStatus*) echo STOPPED ;;
+      *exitCode*) if [[ $by == cd-migrate-auth-service ]]; then echo "${CD_STUB_MIGRATE_EXIT:-0}"; else echo 0; fi ;;
+      *stoppedReason*) echo "Essential container in task exited" ;;
+    esac ;;
+  *) echo "stub aws: unexpected call: $*" >&2; exit 2 ;;
+esac
+STUB
+  chmod +x "$t/bin/aws"
+  run_steps() { PATH="$t/bin:$PATH" CD_STUB_STATE="$t/state" CD_POLL_SECONDS=0 ECS_CLUSTER=ecg-prod bash "$steps" "$@"; }
+
+  # 1. Signing keys: every placeholder becomes an Ed25519 PKCS#8 key; a second run writes nothing.
+  run_steps signing-keys >"$t/out" 2>&1 || { cat "$t/out"; return 1; }
+  n="$(wc -l <"$t/state/puts" 2>/dev/null || echo 0)"
+  [[ $n -eq 4 ]] || { echo "signing-keys: $n of the 4 placeholder keys were not replaced"; cat "$t/out"; return 1; }
+  for key in "$t"/state/secret-*SigningKeyArn; do
+    openssl pkey -in "$key" -noout -text 2>/dev/null | grep -q "ED25519 Private-Key" \
+      || { echo "signing-keys: ${key##*/} is not an Ed25519 private key"; return 1; }
+  done
+  [[ "$(cat "$t"/state/secret-* | grep -v -- '-----' | sort -u | wc -l)" -eq 4 ]] || { echo "signing-keys: the 4 keys are not distinct"; return 1; }
+  run_steps signing-keys >"$t/out" 2>&1 || { cat "$t/out"; return 1; }
+  [[ "$(wc -l <"$t/state/puts")" -eq 4 ]] || { echo "signing-keys: a second run overwrote a key that was set"; return 1; }
+
+  # 2. db-bootstrap: the data stack's task on its cluster, in the services' private network.
+  run_steps db-bootstrap >"$t/out" 2>&1 || { cat "$t/out"; return 1; }
+  grep -q "cd-db-bootstrap arn:aws:ecs:eu-west-1:1:task-definition/ecg-prod-db-bootstrap:3 ecg-prod-ops" "$t/state/tasks" \
+    || { echo "db-bootstrap: not run as the data stack's task on its cluster"; cat "$t/state/tasks"; return 1; }
+  jq -e '.awsvpcConfiguration.subnets == ["subnet-a", "subnet-b"] and .awsvpcConfiguration.securityGroups == ["sg-services"]
+         and .awsvpcConfiguration.assignPublicIp == "DISABLED"' "$t/state/network-cd-db-bootstrap.json" >/dev/null \
+    || { echo "db-bootstrap: wrong network configuration"; return 1; }
+
+  # 3. migrate: each HTTP service's task definition with the new image and `migrate`, run once.
+  out="$(run_steps migrate 0123abcd 2>&1)" || { echo "$out"; return 1; }
+  for n in auth-service media-service analysis-service; do
+    key="$t/state/registered-ecg-prod-$n-migrate.json"
+    [[ -f $key ]] || { echo "migrate: no task definition registered for $n"; return 1; }
+    jq -e --arg img "1.dkr.ecr.eu-west-1.amazonaws.com/ecg/$n:0123abcd" '
+      (.containerDefinitions | length) == 1 and .containerDefinitions[0].image == $img
+      and .containerDefinitions[0].command == ["migrate"] and (.containerDefinitions[0].healthCheck == null)
+      and .containerDefinitions[0].secrets == [{name: "DATABASE_URL", valueFrom: "arn:db"}]
+      and .executionRoleArn == "arn:exec" and .taskDefinitionArn == null and .revision == null and .status == null
+      and .requiresAttributes == null and .compatibilities == null and .registeredAt == null' "$key" >/dev/null \
+      || { echo "migrate: the task definition for $n is not the service's with image :0123abcd and command migrate:"; cat "$key"; return 1; }
+    grep -q "cd-migrate-$n arn:aws:ecs:eu-west-1:1:task-definition/ecg-prod-$n-migrate:1 ecg-prod" "$t/state/tasks" \
+      || { echo "migrate: $n's migrate task was not run"; return 1; }
+  done
+  # 4. brokers for the services stack.
+  [[ "$(run_steps brokers 2>/dev/null)" == "b-1.ecg.kafka:9096,b-2.ecg.kafka:9096" ]] || { echo "brokers: wrong output"; return 1; }
+  echo "cd-steps.sh: keys, db-bootstrap, migrate and brokers as expected"
+}
+
 # ---- CloudFormation ---------------------------------------------------------------------
 cfn_lint() { "$VENV/bin/cfn-lint" --non-zero-exit-code informational -- "$@"; }
 
@@ -1371,7 +1689,8 @@ check "Dockerfile: stages, static stdlib, runtime packages, non-root, HEALTHCHEC
 check "compose: Compose Specification JSON schema" compose_schema compose/docker-compose.yml
 check "compose: services, depends_on, healthchecks, .env.example, SPEC.md §6 variables" \
   compose_semantics compose/docker-compose.yml
-check "compose: shell scripts (sh -n, shellcheck when installed)" shell_scripts
+check "compose: comes up without a .env (every \${VAR} has a default)" compose_semantics compose/docker-compose.yml /dev/null
+check "shell scripts (sh -n, shellcheck when installed)" shell_scripts
 if [[ -n "$PG_BIN" ]]; then
   check "compose/postgres init script and AWS db-bootstrap against PostgreSQL ($(basename "$(dirname "$PG_BIN")"))" postgres_scripts
 else
@@ -1387,6 +1706,11 @@ check "gateway: routes.conf is the one infra/local/stack.sh includes" same_route
 check "routing: routes.conf vs SPEC.md §3, ALB listener rules vs routes.conf" \
   py_checks routes compose/nginx/routes.conf infra/aws/services.yaml
 
+check "aws: cd-steps.sh against a stub AWS CLI (keys, db-bootstrap, migrate before the rollout)" cd_steps_stub
+check "cd: deploys the commit CI tested, from main pushes only, one at a time; keys, roles, migrations first" \
+  py_checks cd .github/workflows/cd.yml .github/workflows/ci.yml
+check "dependencies: exact versions in Package.swift = Package.pins (= this machine's resolution)" \
+  py_checks pins Package.swift Package.pins "$([[ -f Package.resolved ]] && echo Package.resolved)"
 check "aws: cfn-lint infra/aws/*.yaml" cfn_lint infra/aws/*.yaml
 check "aws: services, task definitions, scaling, SPEC.md §6 variables, least privilege" py_checks aws infra/aws
 
@@ -1396,7 +1720,7 @@ if ((SELF_TEST)); then
   S="$TMP/selftest"
   mkdir -p "$S/compose"
   cp Dockerfile "$S/Dockerfile"
-  cp -R compose/nginx compose/postgres compose/minio compose/.env.example "$S/compose/"
+  cp -R compose/nginx compose/postgres compose/.env.example "$S/compose/"
   # Each copy sits one level below $S, as compose/ sits below the repository: links to
   # the repository's other entries let relative mounts such as ../Clients/... resolve.
   for entry in "$ROOT"/*; do
@@ -1442,6 +1766,65 @@ EOF
   mutate_compose bad-schema 'doc["services"]["kafka"]["healthcheck"]["retries"] = "many"; doc["services"]["kafka"]["restart_policy"] = "always"'
   rejects "compose file against the Compose Specification schema" "retries|restart_policy" \
     compose_schema "$S/bad-schema/docker-compose.yml"
+
+  mutate_compose gone-image 'doc["services"]["s3"]["image"] = "minio/minio:RELEASE.2025-09-07T16-13-09Z"'
+  rejects "compose image from a repository that no longer exists" "repository that no longer exists" \
+    compose_semantics "$S/gone-image/docker-compose.yml"
+  mutate_compose needs-env 'e = doc["services"]["postgres"]["environment"]; e["POSTGRES_PASSWORD"] = "${POSTGRES_PASSWORD:?set it in .env}"'
+  rejects "compose that needs a .env" "POSTGRES_PASSWORD. is required" \
+    compose_semantics "$S/needs-env/docker-compose.yml" /dev/null
+  mutate_compose s3-open 'doc["services"]["s3"]["environment"]["FRONTEND_ORIGIN"] = "*"'
+  rejects "S3 allowing CORS from every origin" "must allow CORS from the frontend origin only" \
+    compose_semantics "$S/s3-open/docker-compose.yml"
+  sed 's/AuthServiceImageTag="\$TAG"/AuthServiceImageTag=${{ github.sha }}/' .github/workflows/cd.yml >"$S/cd-sha.yml"
+  rejects "CD deploying github.sha (the default branch's head) instead of the tested commit" "github.sha .* used outside" \
+    py_checks cd "$S/cd-sha.yml" .github/workflows/ci.yml
+  grep -v "github.event.workflow_run.event == 'push'" .github/workflows/cd.yml >"$S/cd-pr.yml"
+  rejects "CD triggered by CI runs of pull requests" "workflow_run.event == 'push'" \
+    py_checks cd "$S/cd-pr.yml" .github/workflows/ci.yml
+  "$PY" -c '
+import sys
+text = open(sys.argv[1]).read()
+start = text.index("concurrency:")
+end = text.index("\n\n", start)
+open(sys.argv[2], "w").write(text[:start] + text[end + 2:])' .github/workflows/cd.yml "$S/cd-noconc.yml"
+  rejects "CD without a concurrency group" "concurrency group" py_checks cd "$S/cd-noconc.yml" .github/workflows/ci.yml
+  "$PY" -c '
+import sys
+text = open(sys.argv[1]).read()
+start = text.index("      - name: Migrations with the new image")
+end = text.index("      - name: Roll the services stack")
+block = text[start:end]
+text = text[:start] + text[end:]
+text = text.replace("      - name: Wait until every service is stable", block + "      - name: Wait until every service is stable")
+open(sys.argv[2], "w").write(text)' .github/workflows/cd.yml "$S/cd-late-migrate.yml"
+  rejects "CD migrating after the rollout" "order must be" py_checks cd "$S/cd-late-migrate.yml" .github/workflows/ci.yml
+  sed 's#vapor/postgres-nio", exact:#vapor/postgres-nio", from:#' Package.swift >"$S/Package-from.swift"
+  rejects "a dependency with a version range" "postgres-nio is .from: 1.33.2." py_checks pins "$S/Package-from.swift" Package.pins ""
+  sed 's/^swift-nio .*$/swift-nio 0.0.1/' Package.pins >"$S/Package-nio.pins"
+  if [[ -f Package.resolved ]]; then
+    rejects "Package.pins that differs from this machine's resolution" "differs from Package.pins" \
+      py_checks pins Package.swift "$S/Package-nio.pins" Package.resolved
+  fi
+  mkdir -p "$S/aws-tls" && cp infra/aws/*.yaml infra/aws/cd-steps.sh "$S/aws-tls/"
+  sed -i 's/sslmode=verify-full&sslrootcert=[^"]*"/sslmode=require"/' "$S/aws-tls/data.yaml"
+  rejects "DATABASE_URL that does not verify the RDS certificate" "must use sslmode=verify-full" py_checks aws "$S/aws-tls"
+  mkdir -p "$S/aws-retain" && cp infra/aws/*.yaml infra/aws/cd-steps.sh "$S/aws-retain/"
+  "$PY" -c '
+import sys
+path = sys.argv[1]
+text = open(path).read()
+anchor = "  UserTokenSigningKey:\n    Type: AWS::SecretsManager::Secret\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n"
+assert anchor in text
+open(path, "w").write(text.replace(anchor, "  UserTokenSigningKey:\n    Type: AWS::SecretsManager::Secret\n"))' "$S/aws-retain/data.yaml"
+  rejects "a signing-key secret that a stack replacement would lose" "UserTokenSigningKey: needs DeletionPolicy" py_checks aws "$S/aws-retain"
+  mkdir -p "$S/aws-scaling" && cp infra/aws/*.yaml infra/aws/cd-steps.sh "$S/aws-scaling/"
+  sed -i '/DisableScaleIn: true/d' "$S/aws-scaling/services.yaml"
+  rejects "a worker CPU policy that scales in against the backlog" "CPU policy must not scale in" py_checks aws "$S/aws-scaling"
+  CD_STUB_MIGRATE_EXIT=3 rejects "a failed migration task stops the deploy" "migrate-auth-service: task .* exited 3" cd_steps_stub
+  sed 's/^PLACEHOLDER=.*/PLACEHOLDER="something-else"/' infra/aws/cd-steps.sh >"$S/cd-steps-placeholder.sh"
+  CD_STEPS="$S/cd-steps-placeholder.sh" rejects "cd-steps.sh that would not replace the placeholder keys" \
+    "not replaced|must replace" cd_steps_stub
 
   sed 's/TargetGroupArn: !Ref AuthTargetGroup$/TargetGroupArn: !Ref AuthTargetGroupTypo/' infra/aws/services.yaml >"$S/services-ref.yaml"
   rejects "CloudFormation with a dangling Ref (cfn-lint)" "E1020 'AuthTargetGroupTypo'" cfn_lint "$S/services-ref.yaml"

@@ -48,6 +48,7 @@ public enum MigrationError: Error, CustomStringConvertible, Equatable {
     case duplicateVersion(Int)
     case invalidSchemaName(String)
     case unknownAppliedVersion(Int)
+    case outOfOrder(version: Int, newerApplied: Int)
     case changedAfterApplied(version: Int, name: String, schema: String)
 
     public var description: String {
@@ -56,7 +57,9 @@ public enum MigrationError: Error, CustomStringConvertible, Equatable {
         case .duplicateVersion(let version): "two migration files have version \(version)"
         case .invalidSchemaName(let name): "schema name \(name) must match [a-z_][a-z0-9_]*"
         case .unknownAppliedVersion(let version):
-            "the database has migration \(version) applied, which this build does not know: is an older build running against a newer schema?"
+            "the database has migration \(version) applied, which this build does not know although it knows later ones: were migration files renumbered or removed?"
+        case .outOfOrder(let version, let newer):
+            "migration \(version) of this build is not applied, but the newer \(newer) (unknown to this build) is: a release may only run against the schema of its own or a later release that includes all of its migrations"
         case .changedAfterApplied(let version, let name, let schema):
             "migration \(version) (\(name)) was edited after it was applied to schema \(schema): restore the file and put the change in a new migration (a local development database can be reset with `make clean-data`)"
         }

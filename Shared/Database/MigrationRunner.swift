@@ -68,8 +68,24 @@ public struct MigrationRunner: Sendable {
             }
             let applied = Set(appliedChecksums.keys)
             let known = Set(migrations.map(\.version))
-            if let unknown = applied.subtracting(known).max() {
-                throw MigrationError.unknownAppliedVersion(unknown)
+            // Versions above every one this build knows were applied by a newer release: the
+            // database is ahead (a rollback, or old tasks still running during a rolling deploy).
+            // Migrations are expand/contract (docs/deployment-notes.md), so this build still works
+            // against it: warn and go on, as Flyway's ignoreFutureMigrations does. An unknown
+            // version below the newest known one is no release's history: refuse it.
+            let highestKnown = known.max() ?? 0
+            let unknown = applied.subtracting(known)
+            if let stray = unknown.filter({ $0 < highestKnown }).max() {
+                throw MigrationError.unknownAppliedVersion(stray)
+            }
+            if let newest = unknown.max() {
+                if let missing = known.subtracting(applied).min() {
+                    throw MigrationError.outOfOrder(version: missing, newerApplied: newest)
+                }
+                logger.warning(
+                    "the database has migrations this build does not know (applied by a newer release); continuing",
+                    metadata: ["schema": "\(schema)", "future_versions": "\(unknown.sorted())", "newest_known": "\(highestKnown)"]
+                )
             }
             for migration in migrations {
                 guard let recorded = appliedChecksums[migration.version] else { continue }

@@ -16,6 +16,15 @@ public struct KafkaConfiguration: Sendable {
     /// idle polling there; the embedded broker answers an empty fetch only when the wait ends, so
     /// with it this is the latency each consumer hop adds.
     public var consumerFetchWaitMilliseconds: Int
+    /// Longest a consumer may hold one message before it must poll again (librdkafka's
+    /// `max.poll.interval.ms`); past it, librdkafka leaves the group and the partition (with the
+    /// message in hand) moves to another member. A worker holds an analysis request for the whole
+    /// job (download, ffmpeg, recognition), so the default is analysis-service's job timeout
+    /// (`JOB_TIMEOUT_SECONDS`, 1800 s) plus a minute: a job still running then has been failed by
+    /// analysis-service anyway. librdkafka's own default (300 s) evicted workers on long videos
+    /// and restarted their jobs elsewhere (deploy review M1). A member that dies is still noticed
+    /// after `session.timeout.ms` (10 s), which heartbeats from librdkafka's own thread keep alive.
+    public var consumerMaxPollIntervalMilliseconds: Int
     /// Extra librdkafka properties; they win over the typed values.
     public var properties: [String: String]
 
@@ -27,6 +36,7 @@ public struct KafkaConfiguration: Sendable {
         saslPassword: String? = nil,
         clientID: String = "ecg-backend",
         consumerFetchWaitMilliseconds: Int = 100,
+        consumerMaxPollIntervalMilliseconds: Int = 1_860_000,
         properties: [String: String] = [:]
     ) {
         self.bootstrapServers = bootstrapServers
@@ -36,7 +46,17 @@ public struct KafkaConfiguration: Sendable {
         self.saslPassword = saslPassword
         self.clientID = clientID
         self.consumerFetchWaitMilliseconds = consumerFetchWaitMilliseconds
+        self.consumerMaxPollIntervalMilliseconds = consumerMaxPollIntervalMilliseconds
         self.properties = properties
+    }
+
+    /// The librdkafka properties of a consumer: the common ones plus the consumer's typed
+    /// settings (`properties` still wins).
+    public var consumerProperties: [String: String] {
+        [
+            "fetch.wait.max.ms": String(consumerFetchWaitMilliseconds),
+            "max.poll.interval.ms": String(consumerMaxPollIntervalMilliseconds),
+        ].merging(commonProperties) { _, explicit in explicit }
     }
 
     /// The librdkafka properties common to every client.

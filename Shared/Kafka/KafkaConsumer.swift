@@ -15,8 +15,7 @@ public final class KafkaConsumer: Service, Sendable {
     private let logger: Logger
 
     public init(configuration: KafkaConfiguration, groupID: String, topics: [String], logger: Logger) async throws {
-        var properties = ["fetch.wait.max.ms": String(configuration.consumerFetchWaitMilliseconds)]
-            .merging(configuration.commonProperties) { _, explicit in explicit }
+        var properties = configuration.consumerProperties
         properties["group.id"] = groupID
         properties["enable.auto.commit"] = "false"
         properties["auto.offset.reset"] = properties["auto.offset.reset"] ?? "earliest"

@@ -97,11 +97,35 @@ struct MigrationRunnerTests {
         }
     }
 
-    @Test("a database ahead of the build is refused")
-    func refusesUnknownVersion() async throws {
+    @Test("a database one migration ahead of the build is accepted: the previous release starts after a rollback")
+    func acceptsFutureVersions() async throws {
         try await withMigratedSchema { client, schema in
+            // Release N knows migration 1; release N+1 applied 2. N must start (expand/contract).
+            let applied = try await MigrationRunner(schema: schema, migrations: [migrations[0]]).run(on: client, logger: logger)
+            #expect(applied.isEmpty)
+            // Its own migrations are still checked.
+            let edited = Migration(version: 1, name: "create_items", sql: migrations[0].sql + "\nSELECT 1;")
+            await #expect(throws: MigrationError.changedAfterApplied(version: 1, name: "create_items", schema: schema)) {
+                try await MigrationRunner(schema: schema, migrations: [edited]).run(on: client, logger: logger)
+            }
+        }
+    }
+
+    @Test("an unknown version below the newest known one, or a known one missing under a newer one, is refused")
+    func refusesGaps() async throws {
+        try await withMigratedSchema { client, schema in
+            let third = Migration(version: 3, name: "third", sql: "CREATE TABLE third (x int);")
+            // Applied 1, 2; this build knows 1 and 3: 2 is no release's history.
             await #expect(throws: MigrationError.unknownAppliedVersion(2)) {
-                try await MigrationRunner(schema: schema, migrations: [migrations[0]]).run(on: client, logger: logger)
+                try await MigrationRunner(schema: schema, migrations: [migrations[0], third]).run(on: client, logger: logger)
+            }
+            // Applied 1, 2, 4 (4 from a newer release); this build knows 1, 2, 3: 3 would run after 4.
+            try await client.query(
+                PostgresQuery(unsafeSQL: "INSERT INTO \(schema).schema_migrations (version, name, checksum) VALUES (4, 'later', 'x')"),
+                logger: logger
+            )
+            await #expect(throws: MigrationError.outOfOrder(version: 3, newerApplied: 4)) {
+                try await MigrationRunner(schema: schema, migrations: migrations + [third]).run(on: client, logger: logger)
             }
         }
     }
