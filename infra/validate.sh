@@ -23,7 +23,16 @@
 #                                 image), SPEC §6 variables, least-privilege roles (execution
 #                                 roles pull only their own image and read exactly the
 #                                 secrets their task uses; media-service only the bucket;
-#                                 the worker only Kafka)
+#                                 the worker only Kafka); DATABASE_URL verify-full against
+#                                 the RDS bundle the image ships; retained secrets; the
+#                                 worker's backlog-per-task scaling
+#   compose without .env          every ${VAR} has a default; no image from a repository
+#                                 that is gone; S3 = rclone with media-service's key, CORS
+#   infra/aws/cd-steps.sh         driven against a stub AWS CLI: signing keys, db-bootstrap,
+#                                 one-off migrate tasks with the new image, brokers
+#   .github/workflows             CD deploys workflow_run.head_sha from main pushes only,
+#                                 one at a time, keys/roles/migrations before the rollout
+#   Package.swift, Package.pins   exact versions, equal to this machine's resolution
 # Then a self-test breaks copies of those files on purpose and requires every
 # validator to reject them (so a validator that passes everything fails here).
 #
@@ -38,7 +47,7 @@ SELF_TEST=1
 for arg in "$@"; do
   case "$arg" in
     --no-self-test) SELF_TEST=0 ;;
-    -h|--help) sed -n '2,32p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,41p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "validate: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
