@@ -70,7 +70,8 @@ enum MediaService {
                 storage: s3,
                 confirmation: confirmation,
                 maxUploadBytes: settings.maxUploadBytes,
-                urlSeconds: settings.browserURLSeconds
+                urlSeconds: settings.browserURLSeconds,
+                maxUserStorageBytes: settings.maxUserStorageBytes
             ).addRoutes(to: routes.user)
             InternalVideoController(
                 repository: repository,

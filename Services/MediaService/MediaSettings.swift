@@ -7,6 +7,8 @@ struct MediaSettings: Sendable {
     let s3: S3Configuration
     /// `MAX_UPLOAD_BYTES`: the largest upload accepted (default 2 GiB).
     let maxUploadBytes: Int64
+    /// `MAX_USER_STORAGE_BYTES`: one user's uploaded plus pending bytes (default 10 GiB).
+    let maxUserStorageBytes: Int64
     /// Lifetime of the browser's upload and download URLs (SPEC: `expires_in: 3600`).
     let browserURLSeconds: Int
     /// `WORKER_URL_TTL_SECONDS`: lifetime of the download URLs handed to ML workers (default 6 h).
@@ -22,6 +24,7 @@ struct MediaSettings: Sendable {
         static let localAccessKeyID = "ecg-local"
         static let localSecretAccessKey = "ecg-local-secret"
         static let maxUploadBytes = 2 * 1024 * 1024 * 1024
+        static let maxUserStorageBytes: Int64 = 10 * 1024 * 1024 * 1024
         static let workerURLSeconds = 6 * 3600
     }
 
@@ -62,6 +65,9 @@ struct MediaSettings: Sendable {
         )
         // A single PUT is limited to 5 GiB by S3.
         self.maxUploadBytes = Int64(settings.int("MAX_UPLOAD_BYTES", default: Defaults.maxUploadBytes, range: 1...(5 * 1024 * 1024 * 1024)))
+        self.maxUserStorageBytes = Int64(
+            settings.int("MAX_USER_STORAGE_BYTES", default: Int(Defaults.maxUserStorageBytes), range: 1...(1 << 50))
+        )
         self.browserURLSeconds = 3600
         self.workerURLSeconds = settings.int("WORKER_URL_TTL_SECONDS", default: Defaults.workerURLSeconds, range: 60...604_800)
         self.createBucketIfMissing = !environment.isProduction

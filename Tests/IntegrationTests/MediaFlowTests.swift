@@ -99,10 +99,10 @@ enum MediaStack {
     }
 
     /// generate-url through the gateway; fails the test unless it answers 200.
+    /// `size` defaults to the length of `bytes` (size_bytes is required, security review M5).
     static func generateURL(token: String, filename: String, contentType: String = "video/mp4", size: Int? = nil, bytes: Data) async throws -> Upload
     {
-        var body: [String: Any] = ["filename": filename, "content_type": contentType]
-        if let size { body["size_bytes"] = size }
+        let body: [String: Any] = ["filename": filename, "content_type": contentType, "size_bytes": size ?? bytes.count]
         let reply = try await call(.POST, gateway + "/api/upload-video/generate-url", token: token, json: body)
         try #require(reply.status == 200, "generate-url: \(reply.status) \(reply.text)")
         return Upload(
@@ -255,6 +255,8 @@ struct MediaFlowTests {
             (["filename": "", "content_type": "video/mp4"], 422, "validation_error"),
             (["content_type": "video/mp4"], 422, "validation_error"),
             (["filename": "a.mp4", "content_type": "video/mp4", "size_bytes": -1], 422, "validation_error"),
+            // M5: the size is required, so that every URL bounds the upload's length.
+            (["filename": "a.mp4", "content_type": "video/mp4"], 422, "validation_error"),
         ]
         for (body, status, code) in cases {
             let reply = try await MediaStack.call(.POST, MediaStack.gateway + "/api/upload-video/generate-url", token: token, json: body)
@@ -272,14 +274,64 @@ struct MediaFlowTests {
         #expect(malformed.code == "invalid_json")
     }
 
+    @Test("an object overwritten through the still-valid URL after complete is refused (ETag recorded at complete, M5)")
+    func overwriteAfterComplete() async throws {
+        let owner = try await MediaStack.userToken()
+        let bytes = MediaStack.videoBytes(2000)
+        // A name whose extension is not the declared type's: the declared (signed) type is what counts.
+        let upload = try await MediaStack.generateURL(token: owner, filename: "home movie.avi", bytes: bytes)
+        #expect(try await MediaStack.put(upload).status == 200)
+        let complete = try await MediaStack.complete(upload.fileKey, token: owner)
+        #expect(complete.status == 200, "\(complete.text)")
+        let path = MediaStack.gateway + "/api/upload-video/download-url/" + upload.fileKey
+        #expect(try await MediaStack.call(.GET, path, token: owner).status == 200)
+
+        // Same length (Content-Length is signed), other bytes.
+        var other = bytes
+        other[100] ^= 0xFF
+        #expect(try await MediaStack.put(upload, body: other).status == 200)
+        let download = try await MediaStack.call(.GET, path, token: owner)
+        #expect(download.status == 409, "\(download.text)")
+        #expect(download.code == "upload_changed")
+        let lookup = try await MediaStack.call(
+            .GET,
+            MediaStack.media + "/internal/videos/" + upload.fileKey,
+            token: try await MediaStack.serviceToken()
+        )
+        #expect(lookup.status == 409, "\(lookup.text)")
+    }
+
+    @Test("generate-url counts uploaded and pending declared bytes against the user's quota: 413 storage_quota_exceeded (M5)")
+    func storageQuota() async throws {
+        let owner = try await MediaStack.userToken()
+        // MAX_USER_STORAGE_BYTES defaults to 10 GiB; pending 1 GiB declarations reach it without uploading.
+        var statuses: [Int] = []
+        var lastCode: String?
+        for index in 0..<12 {
+            let reply = try await MediaStack.call(
+                .POST,
+                MediaStack.gateway + "/api/upload-video/generate-url",
+                token: owner,
+                json: ["filename": "big\(index).mp4", "content_type": "video/mp4", "size_bytes": 1 << 30]
+            )
+            statuses.append(reply.status)
+            lastCode = reply.code
+            if reply.status != 200 { break }
+        }
+        #expect(statuses == Array(repeating: 200, count: 10) + [413], "\(statuses)")
+        #expect(lastCode == "storage_quota_exceeded")
+        // Another user is not affected.
+        let other = try await MediaStack.userToken()
+        _ = try await MediaStack.generateURL(token: other, filename: "a.mp4", bytes: MediaStack.videoBytes(10))
+    }
+
     @Test("a Unicode name with spaces uploads, and its key works raw, %2F-encoded and fully encoded")
     func unicodeKeys() async throws {
         let owner = try await MediaStack.userToken()
         let bytes = MediaStack.videoBytes(1000)
-        // No size_bytes: only the content type is signed.
         let upload = try await MediaStack.generateURL(token: owner, filename: "내 비디오 (최종) café.webm", contentType: "video/webm", bytes: bytes)
         #expect(upload.fileKey.hasSuffix("/내_비디오_최종_café.webm"))
-        #expect(upload.headers == ["Content-Type": "video/webm"])
+        #expect(upload.headers == ["Content-Type": "video/webm", "Content-Length": "1000"])
         let put = try await MediaStack.put(upload)
         #expect(put.status == 200, "\(put.text)")
         let complete = try await MediaStack.complete(upload.fileKey, token: owner)
@@ -345,7 +397,7 @@ struct MediaInternalAPITests {
     @Test("only service tokens for media-service from trusted issuers get in")
     func authentication() async throws {
         let owner = try await MediaStack.userToken()
-        let upload = try await MediaStack.generateURL(token: owner, filename: "a.mp4", bytes: Data())
+        let upload = try await MediaStack.generateURL(token: owner, filename: "a.mp4", bytes: MediaStack.videoBytes(10))
         let url = MediaStack.media + "/internal/videos/" + upload.fileKey
         let rogueKey = try SigningKey.generate()
         let refused: [(String, String?)] = [

@@ -18,6 +18,7 @@ struct MediaSettingsTests {
         #expect(media.s3.credentials == S3Credentials(accessKeyID: "ecg-local", secretAccessKey: "ecg-local-secret"))
         #expect(media.s3.forcePathStyle)
         #expect(media.maxUploadBytes == 2 * 1024 * 1024 * 1024)
+        #expect(media.maxUserStorageBytes == 10 * 1024 * 1024 * 1024)
         #expect(media.workerURLSeconds == 21_600)
         #expect(media.browserURLSeconds == 3600)
         #expect(media.createBucketIfMissing)
@@ -29,6 +30,7 @@ struct MediaSettingsTests {
             "ECG_ENV": "test", "S3_BUCKET": "my.videos", "S3_REGION": "eu-west-1", "S3_ENDPOINT": "http://minio:9000",
             "S3_PUBLIC_ENDPOINT": "https://media.example.com", "S3_ACCESS_KEY_ID": "AK", "S3_SECRET_ACCESS_KEY": "SK", "S3_SESSION_TOKEN": "TOK",
             "S3_FORCE_PATH_STYLE": "false", "MAX_UPLOAD_BYTES": "1048576", "WORKER_URL_TTL_SECONDS": "600",
+            "MAX_USER_STORAGE_BYTES": "5000000",
         ])
         let media = MediaSettings(settings: settings)
         try settings.validate()
@@ -39,6 +41,7 @@ struct MediaSettingsTests {
         #expect(media.s3.credentials == S3Credentials(accessKeyID: "AK", secretAccessKey: "SK", sessionToken: "TOK"))
         #expect(!media.s3.forcePathStyle)
         #expect(media.maxUploadBytes == 1_048_576)
+        #expect(media.maxUserStorageBytes == 5_000_000)
         #expect(media.workerURLSeconds == 600)
     }
 

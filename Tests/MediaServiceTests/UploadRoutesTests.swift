@@ -14,8 +14,10 @@ final class FakeStorage: VideoStorage {
     let objects = Mutex<[String: S3ObjectInfo]>([:])
     let failing = Atomic<Bool>(false)
 
-    func put(_ key: String, size: Int64) {
-        objects.withLock { $0[key] = S3ObjectInfo(contentLength: size, contentType: "video/mp4", eTag: nil) }
+    /// Stores an object as a PUT would; a new ETag each time unless given (S3's is the MD5 of the bytes).
+    func put(_ key: String, size: Int64, contentType: String = "video/mp4", eTag: String? = nil) {
+        let eTag = eTag ?? "\"\(UUID().uuidString)\""
+        objects.withLock { $0[key] = S3ObjectInfo(contentLength: size, contentType: contentType, eTag: eTag) }
     }
 
     func uploadRequest(key: String, contentType: String, contentLength: Int64?, expires: Int) -> PresignedRequest {
@@ -56,8 +58,10 @@ struct MediaHarness {
     let repository = InMemoryVideoRepository()
     let storage = FakeStorage()
     let maxUploadBytes: Int64 = 1000
+    let maxUserStorageBytes: Int64
 
-    init() throws {
+    init(maxUserStorageBytes: Int64 = 1 << 40) throws {
+        self.maxUserStorageBytes = maxUserStorageBytes
         userKey = try SigningKey.generate()
         serviceKey = try SigningKey.generate()
     }
@@ -74,7 +78,14 @@ struct MediaHarness {
         let users = TokenVerifier(issuers: ["auth-service": StaticKeySource([userKey])], audience: "ecg-api", type: .access)
         let services = TokenVerifier(issuers: ["analysis-service": StaticKeySource([serviceKey])], audience: "media-service", type: .service)
         let confirmation = UploadConfirmation(repository: repository, storage: storage, maxUploadBytes: maxUploadBytes)
-        UploadController(repository: repository, storage: storage, confirmation: confirmation, maxUploadBytes: maxUploadBytes, urlSeconds: 3600)
+        UploadController(
+            repository: repository,
+            storage: storage,
+            confirmation: confirmation,
+            maxUploadBytes: maxUploadBytes,
+            urlSeconds: 3600,
+            maxUserStorageBytes: maxUserStorageBytes
+        )
             .addRoutes(
                 to: DocumentedRoutes(
                     router.group().add(middleware: BearerAuthenticationMiddleware(verifier: users)),
@@ -109,13 +120,13 @@ struct MediaHarness {
 }
 
 extension TestClientProtocol {
-    /// The `file_key` of a new pending video (generate-url for a `video/mp4` without a size).
-    func newFileKey(token: String, filename: String = "a.mp4") async throws -> String {
+    /// The `file_key` of a new pending video (generate-url for a `video/mp4` of `size` bytes).
+    func newFileKey(token: String, filename: String = "a.mp4", size: Int64 = 42) async throws -> String {
         let reply = try await call(
             "/api/upload-video/generate-url",
             .post,
             token: token,
-            json: #"{"filename":"\#(filename)","content_type":"video/mp4"}"#
+            json: #"{"filename":"\#(filename)","content_type":"video/mp4","size_bytes":\#(size)}"#
         )
         return try #require(reply.json["file_key"] as? String, "generate-url answered \(reply.status)")
     }
@@ -164,8 +175,10 @@ struct UploadRoutesTests {
                 (#"{"filename":"a.mp4","content_type":"video/mp4","size_bytes":1001}"#, 413, "file_too_large"),
                 (#"{"filename":"a.mp4","content_type":"video/mp4","size_bytes":0}"#, 422, "validation_error"),
                 (#"{"filename":"a.mp4","content_type":"video/mp4","size_bytes":"x"}"#, 422, "validation_error"),
-                (#"{"filename":"   ","content_type":"video/mp4"}"#, 422, "validation_error"),
-                (#"{"content_type":"video/mp4"}"#, 422, "validation_error"),
+                (#"{"filename":"   ","content_type":"video/mp4","size_bytes":10}"#, 422, "validation_error"),
+                (#"{"content_type":"video/mp4","size_bytes":10}"#, 422, "validation_error"),
+                // M5: without a size the URL would not bound the upload's length.
+                (#"{"filename":"a.mp4","content_type":"video/mp4"}"#, 422, "validation_error"),
                 (#"{"filename":"a.mp4""#, 400, "invalid_json"),
             ]
             for (body, status, code) in cases {
@@ -173,11 +186,18 @@ struct UploadRoutesTests {
                 #expect(reply.status == status, "\(body)")
                 #expect(reply.json["code"] as? String == code, "\(body)")
             }
+            let sizeless = try await client.call(
+                "/api/upload-video/generate-url",
+                .post,
+                token: token,
+                json: #"{"filename":"a.mp4","content_type":"video/mp4"}"#
+            )
+            #expect((sizeless.json["detail"] as? String)?.hasPrefix("size_bytes") == true, "\(sizeless.json)")
             let anonymous = try await client.call(
                 "/api/upload-video/generate-url",
                 .post,
                 token: nil,
-                json: #"{"filename":"a.mp4","content_type":"video/mp4"}"#
+                json: #"{"filename":"a.mp4","content_type":"video/mp4","size_bytes":10}"#
             )
             #expect(anonymous.status == 401)
             // A service token is not a user token.
@@ -185,7 +205,7 @@ struct UploadRoutesTests {
                 "/api/upload-video/generate-url",
                 .post,
                 token: try await harness.serviceToken(),
-                json: #"{"filename":"a.mp4","content_type":"video/mp4"}"#
+                json: #"{"filename":"a.mp4","content_type":"video/mp4","size_bytes":10}"#
             )
             #expect(service.status == 401)
         }
@@ -225,7 +245,7 @@ struct UploadRoutesTests {
         }
     }
 
-    @Test("too large an object (no size signed) is refused at complete and stays pending")
+    @Test("too large an object is refused at complete, deleted, and the video stays pending")
     func oversizedObject() async throws {
         let harness = try MediaHarness()
         try await harness.test { client in
@@ -236,6 +256,87 @@ struct UploadRoutesTests {
             #expect(reply.status == 413)
             #expect(try await harness.repository.find(fileKey: key)?.status == .pending)
             #expect(harness.repository.events.isEmpty)
+            #expect(try await harness.storage.head(key: key) == nil)
+        }
+    }
+
+    @Test("complete refuses an object whose size or type differs from the declared one (409), and deletes it (M5)")
+    func declaredSizeAndType() async throws {
+        let harness = try MediaHarness()
+        try await harness.test { client in
+            let token = try await harness.userToken(1)
+            let key = try await client.newFileKey(token: token, size: 42)
+            harness.storage.put(key, size: 41)
+            let short = try await client.call("/api/upload-video/complete", .post, token: token, json: #"{"file_key":"\#(key)"}"#)
+            #expect(short.status == 409)
+            #expect(short.json["code"] as? String == "upload_size_mismatch")
+            #expect(try await harness.storage.head(key: key) == nil)
+            #expect(try await harness.repository.find(fileKey: key)?.status == .pending)
+
+            harness.storage.put(key, size: 42, contentType: "text/html")
+            let html = try await client.call("/api/upload-video/complete", .post, token: token, json: #"{"file_key":"\#(key)"}"#)
+            #expect(html.status == 409)
+            #expect(html.json["code"] as? String == "upload_type_mismatch")
+            #expect(try await harness.storage.head(key: key) == nil)
+            #expect(harness.repository.events.isEmpty)
+
+            // The right bytes afterwards are accepted (parameters of the type do not matter).
+            harness.storage.put(key, size: 42, contentType: "video/mp4; charset=binary")
+            let done = try await client.call("/api/upload-video/complete", .post, token: token, json: #"{"file_key":"\#(key)"}"#)
+            #expect(done.status == 200)
+            #expect(harness.repository.events.count == 1)
+        }
+    }
+
+    @Test("an object overwritten after complete is refused by download-url and the internal lookup (ETag recorded at complete, M5)")
+    func overwrittenAfterComplete() async throws {
+        let harness = try MediaHarness()
+        try await harness.test { client in
+            let token = try await harness.userToken(1)
+            let key = try await client.newFileKey(token: token, size: 42)
+            harness.storage.put(key, size: 42, eTag: "\"first\"")
+            #expect(try await client.call("/api/upload-video/complete", .post, token: token, json: #"{"file_key":"\#(key)"}"#).status == 200)
+            #expect(try await harness.repository.find(fileKey: key)?.eTag == "\"first\"")
+            let service = try await harness.serviceToken()
+            #expect(try await client.call("/api/upload-video/download-url/\(key)", token: token).status == 200)
+            #expect(try await client.call("/internal/videos/\(key)", token: service).status == 200)
+
+            // The PUT URL is still valid: the same key gets other bytes.
+            harness.storage.put(key, size: 200_000, eTag: "\"second\"")
+            let download = try await client.call("/api/upload-video/download-url/\(key)", token: token)
+            #expect(download.status == 409)
+            #expect(download.json["code"] as? String == "upload_changed")
+            let lookup = try await client.call("/internal/videos/\(key)", token: service)
+            #expect(lookup.status == 409)
+            #expect(lookup.json["code"] as? String == "upload_changed")
+            let again = try await client.call("/api/upload-video/complete", .post, token: token, json: #"{"file_key":"\#(key)"}"#)
+            #expect(again.status == 409)
+        }
+    }
+
+    @Test("generate-url refuses 413 storage_quota_exceeded when uploaded plus pending bytes would pass MAX_USER_STORAGE_BYTES")
+    func storageQuota() async throws {
+        let harness = try MediaHarness(maxUserStorageBytes: 2000)
+        try await harness.test { client in
+            let token = try await harness.userToken(1)
+            let first = try await client.newFileKey(token: token, size: 1000)
+            harness.storage.put(first, size: 1000)
+            #expect(try await client.call("/api/upload-video/complete", .post, token: token, json: #"{"file_key":"\#(first)"}"#).status == 200)
+            _ = try await client.newFileKey(token: token, size: 900)  // pending: counts with its declared size
+            let over = try await client.call(
+                "/api/upload-video/generate-url",
+                .post,
+                token: token,
+                json: #"{"filename":"b.mp4","content_type":"video/mp4","size_bytes":101}"#
+            )
+            #expect(over.status == 413)
+            #expect(over.json["code"] as? String == "storage_quota_exceeded")
+            // Exactly up to the quota is fine; another user has a quota of their own.
+            _ = try await client.newFileKey(token: token, size: 100)
+            _ = try await client.newFileKey(token: try await harness.userToken(2), size: 1000)
+            // Deleting a video frees its bytes.
+            #expect(try await client.call("/api/upload-video/videos/\(first)", .delete, token: token).status == 204)
+            _ = try await client.newFileKey(token: token, size: 1000)
         }
     }
 
@@ -257,7 +358,7 @@ struct UploadRoutesTests {
         let harness = try MediaHarness()
         try await harness.test { client in
             let token = try await harness.userToken(1)
-            let key = try await client.newFileKey(token: token, filename: "비디오 클립.mp4")
+            let key = try await client.newFileKey(token: token, filename: "비디오 클립.mp4", size: 3)
             harness.storage.put(key, size: 3)
             let encodedName = try #require(key.split(separator: "/").last?.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed))
             let parts = key.split(separator: "/")
@@ -289,7 +390,7 @@ struct UploadRoutesTests {
                     "/api/upload-video/generate-url",
                     .post,
                     token: token,
-                    json: #"{"filename":"\#(name)","content_type":"video/mp4"}"#
+                    json: #"{"filename":"\#(name)","content_type":"video/mp4","size_bytes":10}"#
                 )
                 keys.append(try #require(reply.json["file_key"] as? String))
                 try await Task.sleep(for: .milliseconds(5))
@@ -298,7 +399,7 @@ struct UploadRoutesTests {
                 "/api/upload-video/generate-url",
                 .post,
                 token: try await harness.userToken(2),
-                json: #"{"filename":"x.mp4","content_type":"video/mp4"}"#
+                json: #"{"filename":"x.mp4","content_type":"video/mp4","size_bytes":10}"#
             )
             let list = try await client.call("/api/upload-video/videos", token: token)
             let items = try #require(list.json["items"] as? [[String: Any]])
@@ -319,7 +420,7 @@ struct UploadRoutesTests {
                     "/api/upload-video/generate-url",
                     .post,
                     token: user,
-                    json: #"{"filename":"a.webm","content_type":"video/webm"}"#
+                    json: #"{"filename":"a.webm","content_type":"video/webm","size_bytes":77}"#
                 )
                 .json["file_key"] as? String
             )
@@ -329,7 +430,7 @@ struct UploadRoutesTests {
             #expect(pending.json["status"] as? String == "pending")
             #expect(pending.json["owner_id"] as? String == "9")
 
-            harness.storage.put(key, size: 77)
+            harness.storage.put(key, size: 77, contentType: "video/webm")
             let uploaded = try await client.call("/internal/videos/\(key.replacingOccurrences(of: "/", with: "%2F"))", token: service)
             #expect(uploaded.status == 200)
             #expect(uploaded.json["status"] as? String == "uploaded")

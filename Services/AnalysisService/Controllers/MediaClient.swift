@@ -33,6 +33,9 @@ struct MediaClient: Sendable {
             switch response.status.code {
             case 200: return try JSONDecoder().decode(VideoInfo.self, from: Data(body.readableBytesView))
             case 404: return nil
+            case 409:
+                // The object changed after its upload was completed (media's `upload_changed`, review M5).
+                throw Self.videoChanged
             default:
                 logger.warning("media-service answered \(response.status.code)", metadata: ["file_key": "\(fileKey)"])
                 throw Self.unavailable
@@ -44,6 +47,12 @@ struct MediaClient: Sendable {
             throw Self.unavailable
         }
     }
+
+    static let videoChanged = APIError(
+        .conflict,
+        code: "video_changed",
+        detail: "The video's file changed after its upload was completed; delete it and upload it again."
+    )
 
     static let unavailable = APIError(
         .serviceUnavailable,

@@ -38,8 +38,14 @@ struct InternalVideoController: Sendable {
             var video = try await repository.find(fileKey: key)
         else { throw MediaErrors.videoNotFound }
         // A client that never called `complete` still gets its video analysed.
-        if case .uploaded(let confirmed) = try await confirmation.confirm(video, logger: context.logger) {
+        switch try await confirmation.confirm(video, logger: context.logger) {
+        case .uploaded(let confirmed):
             video = confirmed
+        case .changed:
+            // Overwritten after `complete`: the bytes are not the ones the user completed (M5).
+            throw MediaErrors.uploadChanged
+        case .missing, .tooLarge, .mismatch:
+            break
         }
         context.logger.debug("internal video lookup", metadata: ["caller": "\(caller.issuer)", "file_key": "\(key)"])
         let download = storage.downloadRequest(key: video.fileKey, expires: workerURLSeconds, audience: .backend)
@@ -69,6 +75,7 @@ struct InternalVideoController: Sendable {
             ),
             401: .init("Not a service token for media-service from a trusted issuer", .error),
             404: .init("No such video (`video_not_found`)", .error),
+            409: .init("The object changed after `complete` (`upload_changed`)", .error),
             503: .init("S3 is unreachable (`storage_unavailable`)", .error),
         ]
     )

@@ -3,7 +3,10 @@ import ECGPlatform
 extension UploadController {
     static let unauthorized = OpenAPIOperation.Response("Missing, invalid or expired bearer token", .error)
     static let notFound = OpenAPIOperation.Response("Not the caller's video, or no such video (`video_not_found`)", .error)
-    static let notUploaded = OpenAPIOperation.Response("Nothing was uploaded under this key yet (`upload_not_found`)", .error)
+    static let notUploaded = OpenAPIOperation.Response(
+        "Nothing was uploaded under this key yet (`upload_not_found`); the object's size or type differs from the declared one and it was deleted (`upload_size_mismatch`, `upload_type_mismatch`); or it changed after complete (`upload_changed`)",
+        .error
+    )
     static let tooLarge = OpenAPIOperation.Response("Larger than MAX_UPLOAD_BYTES (`file_too_large`)", .error)
     static let storageDown = OpenAPIOperation.Response("S3 is unreachable (`storage_unavailable`)", .error)
 
@@ -15,7 +18,7 @@ extension UploadController {
                 "content_type": .string(enumValues: VideoContentType.allowed),
                 "size_bytes": .integer(minimum: 1),
             ],
-            required: ["filename", "content_type"]
+            required: ["filename", "content_type", "size_bytes"]
         ),
         responses: [
             200: .init(
@@ -27,7 +30,10 @@ extension UploadController {
             ),
             400: .init("Malformed JSON (`invalid_json`)", .error),
             401: unauthorized,
-            413: .init("size_bytes over MAX_UPLOAD_BYTES (`file_too_large`), or a body over 64 KiB", .error),
+            413: .init(
+                "size_bytes over MAX_UPLOAD_BYTES (`file_too_large`), over the user's MAX_USER_STORAGE_BYTES (`storage_quota_exceeded`), or a body over 64 KiB",
+                .error
+            ),
             422: .init("A field failed validation (`validation_error`), or an unsupported content type (`unsupported_content_type`)", .error),
         ]
     )

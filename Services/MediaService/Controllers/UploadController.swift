@@ -10,6 +10,8 @@ struct UploadController: Sendable {
     let confirmation: UploadConfirmation
     let maxUploadBytes: Int64
     let urlSeconds: Int
+    /// `MAX_USER_STORAGE_BYTES`: a user's uploaded plus pending (declared) bytes.
+    var maxUserStorageBytes: Int64 = MediaSettings.Defaults.maxUserStorageBytes
 
     // MARK: - Bodies
 
@@ -114,23 +116,26 @@ struct UploadController: Sendable {
         guard let contentType = VideoContentType.normalize(body.content_type) else {
             throw MediaErrors.unsupportedContentType(body.content_type)
         }
-        if let size = body.size_bytes {
-            guard size >= 1 else { throw APIError.validation(field: "size_bytes", "must be at least 1") }
-            guard size <= maxUploadBytes else { throw MediaErrors.fileTooLarge(limit: maxUploadBytes) }
-        }
+        // Required: the size is signed into the URL as Content-Length, so the URL accepts exactly
+        // that many bytes (security review M5); without it one URL would take up to S3's 5 GiB.
+        guard let size = body.size_bytes else { throw APIError.validation(field: "size_bytes", "is required") }
+        guard size >= 1 else { throw APIError.validation(field: "size_bytes", "must be at least 1") }
+        guard size <= maxUploadBytes else { throw MediaErrors.fileTooLarge(limit: maxUploadBytes) }
         let video = Video(
             fileKey: FileKey.make(filename: filename, contentType: contentType),
             ownerID: ownerID,
             filename: filename,
             contentType: contentType,
-            declaredSizeBytes: body.size_bytes,
+            declaredSizeBytes: size,
             sizeBytes: nil,
             status: .pending,
             createdAt: Date(),
             uploadedAt: nil
         )
-        try await repository.create(video)
-        let upload = storage.uploadRequest(key: video.fileKey, contentType: contentType, contentLength: body.size_bytes, expires: urlSeconds)
+        guard try await repository.create(video, quotaBytes: maxUserStorageBytes) else {
+            throw MediaErrors.storageQuotaExceeded(limit: maxUserStorageBytes)
+        }
+        let upload = storage.uploadRequest(key: video.fileKey, contentType: contentType, contentLength: size, expires: urlSeconds)
         return GenerateURLResponse(
             upload_url: upload.url,
             file_key: video.fileKey,
@@ -150,6 +155,10 @@ struct UploadController: Sendable {
             throw MediaErrors.uploadNotFound
         case .tooLarge:
             throw MediaErrors.fileTooLarge(limit: maxUploadBytes)
+        case .mismatch(_, let mismatch):
+            throw MediaErrors.uploadMismatch(mismatch)
+        case .changed:
+            throw MediaErrors.uploadChanged
         }
     }
 
@@ -170,6 +179,10 @@ struct UploadController: Sendable {
             throw MediaErrors.uploadNotFound
         case .tooLarge:
             throw MediaErrors.fileTooLarge(limit: maxUploadBytes)
+        case .mismatch(_, let mismatch):
+            throw MediaErrors.uploadMismatch(mismatch)
+        case .changed:
+            throw MediaErrors.uploadChanged
         }
     }
 

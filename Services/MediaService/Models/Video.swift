@@ -21,6 +21,9 @@ struct Video: Sendable, Equatable {
     var status: Status
     var createdAt: Date
     var uploadedAt: Date?
+    /// The object's ETag when `complete` accepted it: an object replaced later (the PUT URL is
+    /// still valid) has another ETag and is refused (security review M5).
+    var eTag: String? = nil
 }
 
 /// The content types a video may have (SPEC.md §3 row 8), with the extension a key gets when its name has none.
@@ -34,6 +37,12 @@ enum VideoContentType {
     ]
 
     static var allowed: [String] { extensions.keys.sorted() }
+
+    /// The media type of a `Content-Type` header value (parameters dropped), canonical when allowed.
+    static func mediaType(ofHeader value: String) -> String {
+        let type = value.split(separator: ";", maxSplits: 1).first.map(String.init) ?? value
+        return type.trimmingCharacters(in: .whitespaces).lowercased()
+    }
 
     /// The canonical (lower-case) form of an allowed type, or nil.
     static func normalize(_ value: String) -> String? {

@@ -23,6 +23,17 @@ final class InMemoryVideoRepository: VideoRepository {
         state.withLock { $0.videos[video.fileKey] = video }
     }
 
+    func create(_ video: Video, quotaBytes: Int64) async throws -> Bool {
+        state.withLock { state in
+            let used = state.videos.values.filter { $0.ownerID == video.ownerID }.reduce(Int64(0)) {
+                $0 + ($1.sizeBytes ?? $1.declaredSizeBytes ?? 0)
+            }
+            guard used + (video.declaredSizeBytes ?? 0) <= quotaBytes else { return false }
+            state.videos[video.fileKey] = video
+            return true
+        }
+    }
+
     func find(fileKey: String) async throws -> Video? {
         state.withLock { $0.videos[fileKey] }
     }
@@ -51,12 +62,13 @@ final class InMemoryVideoRepository: VideoRepository {
         }
     }
 
-    func markUploaded(fileKey: String, sizeBytes: Int64) async throws -> (video: Video, changed: Bool)? {
+    func markUploaded(fileKey: String, sizeBytes: Int64, eTag: String?) async throws -> (video: Video, changed: Bool)? {
         state.withLock { state in
             guard var video = state.videos[fileKey] else { return nil }
             guard video.status == .pending else { return (video, false) }
             video.status = .uploaded
             video.sizeBytes = sizeBytes
+            video.eTag = eTag
             video.uploadedAt = Date()
             state.videos[fileKey] = video
             state.events.append(video.uploadedEvent(source: "media-service"))

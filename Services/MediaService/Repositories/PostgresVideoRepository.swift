@@ -16,7 +16,7 @@ struct PostgresVideoRepository: VideoRepository {
 
     struct UnknownStatus: Error { let value: String }
 
-    private typealias Row = (String, Int64, String, String, Int64?, Int64?, String, Date, Date?)
+    private typealias Row = (String, Int64, String, String, Int64?, Int64?, String, Date, Date?, String?)
 
     func create(_ video: Video) async throws {
         try await postgres.query(
@@ -29,10 +29,32 @@ struct PostgresVideoRepository: VideoRepository {
         )
     }
 
+    func create(_ video: Video, quotaBytes: Int64) async throws -> Bool {
+        let logger = self.logger
+        return try await postgres.withTransaction(logger: logger) { connection -> Bool in
+            // One owner's generate-url calls take turns here, so two cannot both fit the last bytes.
+            let lockKey = "media-quota:\(video.ownerID)"
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(lockKey), 0))", logger: logger)
+            let declared = video.declaredSizeBytes ?? 0
+            let inserted = try await connection.query(
+                """
+                INSERT INTO media.videos (file_key, owner_id, filename, content_type, declared_size_bytes, status, created_at, updated_at)
+                SELECT \(video.fileKey), \(video.ownerID), \(video.filename), \(video.contentType), \(video.declaredSizeBytes),
+                       \(video.status.rawValue), \(video.createdAt), \(video.createdAt)
+                WHERE (SELECT coalesce(sum(coalesce(size_bytes, declared_size_bytes, 0)), 0) FROM media.videos WHERE owner_id = \(video.ownerID))
+                      + \(declared) <= \(quotaBytes)
+                RETURNING 1
+                """,
+                logger: logger
+            ).collect()
+            return !inserted.isEmpty
+        }
+    }
+
     func find(fileKey: String) async throws -> Video? {
         let rows = try await postgres.query(
             """
-            SELECT file_key, owner_id, filename, content_type, declared_size_bytes, size_bytes, status, created_at, uploaded_at
+            SELECT file_key, owner_id, filename, content_type, declared_size_bytes, size_bytes, status, created_at, uploaded_at, etag
             FROM media.videos WHERE file_key = \(fileKey)
             """,
             logger: logger
@@ -48,7 +70,7 @@ struct PostgresVideoRepository: VideoRepository {
         if let after = page.after {
             rows = try await postgres.query(
                 """
-                SELECT file_key, owner_id, filename, content_type, declared_size_bytes, size_bytes, status, created_at, uploaded_at
+                SELECT file_key, owner_id, filename, content_type, declared_size_bytes, size_bytes, status, created_at, uploaded_at, etag
                 FROM media.videos
                 WHERE owner_id = \(ownerID)
                   AND (created_at, file_key) < (timestamptz 'epoch' + \(after.createdAtMicroseconds) * interval '1 microsecond', \(after.id))
@@ -59,7 +81,7 @@ struct PostgresVideoRepository: VideoRepository {
         } else {
             rows = try await postgres.query(
                 """
-                SELECT file_key, owner_id, filename, content_type, declared_size_bytes, size_bytes, status, created_at, uploaded_at
+                SELECT file_key, owner_id, filename, content_type, declared_size_bytes, size_bytes, status, created_at, uploaded_at, etag
                 FROM media.videos WHERE owner_id = \(ownerID)
                 ORDER BY created_at DESC, file_key DESC LIMIT \(page.limit + 1)
                 """,
@@ -80,7 +102,7 @@ struct PostgresVideoRepository: VideoRepository {
             let deleted = try await connection.query(
                 """
                 DELETE FROM media.videos WHERE file_key = \(fileKey) AND owner_id = \(ownerID)
-                RETURNING file_key, owner_id, filename, content_type, declared_size_bytes, size_bytes, status, created_at, uploaded_at
+                RETURNING file_key, owner_id, filename, content_type, declared_size_bytes, size_bytes, status, created_at, uploaded_at, etag
                 """,
                 logger: logger
             )
@@ -99,7 +121,7 @@ struct PostgresVideoRepository: VideoRepository {
         let deleted = try await connection.query(
             """
             DELETE FROM media.videos WHERE owner_id = \(ownerID)
-            RETURNING file_key, owner_id, filename, content_type, declared_size_bytes, size_bytes, status, created_at, uploaded_at
+            RETURNING file_key, owner_id, filename, content_type, declared_size_bytes, size_bytes, status, created_at, uploaded_at, etag
             """,
             logger: logger
         )
@@ -112,7 +134,7 @@ struct PostgresVideoRepository: VideoRepository {
         return keys
     }
 
-    func markUploaded(fileKey: String, sizeBytes: Int64) async throws -> (video: Video, changed: Bool)? {
+    func markUploaded(fileKey: String, sizeBytes: Int64, eTag: String?) async throws -> (video: Video, changed: Bool)? {
         let outbox = self.outbox
         let topic = self.topic
         let source = self.source
@@ -121,9 +143,9 @@ struct PostgresVideoRepository: VideoRepository {
             // The row lock makes a racing second caller wait here, then find the row no longer pending.
             let updated = try await connection.query(
                 """
-                UPDATE media.videos SET status = 'uploaded', size_bytes = \(sizeBytes), uploaded_at = now(), updated_at = now()
+                UPDATE media.videos SET status = 'uploaded', size_bytes = \(sizeBytes), etag = \(eTag), uploaded_at = now(), updated_at = now()
                 WHERE file_key = \(fileKey) AND status = 'pending'
-                RETURNING file_key, owner_id, filename, content_type, declared_size_bytes, size_bytes, status, created_at, uploaded_at
+                RETURNING file_key, owner_id, filename, content_type, declared_size_bytes, size_bytes, status, created_at, uploaded_at, etag
                 """,
                 logger: logger
             )
@@ -134,7 +156,7 @@ struct PostgresVideoRepository: VideoRepository {
             }
             let current = try await connection.query(
                 """
-                SELECT file_key, owner_id, filename, content_type, declared_size_bytes, size_bytes, status, created_at, uploaded_at
+                SELECT file_key, owner_id, filename, content_type, declared_size_bytes, size_bytes, status, created_at, uploaded_at, etag
                 FROM media.videos WHERE file_key = \(fileKey)
                 """,
                 logger: logger
@@ -155,7 +177,8 @@ struct PostgresVideoRepository: VideoRepository {
             sizeBytes: row.5,
             status: status,
             createdAt: row.7,
-            uploadedAt: row.8
+            uploadedAt: row.8,
+            eTag: row.9
         )
     }
 }

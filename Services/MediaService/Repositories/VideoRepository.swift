@@ -5,6 +5,10 @@ import Foundation
 /// Where video records live.
 protocol VideoRepository: Sendable {
     func create(_ video: Video) async throws
+    /// Creates the record unless the owner's stored and pending bytes (`size_bytes`, else
+    /// `declared_size_bytes`) plus this video's declared size would exceed `quotaBytes`; atomic per
+    /// owner, so concurrent requests cannot overshoot. Returns false (and creates nothing) when over.
+    func create(_ video: Video, quotaBytes: Int64) async throws -> Bool
     func find(fileKey: String) async throws -> Video?
     /// The owner's videos, newest first, after `page.after`: at most `page.limit + 1` (one more than a
     /// page, so the caller knows whether another page follows).
@@ -16,7 +20,7 @@ protocol VideoRepository: Sendable {
     /// `video.uploaded` event to the outbox. Only the call that makes the change adds the event, so it
     /// is announced once however many callers race. Returns the video as it is afterwards (nil when
     /// unknown) and whether this call changed it.
-    func markUploaded(fileKey: String, sizeBytes: Int64) async throws -> (video: Video, changed: Bool)?
+    func markUploaded(fileKey: String, sizeBytes: Int64, eTag: String?) async throws -> (video: Video, changed: Bool)?
 }
 
 extension Video {
