@@ -2,6 +2,9 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import ECGKafka
+import PostgresNIO
+import _ConnectionPoolModule
 
 /// Turns every thrown error into SPEC.md's JSON error body. The one place errors become responses.
 ///
@@ -18,6 +21,10 @@ public enum ErrorMapper {
             return decodingError(error)
         case let error as any HTTPResponseError:
             return httpError(status: error.status)
+        case let error where outage(error) != nil:
+            let apiError = outage(error)!
+            logger.warning("dependency unavailable", metadata: ["error": "\(String(reflecting: error))", "code": "\(apiError.code)"])
+            return apiError
         default:
             logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
             return .unexpected
@@ -50,6 +57,38 @@ public enum ErrorMapper {
         @unknown default:
             return .invalidJSON()
         }
+    }
+
+    /// PostgreSQL or Kafka out of reach (a restart, a dropped connection, a pool that cannot connect, a broker
+    /// that does not answer) is 503 with `Retry-After`, never 500: the request may succeed when retried, and
+    /// the clients (pool, producer) reconnect by themselves. Errors the server answered for a query (a
+    /// constraint, bad SQL) are not outages, except those that say the server is going away or starting.
+    static func outage(_ error: any Error) -> APIError? {
+        switch error {
+        case let error as PSQLError:
+            if let sqlState = error.serverInfo?[.sqlState] {
+                return isUnavailableSQLState(sqlState) ? .databaseUnavailable : nil
+            }
+            switch error.code {
+            case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed, .queryCancelled:
+                return .databaseUnavailable
+            default:
+                return nil
+            }
+        case is ConnectionPoolError:
+            // `connectionCreationCircuitBreakerTripped`: the pool could not connect for a while.
+            return .databaseUnavailable
+        case let error as KafkaError:
+            return error.code == .configuration ? nil : .brokerUnavailable
+        default:
+            return nil
+        }
+    }
+
+    /// SQLSTATE classes 08 (connection exception), 57P01–57P05 (admin/crash shutdown, cannot connect now,
+    /// database dropped, idle session timeout) and 53300 (too many connections).
+    static func isUnavailableSQLState(_ sqlState: String) -> Bool {
+        sqlState.hasPrefix("08") || sqlState.hasPrefix("57P") || sqlState == "53300"
     }
 
     static func httpError(status: HTTPResponse.Status) -> APIError {
@@ -91,4 +130,14 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return ErrorMapper.response(for: error, logger: context.logger)
         }
     }
+}
+
+extension APIError {
+    /// PostgreSQL is out of reach (restarting, connections dropped); retry shortly.
+    public static let databaseUnavailable = APIError(
+        .serviceUnavailable, code: "database_unavailable", detail: "The database is unavailable; retry shortly.", headers: [.retryAfter: "1"])
+
+    /// Kafka is out of reach; retry shortly.
+    public static let brokerUnavailable = APIError(
+        .serviceUnavailable, code: "broker_unavailable", detail: "The message broker is unavailable; retry shortly.", headers: [.retryAfter: "2"])
 }
