@@ -1,4 +1,3 @@
-import Foundation
 import HTTPTypes
 import Hummingbird
 
@@ -8,12 +7,16 @@ extension HTTPField.Name {
 
 /// Takes `X-Request-ID` from the gateway or the client (when it is a sane token), or makes one;
 /// puts it in the logger's metadata and on every response, errors included.
+///
+/// Both paths run on every request, so neither uses Foundation: the check is a scan of the bytes
+/// (not `CharacterSet`), and a new id is a random UUID (version 4) written straight as lowercase
+/// hex (not `UUID().uuidString.lowercased()`, two strings per request).
 public struct RequestIDMiddleware<Context: ECGRequestContextProtocol>: RouterMiddleware {
     public init() {}
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        let requestID = request.headers[.requestID].flatMap(Self.acceptable) ?? UUID().uuidString.lowercased()
+        let requestID = request.headers[.requestID].flatMap(Self.acceptable) ?? Self.makeID()
         context.requestID = requestID
         context.logger[metadataKey: "request_id"] = .string(requestID)
         var response: Response
@@ -26,11 +29,55 @@ public struct RequestIDMiddleware<Context: ECGRequestContextProtocol>: RouterMid
         return response
     }
 
-    /// At most 128 characters of letters, digits and `-_.:`; anything else could forge log lines.
+    /// At most 128 characters of ASCII letters, digits and `-_.:`; anything else could forge log lines.
     static func acceptable(_ value: String) -> String? {
-        guard !value.isEmpty, value.count <= 128,
-            value.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) && $0.isASCII || "-_.:".unicodeScalars.contains($0) })
-        else { return nil }
+        let utf8 = value.utf8
+        guard !utf8.isEmpty, utf8.count <= 128 else { return nil }
+        for byte in utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: ":"):
+                continue
+            default:
+                return nil
+            }
+        }
         return value
+    }
+
+    /// A random (version 4, RFC 9562) UUID in its lowercase text form.
+    static func makeID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        var high = generator.next() as UInt64
+        var low = generator.next() as UInt64
+        high = (high & ~0xF000) | 0x4000  // version 4 in bits 48–51
+        low = (low & ~(0xC000 << 48)) | (0x8000 << 48)  // variant 10
+        return String(unsafeUninitializedCapacity: 36) { buffer in
+            let hex: StaticString = "0123456789abcdef"
+            let digits = hex.utf8Start
+            var index = 0
+            func put(_ value: UInt64, nibbles: Int) {
+                var shift = (nibbles - 1) * 4
+                for _ in 0..<nibbles {
+                    buffer[index] = digits[Int((value >> UInt64(shift)) & 0xF)]
+                    index += 1
+                    shift -= 4
+                }
+            }
+            func dash() {
+                buffer[index] = UInt8(ascii: "-")
+                index += 1
+            }
+            put(high >> 32, nibbles: 8)
+            dash()
+            put(high >> 16, nibbles: 4)
+            dash()
+            put(high, nibbles: 4)
+            dash()
+            put(low >> 48, nibbles: 4)
+            dash()
+            put(low, nibbles: 12)
+            return index
+        }
     }
 }
