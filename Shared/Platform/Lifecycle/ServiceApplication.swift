@@ -1,3 +1,4 @@
+import ECGMessaging
 import Hummingbird
 import Logging
 import ServiceLifecycle
@@ -47,6 +48,8 @@ public enum ServiceApplication {
             services: [runtime.postgres, runtime.kafka]
                 + (runtime.descriptor.honoursUserDeletion
                     ? [DeletedUsersRefresher(deletedUsers: runtime.deletedUsers, postgres: runtime.postgres, logger: runtime.logger)] : [])
+                + (runtime.descriptor.usesMessaging
+                    ? [MessagingPruner(schema: runtime.outbox.schema, postgres: runtime.postgres, logger: runtime.logger)] : [])
                 + services,
             logger: runtime.logger
         )
