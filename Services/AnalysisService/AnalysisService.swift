@@ -82,7 +82,11 @@ enum AnalysisService {
             outbox: runtime.outbox,
             topics: runtime.topics,
             changes: changes,
-            heartbeat: settings.streamHeartbeat
+            heartbeat: settings.streamHeartbeat,
+            limits: JobController.Limits(
+                maxProcessingJobsPerUser: settings.maxProcessingJobsPerUser,
+                maxStreamsPerUser: settings.maxStreamsPerUser
+            )
         )
         return try ServiceApplication.build(runtime: runtime, services: [runtime.makeOutboxRelay(), changes, workerEvents, lifecycleEvents, sweeper]) { routes in
             controller.addRoutes(to: routes.user)

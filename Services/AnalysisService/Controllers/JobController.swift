@@ -6,6 +6,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import Synchronization
 
 /// Routes 10, 11, `stream` and `jobs` of SPEC.md §3.
 struct JobController: Sendable {
@@ -15,6 +16,14 @@ struct JobController: Sendable {
     let topics: Topics
     let changes: JobChangeBroadcaster
     let heartbeat: Duration
+    /// Per user: jobs in processing (database-wide) and open streams (this replica), review L11.
+    var limits = Limits()
+    var streams = StreamSlots()
+
+    struct Limits: Sendable {
+        var maxProcessingJobsPerUser = 10
+        var maxStreamsPerUser = 10
+    }
 
     static let analysisTypes = ["emotion_analysis", "caption_generation", "full_analysis"]
     static let acceptedMessage = "비디오 분석이 시작되었습니다."
@@ -56,8 +65,9 @@ struct JobController: Sendable {
                 responses: [
                     202: .init("Accepted", .record(["job_id": .string(format: "uuid"), "status": .text, "message": .text])),
                     404: .init("Not the caller's video (video_not_found)", .error),
-                    409: .init("Not uploaded yet (video_not_uploaded)", .error),
-                    422: .init("Validation error", .error),
+                    409: .init("Not uploaded yet (video_not_uploaded), or its file changed after upload (video_changed)", .error),
+                    422: .init("Validation error, or an Idempotency-Key reused with another request (idempotency_key_reused)", .error),
+                    429: .init("The caller already has the maximum of jobs in processing (too_many_jobs), with Retry-After", .error),
                     503: .init("media-service unavailable", .error),
                 ],
                 headers: [("Idempotency-Key", false)]
@@ -75,6 +85,7 @@ struct JobController: Sendable {
                 "Server-Sent Events: the job's status now and on every change, until it ends",
                 responses: [
                     200: .init("text/event-stream of job-status JSON", .text, contentType: "text/event-stream"), 404: .init("Unknown job", .error),
+                    429: .init("The caller has the maximum of open streams on this replica (too_many_streams), with Retry-After", .error),
                 ]
             ),
             use: stream
@@ -143,7 +154,11 @@ struct JobController: Sendable {
             idempotencyKey: idempotencyKey,
             logger: context.logger
         )
-        return JSONResponse(Accepted(job_id: job.id.uuidString.lowercased(), status: "processing", message: Self.acceptedMessage), status: .accepted)
+        // A replay answers with the job's real status (review L12), not always "processing".
+        return JSONResponse(
+            Accepted(job_id: job.id.uuidString.lowercased(), status: job.state.status.rawValue, message: Self.acceptedMessage),
+            status: .accepted
+        )
     }
 
     /// Creates a job for one of the user's uploaded videos and its `job.requested` event (with a fresh
@@ -156,6 +171,18 @@ struct JobController: Sendable {
         idempotencyKey: String?,
         logger: Logger
     ) async throws -> Job {
+        // What an Idempotency-Key stands for: the same key with another request is refused (L12).
+        struct Fingerprint: Encodable {
+            let video_file_key: String
+            let analysis_type: String
+            let language: String?
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let request = String(
+            decoding: try encoder.encode(Fingerprint(video_file_key: fileKey, analysis_type: analysisType, language: language)),
+            as: UTF8.self
+        )
         guard let video = try await media.video(fileKey: fileKey), video.owner_id == userID else {
             throw APIError.notFound("No video with this key belongs to you.", code: "video_not_found")
         }
@@ -173,7 +200,9 @@ struct JobController: Sendable {
             videoFileKey: fileKey,
             analysisType: analysisType,
             language: language,
-            idempotencyKey: idempotencyKey
+            idempotencyKey: idempotencyKey,
+            request: request,
+            maxProcessingJobs: limits.maxProcessingJobsPerUser
         ) { connection in
             let event = CloudEvent(
                 source: "analysis-service",
@@ -230,7 +259,10 @@ struct JobController: Sendable {
             idempotencyKey: nil,
             logger: context.logger
         )
-        return JSONResponse(Accepted(job_id: next.id.uuidString.lowercased(), status: "processing", message: Self.acceptedMessage), status: .accepted)
+        return JSONResponse(
+            Accepted(job_id: next.id.uuidString.lowercased(), status: next.state.status.rawValue, message: Self.acceptedMessage),
+            status: .accepted
+        )
     }
 
     @Sendable func status(request: Request, context: ECGRequestContext) async throws -> JSONResponse<JobResponse> {
@@ -269,7 +301,18 @@ struct JobController: Sendable {
         let changes = self.changes
         let heartbeat = self.heartbeat
         let userID = first.userID
+        // At most `maxStreamsPerUser` open streams per user on this replica (review L11).
+        let slots = self.streams
+        guard slots.acquire(userID, limit: limits.maxStreamsPerUser) else {
+            throw APIError(
+                .tooManyRequests,
+                code: "too_many_streams",
+                detail: "You have too many open job streams; close one or poll job-status.",
+                headers: [.retryAfter: "10"]
+            )
+        }
         let body = ResponseBody { writer in
+            defer { slots.release(userID) }
             var last = first
             try await writer.write(Self.event(for: last))
             guard !last.state.isTerminal else { return try await writer.finish(nil) }
@@ -321,6 +364,43 @@ extension JobRepositoryError: APIErrorConvertible {
             APIError(.conflict, code: "job_finished", detail: "The job has already completed or failed; there is nothing to cancel.")
         case .idempotencyConflict:
             APIError(.conflict, code: "idempotency_conflict", detail: "A request with this Idempotency-Key is in progress; retry.")
+        case .idempotencyKeyReused:
+            APIError(
+                .unprocessableContent,
+                code: "idempotency_key_reused",
+                detail: "This Idempotency-Key was used with another request; use a new key for a new request."
+            )
+        case .tooManyJobs(let limit):
+            APIError(
+                .tooManyRequests,
+                code: "too_many_jobs",
+                detail: "You already have \(limit) jobs in processing; wait for one to finish.",
+                headers: [.retryAfter: "30"]
+            )
         }
     }
+}
+
+/// Open streams per user on this replica; a slot is taken before a stream starts and given back when
+/// its body ends (finished, failed or the client went away).
+final class StreamSlots: Sendable {
+    private let open = Mutex([String: Int]())
+
+    func acquire(_ userID: String, limit: Int) -> Bool {
+        open.withLock { open in
+            let count = open[userID, default: 0]
+            guard count < limit else { return false }
+            open[userID] = count + 1
+            return true
+        }
+    }
+
+    func release(_ userID: String) {
+        open.withLock { open in
+            let count = open[userID, default: 0] - 1
+            open[userID] = count > 0 ? count : nil
+        }
+    }
+
+    func count(_ userID: String) -> Int { open.withLock { $0[userID, default: 0] } }
 }

@@ -1,4 +1,5 @@
 import ECGEvents
+import ECGDatabase
 import ECGMessaging
 import ECGPlatform
 import Foundation
@@ -24,6 +25,10 @@ enum JobRepositoryError: Error, Equatable {
     case finished
     /// A concurrent request with the same Idempotency-Key has not committed yet.
     case idempotencyConflict
+    /// The Idempotency-Key was first used with another request (review L12).
+    case idempotencyKeyReused
+    /// The user already has this many jobs in processing (review L11).
+    case tooManyJobs(limit: Int)
 }
 
 /// Which of a user's jobs a page lists.
@@ -45,6 +50,12 @@ struct JobRepository: Sendable {
 
     /// Creates the job unless this user already made one with `idempotencyKey`; returns the job and
     /// whether it is new. Runs `inTransaction` (the outbox event) only for a new job.
+    ///
+    /// - `request` is the request's canonical text; its SHA-256 is stored with the key, and a key first
+    ///   used with another request throws `idempotencyKeyReused` (a job stored without one matches any).
+    /// - With `maxProcessingJobs`, a new job is refused with `tooManyJobs` while the user has that
+    ///   many jobs in processing. A user's creations take turns (a transaction-scoped advisory lock),
+    ///   so concurrent requests cannot pass the limit together.
     func create(
         id: UUID,
         userID: String,
@@ -52,13 +63,44 @@ struct JobRepository: Sendable {
         analysisType: String,
         language: String?,
         idempotencyKey: String?,
+        request: String? = nil,
+        maxProcessingJobs: Int? = nil,
         inTransaction: @Sendable (PostgresConnection) async throws -> Void
     ) async throws -> (job: Job, created: Bool) {
-        try await postgres.withTransaction(logger: logger) { connection in
+        try await postgres.transaction(logger: logger) { connection in
+            let lockKey = "analysis-jobs:\(userID)"
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(lockKey), 0))", logger: logger)
+            if let idempotencyKey {
+                let rows = try await connection.query(
+                    """
+                    SELECT idempotency_fingerprint IS NULL OR \(request)::text IS NULL
+                           OR idempotency_fingerprint = encode(sha256(convert_to(\(request)::text, 'UTF8')), 'hex')
+                    FROM analysis.jobs WHERE user_id = \(userID) AND idempotency_key = \(idempotencyKey)
+                    """,
+                    logger: logger
+                )
+                for try await sameRequest in rows.decode(Bool.self) {
+                    guard sameRequest else { throw JobRepositoryError.idempotencyKeyReused }
+                    guard let existing = try await Self.find(userID: userID, idempotencyKey: idempotencyKey, on: connection, logger: logger) else {
+                        throw JobRepositoryError.idempotencyConflict
+                    }
+                    return (existing, false)
+                }
+            }
+            if let maxProcessingJobs {
+                let rows = try await connection.query(
+                    "SELECT count(*) FROM analysis.jobs WHERE user_id = \(userID) AND status = 'processing'",
+                    logger: logger
+                )
+                for try await count in rows.decode(Int.self) where count >= maxProcessingJobs {
+                    throw JobRepositoryError.tooManyJobs(limit: maxProcessingJobs)
+                }
+            }
             let inserted = try await connection.query(
                 """
-                INSERT INTO analysis.jobs (id, user_id, video_file_key, analysis_type, idempotency_key, language)
-                VALUES (\(id), \(userID), \(videoFileKey), \(analysisType), \(idempotencyKey), \(language))
+                INSERT INTO analysis.jobs (id, user_id, video_file_key, analysis_type, idempotency_key, language, idempotency_fingerprint)
+                VALUES (\(id), \(userID), \(videoFileKey), \(analysisType), \(idempotencyKey), \(language),
+                        encode(sha256(convert_to(\(idempotencyKey == nil ? nil : request)::text, 'UTF8')), 'hex'))
                 ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
                 RETURNING id
                 """,
@@ -140,7 +182,7 @@ struct JobRepository: Sendable {
     /// `inTransaction` (the workers' notice) runs in the same transaction. Nil for an unknown job;
     /// `JobRepositoryError.finished` for a completed or failed one.
     func cancel(id: UUID, userID: String, inTransaction: @Sendable (Job, PostgresConnection) async throws -> Void) async throws -> Job? {
-        try await postgres.withTransaction(logger: logger) { connection -> Job? in
+        try await postgres.transaction(logger: logger) { connection -> Job? in
             guard let job = try await Self.find(id: id, on: connection, logger: logger, lock: true), job.userID == userID else { return nil }
             guard !job.state.isTerminal else { throw JobRepositoryError.finished }
             let failure = JobFailed.Failure(code: "cancelled", message: "The job was cancelled.")
