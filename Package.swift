@@ -170,6 +170,7 @@ let package = Package(
             name: "MediaService",
             dependencies: [
                 "ECGPlatform",
+                "ECGDatabase",
                 "ECGEvents",
                 "ECGKafka",
                 "ECGMessaging",
@@ -183,7 +184,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "AnalysisService",
-            dependencies: ["ECGPlatform", "ECGEvents", "ECGMessaging"],
+            dependencies: ["ECGPlatform", "ECGDatabase", "ECGEvents", "ECGMessaging"],
             path: "Services/AnalysisService",
             resources: [.copy("Migrations")],
             swiftSettings: swiftSettings

@@ -19,9 +19,13 @@ case "$STACK_PROFILE" in
     ECG_ENV_DEFAULT=development
     ;;
   test)
-    # ECG_TEST_PORT_OFFSET lets two checkouts (git worktrees) run `make test` side by side.
+    # ECG_TEST_PORT_OFFSET lets two test stacks run side by side (other ports, another data dir).
     ECG_TEST_PORT_OFFSET="${ECG_TEST_PORT_OFFSET:-0}"
-    ECG_DATA_DIR="$ECG_ROOT/.data/test-stack"
+    if ((ECG_TEST_PORT_OFFSET == 0)); then
+      ECG_DATA_DIR="$ECG_ROOT/.data/test-stack"
+    else
+      ECG_DATA_DIR="$ECG_ROOT/.data/test-stack-$ECG_TEST_PORT_OFFSET"
+    fi
     ECG_GATEWAY_PORT=$((18080 + ECG_TEST_PORT_OFFSET))
     ECG_AUTH_PORT=$((18081 + ECG_TEST_PORT_OFFSET))
     ECG_MEDIA_PORT=$((18082 + ECG_TEST_PORT_OFFSET))

@@ -1,4 +1,5 @@
 import ECGEvents
+import ECGDatabase
 import ECGMessaging
 import ECGPlatform
 import Foundation
@@ -31,7 +32,7 @@ struct PostgresVideoRepository: VideoRepository {
 
     func create(_ video: Video, quotaBytes: Int64) async throws -> Bool {
         let logger = self.logger
-        return try await postgres.withTransaction(logger: logger) { connection -> Bool in
+        return try await postgres.transaction(logger: logger) { connection -> Bool in
             // One owner's generate-url calls take turns here, so two cannot both fit the last bytes.
             let lockKey = "media-quota:\(video.ownerID)"
             try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(lockKey), 0))", logger: logger)
@@ -98,7 +99,7 @@ struct PostgresVideoRepository: VideoRepository {
         let topic = self.topic
         let source = self.source
         let logger = self.logger
-        return try await postgres.withTransaction(logger: logger) { connection -> Video? in
+        return try await postgres.transaction(logger: logger) { connection -> Video? in
             let deleted = try await connection.query(
                 """
                 DELETE FROM media.videos WHERE file_key = \(fileKey) AND owner_id = \(ownerID)
@@ -139,7 +140,7 @@ struct PostgresVideoRepository: VideoRepository {
         let topic = self.topic
         let source = self.source
         let logger = self.logger
-        return try await postgres.withTransaction(logger: logger) { connection -> (video: Video, changed: Bool)? in
+        return try await postgres.transaction(logger: logger) { connection -> (video: Video, changed: Bool)? in
             // The row lock makes a racing second caller wait here, then find the row no longer pending.
             let updated = try await connection.query(
                 """
