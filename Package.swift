@@ -143,6 +143,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: - Bench only (not a product; no image ships it)
+
+        /// The framework's ceilings measured by `make bench`: a bare Hummingbird `/health` and a bare
+        /// PostgresNIO lookup of `/me`'s row (bench/Ceiling/main.swift).
+        .executableTarget(
+            name: "bench-ceiling",
+            dependencies: [
+                "ECGDatabase",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "bench/Ceiling",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: - Services
 
         .executableTarget(

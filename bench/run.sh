@@ -17,7 +17,9 @@
 #                       BENCH_LOGIN_CONNECTIONS (default 4)
 #   BENCH_JOBS          pipeline jobs (default 200)
 #   BENCH_ONLY          comma-separated subset of: health,me,job-status,generate-url,login,
-#                       storm,pipeline (default: all)
+#                       storm,pipeline,ceiling (default: all; the ceilings are measured whenever
+#                       health, me or job-status are)
+#   BENCH_CEILING_PORT  where bench-ceiling listens (default auth-service's port + 9)
 #   BENCH_JOB_RATE      pipeline arrivals per second, open loop (default 10)
 #   BENCH_NOTE          a line added to the results file (say what differs from a plain run)
 #   LOG_LEVEL           passed to the services when this script starts the stack (default info,
@@ -71,9 +73,14 @@ command -v wrk >/dev/null || die "wrk not found (Debian package wrk)"
 STARTED_STACK=0
 OUR_WORKER_PID=""
 RESTART_STACK_WORKER=0
+CEILING_PID=""
 
 cleanup() {
   local rc=$?
+  if [[ -n $CEILING_PID ]] && kill -0 "$CEILING_PID" 2>/dev/null; then
+    kill -TERM "$CEILING_PID" 2>/dev/null || true
+    wait "$CEILING_PID" 2>/dev/null || true
+  fi
   if [[ -n $OUR_WORKER_PID ]] && kill -0 "$OUR_WORKER_PID" 2>/dev/null; then
     say "stopping the benchmark worker (pid $OUR_WORKER_PID)"
     kill -TERM "$OUR_WORKER_PID" 2>/dev/null || true
@@ -157,6 +164,35 @@ if ((WORKER_AVAILABLE)) && [[ ,${BENCH_ONLY:-pipeline}, == *,pipeline,* ]]; then
     kill -0 "$OUR_WORKER_PID" 2>/dev/null || { tail -n 30 "$ECG_LOG_DIR/bench-worker.log" >&2; die "the benchmark worker exited at start"; }
     export BENCH_WORKER=bench BENCH_WORKER_PID="$OUR_WORKER_PID"
   fi
+fi
+
+# ---------------------------------------------------------------------------
+# The ceilings (issue 13): bench-ceiling, a bench-only executable of this package serving a bare
+# Hummingbird /health and a bare PostgresNIO lookup of /me's row (bench/Ceiling/main.swift)
+# ---------------------------------------------------------------------------
+CEILING_EXE="$BIN_DIR/bench-ceiling"
+export BENCH_CEILING_PORT="${BENCH_CEILING_PORT:-$((ECG_AUTH_PORT + 9))}"
+export BENCH_CEILING_PID=""
+if [[ -x $CEILING_EXE ]]; then
+  say "starting bench-ceiling on 127.0.0.1:$BENCH_CEILING_PORT ($CEILING_EXE)"
+  mkdir -p "$ECG_LOG_DIR"
+  BENCH_CEILING_PORT="$BENCH_CEILING_PORT" DATABASE_URL="$(ecg_pg_url auth_service)" \
+    "$CEILING_EXE" </dev/null >>"$ECG_LOG_DIR/bench-ceiling.log" 2>&1 &
+  CEILING_PID=$!
+  for _ in $(seq 1 100); do
+    [[ $(curl -s -o /dev/null -m 1 -w '%{http_code}' "http://127.0.0.1:$BENCH_CEILING_PORT/health" 2>/dev/null || true) == 200 ]] && break
+    kill -0 "$CEILING_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$CEILING_PID" 2>/dev/null; then
+    BENCH_CEILING_PID="$CEILING_PID"
+  else
+    tail -n 20 "$ECG_LOG_DIR/bench-ceiling.log" >&2 || true
+    say "bench-ceiling exited at start: the ceiling rows are skipped"
+    CEILING_PID=""
+  fi
+else
+  say "$CEILING_EXE not found (swift build -c $BUILD_CONFIG builds it): the ceiling rows are skipped"
 fi
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,78 @@
+// bench-ceiling: the framework's own ceilings for `make bench` (issue 13, item 1). Bench-only: no
+// Dockerfile product ships it.
+//
+// - `GET /health`: a bare Hummingbird 2 route answering the JSON auth-service's `/health` answers,
+//   with no middleware: the most a route on this framework, these cores and this wrk can give.
+// - `GET /me/{id}`: a bare PostgresNIO `PostgresClient` (the services' pool settings) running the
+//   prepared lookup `/api/auth/me` runs for user `id`, answered as JSON: no token, no middleware.
+//
+// Environment: BENCH_CEILING_PORT (default 18090), DATABASE_URL (the auth-service role's URL;
+// without it `/me` answers 503), DATABASE_POOL_SIZE (default 8, as the services).
+import ECGDatabase
+import Foundation
+import Hummingbird
+import Logging
+import PostgresNIO
+
+struct Health: Encodable, Sendable {
+    let status: String
+    let service: String
+}
+
+struct Me: Encodable, Sendable {
+    let id: Int64
+    let username: String
+    let email: String
+    let auth_provider: String
+    let is_active: Bool
+    let created_at: Date
+}
+
+/// The statement `PostgresUserRepository.find(id:)` prepares, schema-qualified.
+struct FindUserByID: PostgresPreparedStatement {
+    static let sql = "SELECT id, username, email, password_hash, auth_provider, google_sub, is_active, created_at FROM auth.users WHERE id = $1"
+    typealias Row = (Int64, String, String, String?, String, String?, Bool, Date)
+    let id: Int64
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings()
+        bindings.append(id)
+        return bindings
+    }
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+}
+
+func json(_ value: some Encodable) throws -> Response {
+    // What the services' JSONResponse does per request.
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.withoutEscapingSlashes]
+    encoder.dateEncodingStrategy = .iso8601
+    var headers = HTTPFields()
+    headers[.contentType] = "application/json; charset=utf-8"
+    return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+}
+
+let environment = ProcessInfo.processInfo.environment
+var logger = Logger(label: "bench-ceiling")
+logger.logLevel = .warning
+let port = Int(environment["BENCH_CEILING_PORT"] ?? "") ?? 18090
+let postgres: PostgresClient? = try environment["DATABASE_URL"].map {
+    PostgresClient(
+        configuration: try .fromURL($0, maximumConnections: Int(environment["DATABASE_POOL_SIZE"] ?? "") ?? 8),
+        backgroundLogger: logger
+    )
+}
+
+let router = Router()
+router.get("/health") { _, _ in try json(Health(status: "healthy", service: "auth-service")) }
+router.get("/me/{id}") { _, context -> Response in
+    guard let postgres else { return Response(status: .serviceUnavailable) }
+    let id = try context.parameters.require("id", as: Int64.self)
+    for try await row in try await postgres.execute(FindUserByID(id: id), logger: logger) {
+        return try json(Me(id: row.0, username: row.1, email: row.2, auth_provider: row.4, is_active: row.6, created_at: row.7))
+    }
+    return Response(status: .notFound)
+}
+
+var app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: nil), logger: logger)
+if let postgres { app.addServices(postgres) }
+try await app.runService()
