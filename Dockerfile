@@ -148,10 +148,13 @@ LABEL org.opencontainers.image.title="ecg-backend ${PRODUCT}" \
 
 # Containers listen on every interface (the development default is 127.0.0.1);
 # development keys, if ever generated, go to a directory the user owns.
-# (caption-worker reads none of HOST and KEYS_DIR.)
+# (caption-worker reads none of HOST and KEYS_DIR.) An image is for deployments: ECG_ENV is
+# production unless the deployment says otherwise (compose's local stack sets development), so a
+# missing setting fails closed: no generated keys, no seed user, no development defaults.
 ENV HOST=0.0.0.0 \
     KEYS_DIR=/var/lib/ecg/keys \
-    LOG_LEVEL=info
+    LOG_LEVEL=info \
+    ECG_ENV=production
 
 WORKDIR /var/lib/ecg
 USER 10001:10001

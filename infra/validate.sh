@@ -102,7 +102,8 @@ WORKER_PRODUCT = "caption-worker"
 IMAGES = PRODUCTS + (WORKER_PRODUCT,)
 WORKER_PACKAGES = ("ffmpeg", "libpocketsphinx3", "pocketsphinx-en-us")
 PORTS = {"auth-service": 8081, "media-service": 8082, "analysis-service": 8083}
-TOPICS = ("ecg.media.events", "ecg.analysis.requests", "ecg.analysis.events", "ecg.analysis.events.dlq")
+TOPICS = ("ecg.media.events", "ecg.analysis.requests", "ecg.analysis.events", "ecg.analysis.events.dlq",
+          "ecg.auth.events", "ecg.auth.events.dlq", "ecg.media.events.dlq")
 PARTITIONS = 3
 
 # SPEC.md §6, per service. Compose must declare all of them except the ones that only
