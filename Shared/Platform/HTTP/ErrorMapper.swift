@@ -75,6 +75,12 @@ public enum ErrorMapper {
             default:
                 return nil
             }
+        case let error as PostgresTransactionError:
+            // BEGIN, the body, COMMIT or ROLLBACK lost the server: an outage if any part was one.
+            for part in [error.beginError, error.closureError, error.commitError, error.rollbackError] {
+                if let part, let outage = outage(part) { return outage }
+            }
+            return nil
         case is ConnectionPoolError:
             // `connectionCreationCircuitBreakerTripped`: the pool could not connect for a while.
             return .databaseUnavailable
