@@ -76,7 +76,12 @@ struct MediaHarness {
         router.add(middleware: ErrorMiddleware())
         let document = OpenAPIDocument(title: "media-service")
         let users = TokenVerifier(issuers: ["auth-service": StaticKeySource([userKey])], audience: "ecg-api", type: .access)
-        let services = TokenVerifier(issuers: ["analysis-service": StaticKeySource([serviceKey])], audience: "media-service", type: .service)
+        // auth-service is trusted too (as TRUSTED_SERVICES lists it), but may not call /internal (L2).
+        let services = TokenVerifier(
+            issuers: ["analysis-service": StaticKeySource([serviceKey]), "auth-service": StaticKeySource([serviceKey])],
+            audience: "media-service",
+            type: .service
+        )
         let confirmation = UploadConfirmation(repository: repository, storage: storage, maxUploadBytes: maxUploadBytes)
         UploadController(
             repository: repository,
@@ -108,11 +113,11 @@ struct MediaHarness {
         try await TokenSigner(key: userKey).sign(issuer: "auth-service", audience: "ecg-api", subject: String(id), type: .access, lifetime: 900).token
     }
 
-    func serviceToken(audience: String = "media-service") async throws -> String {
+    func serviceToken(audience: String = "media-service", issuer: String = "analysis-service") async throws -> String {
         try await TokenSigner(key: serviceKey).sign(
-            issuer: "analysis-service",
+            issuer: issuer,
             audience: audience,
-            subject: "analysis-service",
+            subject: issuer,
             type: .service,
             lifetime: 300
         ).token
@@ -449,6 +454,10 @@ struct UploadRoutesTests {
                 try await client.call("/internal/videos/\(key)", token: try await harness.serviceToken(audience: "analysis-service")).status == 401
             )
             #expect(try await client.call("/internal/videos/\(key)", token: nil).status == 401)
+            // A trusted service other than analysis-service is authenticated but not allowed (L2).
+            let auth = try await client.call("/internal/videos/\(key)", token: try await harness.serviceToken(issuer: "auth-service"))
+            #expect(auth.status == 403)
+            #expect(auth.json["code"] as? String == "caller_not_allowed")
         }
     }
 }

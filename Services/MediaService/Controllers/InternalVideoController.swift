@@ -11,6 +11,9 @@ struct InternalVideoController: Sendable {
     let confirmation: UploadConfirmation
     /// `WORKER_URL_TTL_SECONDS`.
     let workerURLSeconds: Int
+    /// The issuers allowed to call this route (review L2): a trusted service token from anyone else
+    /// (auth-service, media-service itself) is refused with 403.
+    var allowedCallers: Set<String> = ["analysis-service"]
 
     struct VideoDetails: Encodable, Sendable {
         let file_key: String
@@ -34,6 +37,10 @@ struct InternalVideoController: Sendable {
 
     func details(context: ECGRequestContext) async throws -> VideoDetails {
         let caller = try context.requireIdentity()
+        guard allowedCallers.contains(caller.issuer) else {
+            context.logger.warning("internal call from a service that may not make it", metadata: ["caller": "\(caller.issuer)"])
+            throw APIError(.forbidden, code: "caller_not_allowed", detail: "This service may not call this route.")
+        }
         guard let key = FileKey.fromPath(context.parameters[Parameters.recursiveCaptureKey]),
             var video = try await repository.find(fileKey: key)
         else { throw MediaErrors.videoNotFound }
@@ -74,6 +81,7 @@ struct InternalVideoController: Sendable {
                 ])
             ),
             401: .init("Not a service token for media-service from a trusted issuer", .error),
+            403: .init("A trusted service that may not call this route (`caller_not_allowed`); only analysis-service may", .error),
             404: .init("No such video (`video_not_found`)", .error),
             409: .init("The object changed after `complete` (`upload_changed`)", .error),
             503: .init("S3 is unreachable (`storage_unavailable`)", .error),
