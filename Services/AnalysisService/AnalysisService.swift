@@ -88,7 +88,8 @@ enum AnalysisService {
                 maxStreamsPerUser: settings.maxStreamsPerUser
             )
         )
-        return try ServiceApplication.build(runtime: runtime, services: [runtime.makeOutboxRelay(), changes, workerEvents, lifecycleEvents, sweeper]) { routes in
+        return try ServiceApplication.build(runtime: runtime, services: [runtime.makeOutboxRelay(), changes, workerEvents, lifecycleEvents, sweeper])
+        { routes in
             controller.addRoutes(to: routes.user)
             controller.addCaptionRoutes(to: routes.user)
         }

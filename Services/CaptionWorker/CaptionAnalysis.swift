@@ -66,7 +66,15 @@ final class CaptionAnalysis: @unchecked Sendable {
             throw Rejection(code: "unreadable_video", message: "The file could not be read as a video: \(unreadable.reason)")
         }
         guard probe.hasAudio else {
-            return result(cues: [], levels: AudioLevels(), pitch: PitchTracker(), probe: probe, language: language, started: started, note: "the video has no audio track")
+            return result(
+                cues: [],
+                levels: AudioLevels(),
+                pitch: PitchTracker(),
+                probe: probe,
+                language: language,
+                started: started,
+                note: "the video has no audio track"
+            )
         }
         progress(.decodingAudio, 0)
         let (words, levels, pitch) = try await recognise(file, probe: probe, isCancelled: isCancelled, progress: progress)
@@ -74,7 +82,15 @@ final class CaptionAnalysis: @unchecked Sendable {
         // Whatever the recogniser made of a silent stretch is not speech.
         let spoken = words.filter { levels.silentShare(of: $0.start...$0.end) < 0.8 }
         let cues = segmenter.cues(from: spoken, silences: levels)
-        return result(cues: cues, levels: levels, pitch: pitch, probe: probe, language: language, started: started, note: cues.isEmpty ? "no speech was found" : nil)
+        return result(
+            cues: cues,
+            levels: levels,
+            pitch: pitch,
+            probe: probe,
+            language: language,
+            started: started,
+            note: cues.isEmpty ? "no speech was found" : nil
+        )
     }
 
     /// Decodes and recognises on a thread of its own (the decoder blocks while it works).
@@ -105,7 +121,9 @@ final class CaptionAnalysis: @unchecked Sendable {
                     }
                     continuation.resume(returning: (try transcriber.finish(), levels, pitch))
                 } catch let failure as AudioDecoder.Failure {
-                    continuation.resume(throwing: Rejection(code: "unreadable_video", message: "The audio track could not be decoded: \(failure.reason)"))
+                    continuation.resume(
+                        throwing: Rejection(code: "unreadable_video", message: "The audio track could not be decoded: \(failure.reason)")
+                    )
                 } catch {
                     continuation.resume(throwing: error)
                 }

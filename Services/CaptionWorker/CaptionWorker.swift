@@ -76,12 +76,19 @@ struct CaptionWorker: Service {
             jobLogger.info("job cancelled: work stopped")
             return
         } catch let rejection as CaptionAnalysis.Rejection {
-            final = (EventType.jobFailed, JobFailed(job_id: request.job_id, error: .init(code: rejection.code, message: rejection.message), retryable: false))
+            final = (
+                EventType.jobFailed,
+                JobFailed(job_id: request.job_id, error: .init(code: rejection.code, message: rejection.message), retryable: false)
+            )
             jobLogger.warning("job failed", metadata: ["code": "\(rejection.code)"])
         } catch {
             final = (
                 EventType.jobFailed,
-                JobFailed(job_id: request.job_id, error: .init(code: "worker_error", message: "The worker could not finish: \(error)"), retryable: true)
+                JobFailed(
+                    job_id: request.job_id,
+                    error: .init(code: "worker_error", message: "The worker could not finish: \(error)"),
+                    retryable: true
+                )
             )
             jobLogger.warning("job failed", metadata: ["error": "\(error)"])
         }
@@ -109,9 +116,12 @@ struct CaptionWorker: Service {
             try await download(request.video_url, to: file, jobID: request.job_id)
             let jobID = request.job_id
             let cancelled = self.cancelled
-            let result = try await analysis.analyse(file, language: language, isCancelled: { cancelled.contains(jobID) }) { stage, share in
-                reporter.enqueue(stage, share)
-            }
+            let result = try await analysis.analyse(
+                file,
+                language: language,
+                isCancelled: { cancelled.contains(jobID) },
+                progress: { stage, share in reporter.enqueue(stage, share) }
+            )
             await reporter.drain()
             return result
         } catch {
@@ -126,7 +136,10 @@ struct CaptionWorker: Service {
         switch response.status.code {
         case 200: break
         case 403, 404:
-            throw CaptionAnalysis.Rejection(code: "video_unavailable", message: "The video URL answered HTTP \(response.status.code): the video is gone or the URL expired.")
+            throw CaptionAnalysis.Rejection(
+                code: "video_unavailable",
+                message: "The video URL answered HTTP \(response.status.code): the video is gone or the URL expired."
+            )
         default:
             throw DownloadFailed(status: Int(response.status.code))
         }
@@ -138,7 +151,10 @@ struct CaptionWorker: Service {
             if cancelled.contains(jobID) { throw CaptionAnalysis.Cancelled() }
             written += chunk.readableBytes
             guard written <= maximumDownloadBytes else {
-                throw CaptionAnalysis.Rejection(code: "video_too_large", message: "The video is larger than the worker's limit of \(maximumDownloadBytes) bytes.")
+                throw CaptionAnalysis.Rejection(
+                    code: "video_too_large",
+                    message: "The video is larger than the worker's limit of \(maximumDownloadBytes) bytes."
+                )
             }
             try handle.write(contentsOf: Data(chunk.readableBytesView))
         }

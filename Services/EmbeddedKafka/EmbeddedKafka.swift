@@ -31,7 +31,8 @@ struct EmbeddedKafka: AsyncParsableCommand {
     var partitions: Int = 3
 
     @Option(help: "Topics to create at start, comma-separated.")
-    var topics: String = "ecg.auth.events,ecg.auth.events.dlq,ecg.media.events,ecg.media.events.dlq,ecg.analysis.requests,ecg.analysis.events,ecg.analysis.events.dlq"
+    var topics: String =
+        "ecg.auth.events,ecg.auth.events.dlq,ecg.media.events,ecg.media.events.dlq,ecg.analysis.requests,ecg.analysis.events,ecg.analysis.events.dlq"
 
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }

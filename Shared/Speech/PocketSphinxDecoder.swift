@@ -48,7 +48,9 @@ package final class PocketSphinxDecoder {
             "-logfn", "/dev/null",
         ]
         var cStrings = arguments.map { strdup($0) }
-        defer { cStrings.forEach { free($0) } }
+        defer {
+            for string in cStrings { free(string) }
+        }
         guard let config = cmd_ln_parse_r(nil, ps_args(), Int32(cStrings.count), &cStrings, 1) else {
             throw Failure.modelNotLoaded("PocketSphinx rejected its configuration")
         }

@@ -26,7 +26,9 @@ package struct SpeechModel: Sendable, Equatable {
 
     func checkFilesExist() throws {
         for file in [acousticModel, languageModel, dictionary] where !FileManager.default.fileExists(atPath: file.path) {
-            throw PocketSphinxDecoder.Failure.modelNotLoaded("\(file.path) does not exist (install pocketsphinx-en-us, or set POCKETSPHINX_MODEL_DIR)")
+            throw PocketSphinxDecoder.Failure.modelNotLoaded(
+                "\(file.path) does not exist (install pocketsphinx-en-us, or set POCKETSPHINX_MODEL_DIR)"
+            )
         }
     }
 }

@@ -108,11 +108,14 @@ struct CaptionFileTests {
         #expect(again == decoded)
     }
 
-    @Test("a result without the seed's required fields is refused", arguments: [
-        #"{"emotions":[],"analysis_time":"2025-09-09T12:30:00Z"}"#,
-        #"{"captions":[{"start":0,"end":1,"emotion":"calm","intensity":0.1}],"emotions":[],"analysis_time":"2025-09-09T12:30:00Z"}"#,
-        #"{"captions":[],"emotions":[],"analysis_time":{"at":"noon"}}"#,
-    ])
+    @Test(
+        "a result without the seed's required fields is refused",
+        arguments: [
+            #"{"emotions":[],"analysis_time":"2025-09-09T12:30:00Z"}"#,
+            #"{"captions":[{"start":0,"end":1,"emotion":"calm","intensity":0.1}],"emotions":[],"analysis_time":"2025-09-09T12:30:00Z"}"#,
+            #"{"captions":[],"emotions":[],"analysis_time":{"at":"noon"}}"#,
+        ]
+    )
     func required(json: String) {
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(AnalysisResult.self, from: Data(json.utf8)) }
     }

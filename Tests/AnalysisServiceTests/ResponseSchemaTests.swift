@@ -34,7 +34,9 @@ struct ResponseSchemaTests {
                     text: "hello",
                     emotion: "calm",
                     intensity: 0.2,
-                    extra: ["words": .array([.object(["word": .string("hello"), "start": .number(0), "end": .number(0.4), "confidence": .number(0.9)])])]
+                    extra: [
+                        "words": .array([.object(["word": .string("hello"), "start": .number(0), "end": .number(0.4), "confidence": .number(0.9)])])
+                    ]
                 )
             ],
             emotions: [.init(start: 0, end: 1.5, label: "calm", score: 0.2)],

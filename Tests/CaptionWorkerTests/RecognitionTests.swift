@@ -35,7 +35,10 @@ struct RecognitionTests {
             #expect(!result.captions.isEmpty)
             for (caption, next) in zip(result.captions, result.captions.dropFirst()) { #expect(caption.end <= next.start) }
             for caption in result.captions {
-                #expect(caption.start >= 0 && caption.end <= duration + 1.0, "\(clip.name) lasts \(duration) s: \(caption.start)–\(caption.end) \(caption.text)")
+                #expect(
+                    caption.start >= 0 && caption.end <= duration + 1.0,
+                    "\(clip.name) lasts \(duration) s: \(caption.start)–\(caption.end) \(caption.text)"
+                )
                 #expect(["calm", "neutral", "excited"].contains(caption.emotion))
                 // The 7.1-s clip is one breath of speech: it still becomes captions of at most 7 s.
                 #expect(caption.end - caption.start <= 7)
@@ -91,7 +94,15 @@ struct RecognitionTests {
         let video = try SpeechFixtures.longVideo(minutes: 10)
         let calls = Mutex(0)
         await #expect(throws: CaptionAnalysis.Cancelled.self) {
-            _ = try await sharedAnalysis.analyse(video, isCancelled: { calls.withLock { $0 += 1; return $0 > 20 } })
+            _ = try await sharedAnalysis.analyse(
+                video,
+                isCancelled: {
+                    calls.withLock {
+                        $0 += 1
+                        return $0 > 20
+                    }
+                }
+            )
         }
         #expect(calls.withLock { $0 } == 21, "no chunk is decoded after the cancellation is seen")
     }
@@ -134,11 +145,16 @@ struct RecognitionTests {
         let video = try SpeechFixtures.longVideo(minutes: 10)
         let shares = Mutex<[Double]>([])
         let before = ResidentMemory.peakKiB()
-        let result = try await sharedAnalysis.analyse(video, progress: { stage, share in
-            if stage == .recognising { shares.withLock { $0.append(share) } }
-        })
+        let result = try await sharedAnalysis.analyse(
+            video,
+            progress: { stage, share in
+                if stage == .recognising { shares.withLock { $0.append(share) } }
+            }
+        )
         let after = ResidentMemory.peakKiB()
-        print("caption-worker on a 10-minute video: \(result.captions.count) captions, peak RSS of the test process \(before / 1024) → \(after / 1024) MiB")
+        print(
+            "caption-worker on a 10-minute video: \(result.captions.count) captions, peak RSS of the test process \(before / 1024) → \(after / 1024) MiB"
+        )
         let reported = shares.withLock { $0 }
         #expect(reported.count >= 15)
         #expect(reported == reported.sorted())

@@ -46,8 +46,10 @@ struct EventContractTests {
         #expect(EventType.jobCompleted == "ecg.analysis.job.completed.v1")
         #expect(EventType.jobFailed == "ecg.analysis.job.failed.v1")
         let topics = Topics(environment: [:])
-        #expect([topics.authEvents, topics.mediaEvents, topics.analysisRequests, topics.analysisEvents]
-            == ["ecg.auth.events", "ecg.media.events", "ecg.analysis.requests", "ecg.analysis.events"])
+        #expect(
+            [topics.authEvents, topics.mediaEvents, topics.analysisRequests, topics.analysisEvents]
+                == ["ecg.auth.events", "ecg.media.events", "ecg.analysis.requests", "ecg.analysis.events"]
+        )
         #expect(Topics(environment: ["TOPIC_AUTH_EVENTS": "x.auth"]).authEvents == "x.auth")
         #expect(Topics.deadLetter(for: "ecg.auth.events") == "ecg.auth.events.dlq")
     }
@@ -103,7 +105,9 @@ struct EventContractTests {
                     text: "he was not",
                     emotion: "calm",
                     intensity: 0.25,
-                    extra: ["words": .array([.object(["word": .string("he"), "start": .number(0.5), "end": .number(0.7), "confidence": .number(0.9)])])]
+                    extra: [
+                        "words": .array([.object(["word": .string("he"), "start": .number(0.5), "end": .number(0.7), "confidence": .number(0.9)])])
+                    ]
                 )
             ],
             emotions: [.init(start: 0.5, end: 2, label: "calm", score: 0.25)],

@@ -8,7 +8,8 @@ import Testing
 /// open streams, and an Idempotency-Key reused with another request.
 @Suite("Analysis: per-user job and stream limits, Idempotency-Key reuse", .enabled(if: StackClient.isAvailable), .timeLimit(.minutes(3)))
 struct JobLimitsTests {
-    private func processVideo(_ fileKey: String, type: String = "full_analysis", key: String? = nil, token: String) async throws -> StackClient.Reply {
+    private func processVideo(_ fileKey: String, type: String = "full_analysis", key: String? = nil, token: String) async throws -> StackClient.Reply
+    {
         try await StackClient.call(
             "\(StackClient.gateway)/api/v1/ml/process-video",
             method: "POST",

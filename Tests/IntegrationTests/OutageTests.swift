@@ -55,7 +55,10 @@ struct OutageTests {
         let gateway = StackClient.gateway
         let (username, email) = AuthHTTP.uniqueAccount("outage")
         let signup = try await AuthHTTP.call(
-            .POST, gateway + "/api/auth/signup", json: ["username": username, "email": email, "password": "correct-horse-42"])
+            .POST,
+            gateway + "/api/auth/signup",
+            json: ["username": username, "email": email, "password": "correct-horse-42"]
+        )
         try #require(signup.status == 201, "\(signup.status) \(signup.text)")
         let token = try #require(signup.json?["access_token"] as? String)
         let unknownUser = try await StackClient.userToken(userID: StackClient.randomUserID())

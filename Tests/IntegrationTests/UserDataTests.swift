@@ -36,7 +36,13 @@ struct UserDataTests {
     }
 
     /// Inserts jobs for `userID` straight into the database (as process-video would), 1 ms apart.
-    static func insertJobs(userID: String, videoFileKey: String, count: Int, status: String = "processing", retryable: Bool? = nil) async throws -> [String] {
+    static func insertJobs(
+        userID: String,
+        videoFileKey: String,
+        count: Int,
+        status: String = "processing",
+        retryable: Bool? = nil
+    ) async throws -> [String] {
         try await withDatabase { postgres in
             var ids: [String] = []
             for _ in 0..<count {
@@ -58,7 +64,17 @@ struct UserDataTests {
 
     static func count(_ sql: String, _ value: String) async throws -> Int {
         try await withDatabase { postgres in
-            let rows = try await postgres.query(PostgresQuery(unsafeSQL: sql, binds: { var b = PostgresBindings(); b.append(value); return b }()), logger: logger)
+            let rows = try await postgres.query(
+                PostgresQuery(
+                    unsafeSQL: sql,
+                    binds: {
+                        var b = PostgresBindings()
+                        b.append(value)
+                        return b
+                    }()
+                ),
+                logger: logger
+            )
             for try await count in rows.decode(Int.self) { return count }
             return 0
         }
@@ -149,7 +165,10 @@ struct UserDataTests {
         #expect(error?["code"] as? String == "cancelled")
         #expect(error?["retryable"] as? Bool == true)
         let ended = try await stream.value
-        #expect(ended.text.split(separator: "\n").last { $0.hasPrefix("data: ") }?.contains(#""code":"cancelled""#) == true, "the stream ends with it")
+        #expect(
+            ended.text.split(separator: "\n").last { $0.hasPrefix("data: ") }?.contains(#""code":"cancelled""#) == true,
+            "the stream ends with it"
+        )
 
         let again = try await StackClient.call("\(Self.gateway)/api/v1/ml/jobs/\(jobID)/cancel", method: "POST", token: token)
         #expect(again.status == 409)

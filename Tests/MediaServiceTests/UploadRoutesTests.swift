@@ -91,13 +91,13 @@ struct MediaHarness {
             urlSeconds: 3600,
             maxUserStorageBytes: maxUserStorageBytes
         )
-            .addRoutes(
-                to: DocumentedRoutes(
-                    router.group().add(middleware: BearerAuthenticationMiddleware(verifier: users)),
-                    document: document,
-                    security: .userBearer
-                )
+        .addRoutes(
+            to: DocumentedRoutes(
+                router.group().add(middleware: BearerAuthenticationMiddleware(verifier: users)),
+                document: document,
+                security: .userBearer
             )
+        )
         InternalVideoController(repository: repository, storage: storage, confirmation: confirmation, workerURLSeconds: 21600)
             .addRoutes(
                 to: DocumentedRoutes(

@@ -78,7 +78,10 @@ struct VideoLifecycleRoutesTests {
         }
     }
 
-    @Test("limit defaults to 20; bad limit or cursor is 422 naming it", arguments: ["limit=0", "limit=101", "limit=ten", "cursor=%%%", "cursor=bm90LWEtY3Vyc29y"])
+    @Test(
+        "limit defaults to 20; bad limit or cursor is 422 naming it",
+        arguments: ["limit=0", "limit=101", "limit=ten", "cursor=%%%", "cursor=bm90LWEtY3Vyc29y"]
+    )
     func badPageParameters(query: String) async throws {
         let harness = try MediaHarness()
         try await harness.test { client in

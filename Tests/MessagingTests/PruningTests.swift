@@ -3,7 +3,11 @@ import Foundation
 import PostgresNIO
 import Testing
 
-@Suite("Pruning the outbox and processed events (L10)", .enabled(if: ProcessInfo.processInfo.environment["ECG_TEST_PG_URL"] != nil), .timeLimit(.minutes(2)))
+@Suite(
+    "Pruning the outbox and processed events (L10)",
+    .enabled(if: ProcessInfo.processInfo.environment["ECG_TEST_PG_URL"] != nil),
+    .timeLimit(.minutes(2))
+)
 struct PruningTests {
     @Test("published outbox rows older than the retention and old processed events are deleted; pending and recent rows stay")
     func prunesOldRows() async throws {

@@ -18,7 +18,14 @@ struct OutageMappingTests {
     /// A real PostgresNIO connection error: connecting to a loopback port nobody listens on.
     private func connectionRefusedError() async throws -> any Error {
         let port = 1  // privileged, never listened on here: the connect is refused at once
-        let configuration = PostgresConnection.Configuration(host: "127.0.0.1", port: port, username: "u", password: "p", database: "d", tls: .disable)
+        let configuration = PostgresConnection.Configuration(
+            host: "127.0.0.1",
+            port: port,
+            username: "u",
+            password: "p",
+            database: "d",
+            tls: .disable
+        )
         do {
             let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
             try await connection.close()
@@ -80,7 +87,9 @@ struct OutageMappingTests {
         router.get("/pool") { _, _ -> String in throw ConnectionPoolError.connectionCreationCircuitBreakerTripped }
         router.get("/kafka") { _, _ -> String in throw KafkaError(code: .broker(-187), message: "all brokers down") }
         try await Application(router: router).test(.router) { client in
-            for (path, code, retryAfter) in [("/db", "database_unavailable", "1"), ("/pool", "database_unavailable", "1"), ("/kafka", "broker_unavailable", "2")] {
+            for (path, code, retryAfter) in [
+                ("/db", "database_unavailable", "1"), ("/pool", "database_unavailable", "1"), ("/kafka", "broker_unavailable", "2"),
+            ] {
                 try await client.execute(uri: path, method: .get) { response in
                     #expect(response.status == .serviceUnavailable)
                     #expect(response.headers[.retryAfter] == retryAfter)

@@ -108,8 +108,11 @@ struct RemoteKeysTests {
             let port = try #require(client.port)
             let clock = TestClock()
             let source = RemoteJWKSKeySource(
-                url: "http://127.0.0.1:\(port)/.well-known/jwks.json", httpClient: .shared,
-                maximumAge: 300, logger: Logger(label: "test"), clock: clock.read
+                url: "http://127.0.0.1:\(port)/.well-known/jwks.json",
+                httpClient: .shared,
+                maximumAge: 300,
+                logger: Logger(label: "test"),
+                clock: clock.read
             )
             let verifier = TokenVerifier(issuers: ["auth-service": source], audience: "ecg-api", type: .access, cache: nil)
             let forged = try await userToken(oldKey)
@@ -132,8 +135,10 @@ struct RemoteKeysTests {
             let port = try #require(client.port)
             let clock = TestClock()
             let source = RemoteJWKSKeySource(
-                url: "http://127.0.0.1:\(port)/.well-known/jwks.json", httpClient: .shared,
-                logger: Logger(label: "test"), clock: clock.read
+                url: "http://127.0.0.1:\(port)/.well-known/jwks.json",
+                httpClient: .shared,
+                logger: Logger(label: "test"),
+                clock: clock.read
             )
             _ = try await source.publicKey(kid: key.kid)
             clock.advance(29)
@@ -152,8 +157,10 @@ struct RemoteKeysTests {
         try await issuer.app().test(.live) { client in
             let port = try #require(client.port)
             let source = RemoteJWKSKeySource(
-                url: "http://127.0.0.1:\(port)/.well-known/jwks.json", httpClient: .shared,
-                minimumRefetchInterval: 0, logger: Logger(label: "test")
+                url: "http://127.0.0.1:\(port)/.well-known/jwks.json",
+                httpClient: .shared,
+                minimumRefetchInterval: 0,
+                logger: Logger(label: "test")
             )
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<20 { group.addTask { _ = try await source.publicKey(kid: key.kid) } }
@@ -171,8 +178,13 @@ struct RemoteKeysTests {
             let port = try #require(client.port)
             let clock = TestClock()
             let source = RemoteJWKSKeySource(
-                url: "http://127.0.0.1:\(port)/.well-known/jwks.json", httpClient: .shared,
-                minimumRefetchInterval: 10, maximumAge: 300, staleIfError: 600, logger: Logger(label: "test"), clock: clock.read
+                url: "http://127.0.0.1:\(port)/.well-known/jwks.json",
+                httpClient: .shared,
+                minimumRefetchInterval: 10,
+                maximumAge: 300,
+                staleIfError: 600,
+                logger: Logger(label: "test"),
+                clock: clock.read
             )
             let verifier = TokenVerifier(issuers: ["auth-service": source], audience: "ecg-api", type: .access, cache: nil)
             let token = try await userToken(key)
@@ -186,14 +198,20 @@ struct RemoteKeysTests {
                 _ = try await source.publicKey(kid: "rotated-in-meanwhile")
                 Issue.record("expected an error")
             } catch {
-                guard case .keysUnavailable? = error as? TokenError else { Issue.record("expected keysUnavailable, got \(error)"); return }
+                guard case .keysUnavailable? = error as? TokenError else {
+                    Issue.record("expected keysUnavailable, got \(error)")
+                    return
+                }
             }
             clock.advance(600)
             do {
                 _ = try await verifier.verify(token)
                 Issue.record("expected an error")
             } catch {
-                guard case .keysUnavailable? = error as? TokenError else { Issue.record("expected keysUnavailable, got \(error)"); return }
+                guard case .keysUnavailable? = error as? TokenError else {
+                    Issue.record("expected keysUnavailable, got \(error)")
+                    return
+                }
             }
             issuer.failing.store(false, ordering: .relaxed)
             clock.advance(11)

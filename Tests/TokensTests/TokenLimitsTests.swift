@@ -65,7 +65,11 @@ struct TokenLimitsTests {
         let value = alphabet.firstIndex(of: last)!
         let flipped = alphabet[value ^ 1]  // a low, unused bit: same bytes, other spelling
         variants.append([parts[0], parts[1], String(parts[2].dropLast()) + String(flipped)].joined(separator: "."))
-        variants.append([parts[0], parts[1], parts[2].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/") + " "].joined(separator: "."))
+        variants.append(
+            [parts[0], parts[1], parts[2].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/") + " "].joined(
+                separator: "."
+            )
+        )
         variants.append([parts[0] + "=", parts[1], parts[2]].joined(separator: "."))
         for variant in variants {
             await #expect(throws: TokenError.malformed) { try await verifier().verify(variant) }

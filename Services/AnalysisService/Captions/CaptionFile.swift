@@ -1,5 +1,5 @@
-import Foundation
 import ECGEvents
+import Foundation
 
 /// A completed job's captions as a file players read: WebVTT (with the emotion styling) or SubRip.
 enum CaptionFile {
@@ -20,7 +20,8 @@ enum CaptionFile {
             .sorted { $0.start < $1.start }
             .compactMap { caption in
                 let lines = wrapped(caption.text)
-                return lines.isEmpty ? nil : Cue(start: caption.start, end: caption.end, lines: lines, emotion: caption.emotion, intensity: caption.intensity)
+                return lines.isEmpty
+                    ? nil : Cue(start: caption.start, end: caption.end, lines: lines, emotion: caption.emotion, intensity: caption.intensity)
             }
     }
 
@@ -98,7 +99,11 @@ enum WebVTT {
     /// The label as a cue class: letters, digits, `-` and `_` only (a class may not hold `.`, `&`,
     /// `<`, `>` or white space); nil for a label with nothing usable.
     static func className(_ label: String) -> String? {
-        let name = String(label.lowercased().unicodeScalars.filter { (("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_") }.map(Character.init))
+        let name = String(
+            label.lowercased().unicodeScalars.filter { (("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_") }.map(
+                Character.init
+            )
+        )
         return name.isEmpty ? nil : name
     }
 

@@ -230,12 +230,16 @@ struct JobController: Sendable {
         let topic = topics.analysisRequests
         let logger = context.logger
         guard
-            let cancelled = try await jobs.cancel(id: job.id, userID: job.userID, inTransaction: { job, connection in
-                // Keyed like the request, so it follows it in the same partition.
-                let id = job.id.uuidString.lowercased()
-                let event = CloudEvent(source: "analysis-service", type: EventType.jobCancelled, subject: id, data: JobCancelled(job_id: id))
-                try await outbox.add(event, topic: topic, on: connection, logger: logger)
-            })
+            let cancelled = try await jobs.cancel(
+                id: job.id,
+                userID: job.userID,
+                inTransaction: { job, connection in
+                    // Keyed like the request, so it follows it in the same partition.
+                    let id = job.id.uuidString.lowercased()
+                    let event = CloudEvent(source: "analysis-service", type: EventType.jobCancelled, subject: id, data: JobCancelled(job_id: id))
+                    try await outbox.add(event, topic: topic, on: connection, logger: logger)
+                }
+            )
         else { throw Self.jobNotFound }
         return JSONResponse(JobResponse(cancelled))
     }
@@ -281,7 +285,9 @@ struct JobController: Sendable {
             filter.status = value
         }
         if let key = query.get("video_file_key") {
-            guard !key.isEmpty, key.count <= 1024 else { throw APIError.validation(field: "video_file_key", "must be a file key of 1–1024 characters") }
+            guard !key.isEmpty, key.count <= 1024 else {
+                throw APIError.validation(field: "video_file_key", "must be a file key of 1–1024 characters")
+            }
             filter.videoFileKey = key
         }
         if let after = page.after, UUID(uuidString: after.id) == nil {

@@ -22,7 +22,9 @@ struct JobResponse: Codable, Sendable, Equatable {
         progress = job.state.progress
         stage = job.state.stage
         result = job.state.status == .completed ? job.state.result : nil
-        error = job.state.status == .failed ? job.state.error.map { ErrorBody(code: $0.code, message: $0.message, retryable: job.state.retryable ?? false) } : nil
+        error =
+            job.state.status == .failed
+            ? job.state.error.map { ErrorBody(code: $0.code, message: $0.message, retryable: job.state.retryable ?? false) } : nil
         analysis_type = job.analysisType
         video_file_key = job.videoFileKey
         created_at = EventCoding.formatTimestamp(job.createdAt)

@@ -31,7 +31,8 @@ enum FFmpegProcess {
             Thread {
                 do {
                     let log = LogText()
-                    _ = try stream(ffmpeg, arguments, timeout: timeout, limits: limits, mergeOutput: true) { _ in } onLine: { line in
+                    _ = try stream(ffmpeg, arguments, timeout: timeout, limits: limits, mergeOutput: true) { _ in
+                    } onLine: { line in
                         log.append(line)
                     }
                     continuation.resume(returning: log.text)

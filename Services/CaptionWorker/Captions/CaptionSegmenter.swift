@@ -43,7 +43,8 @@ struct CaptionSegmenter: Sendable {
         return cues
     }
 
-    private func startsNewCaption(_ word: RecognizedWord, after previous: RecognizedWord, in caption: [RecognizedWord], silences: AudioLevels) -> Bool {
+    private func startsNewCaption(_ word: RecognizedWord, after previous: RecognizedWord, in caption: [RecognizedWord], silences: AudioLevels) -> Bool
+    {
         if word.start - previous.end >= rules.pause { return true }
         if let last = previous.word.last, ".!?".contains(last) { return true }
         if silences.hasSilence(between: previous.start, and: word.end) { return true }

@@ -189,7 +189,9 @@ struct UploadController: Sendable {
     func videos(request: Request, context: ECGRequestContext) async throws -> VideoList {
         let ownerID = try Self.ownerID(context)
         let page = try PageRequest(request)
-        let (videos, next) = page.page(try await repository.list(ownerID: ownerID, page: page)) { PageCursor(createdAt: $0.createdAt, id: $0.fileKey) }
+        let (videos, next) = page.page(try await repository.list(ownerID: ownerID, page: page)) {
+            PageCursor(createdAt: $0.createdAt, id: $0.fileKey)
+        }
         return VideoList(items: videos.map(VideoItem.init), next_cursor: next?.token)
     }
 

@@ -1,5 +1,5 @@
-import ECGEvents
 import ECGDatabase
+import ECGEvents
 import ECGMessaging
 import ECGPlatform
 import Foundation

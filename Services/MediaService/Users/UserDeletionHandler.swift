@@ -11,7 +11,12 @@ import PostgresNIO
 /// refused at once. An S3 failure rolls the transaction back and the event is retried; a redelivered
 /// event finds nothing left to do.
 enum UserDeletionHandler {
-    static func handler(repository: PostgresVideoRepository, storage: any VideoStorage, deletedUsers: DeletedUsers, logger: Logger)
+    static func handler(
+        repository: PostgresVideoRepository,
+        storage: any VideoStorage,
+        deletedUsers: DeletedUsers,
+        logger: Logger
+    )
         -> IdempotentEventProcessor.Handler
     {
         { event, connection in

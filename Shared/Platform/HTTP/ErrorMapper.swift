@@ -1,8 +1,8 @@
+import ECGKafka
 import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
-import ECGKafka
 import PostgresNIO
 import _ConnectionPoolModule
 
@@ -141,9 +141,17 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 extension APIError {
     /// PostgreSQL is out of reach (restarting, connections dropped); retry shortly.
     public static let databaseUnavailable = APIError(
-        .serviceUnavailable, code: "database_unavailable", detail: "The database is unavailable; retry shortly.", headers: [.retryAfter: "1"])
+        .serviceUnavailable,
+        code: "database_unavailable",
+        detail: "The database is unavailable; retry shortly.",
+        headers: [.retryAfter: "1"]
+    )
 
     /// Kafka is out of reach; retry shortly.
     public static let brokerUnavailable = APIError(
-        .serviceUnavailable, code: "broker_unavailable", detail: "The message broker is unavailable; retry shortly.", headers: [.retryAfter: "2"])
+        .serviceUnavailable,
+        code: "broker_unavailable",
+        detail: "The message broker is unavailable; retry shortly.",
+        headers: [.retryAfter: "2"]
+    )
 }
