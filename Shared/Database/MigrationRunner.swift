@@ -70,7 +70,7 @@ public struct MigrationRunner: Sendable {
             let known = Set(migrations.map(\.version))
             // Versions above every one this build knows were applied by a newer release: the
             // database is ahead (a rollback, or old tasks still running during a rolling deploy).
-            // Migrations are expand/contract (docs/deployment-notes.md), so this build still works
+            // Migrations are expand/contract (docs/deployment.md), so this build still works
             // against it: warn and go on, as Flyway's ignoreFutureMigrations does. An unknown
             // version below the newest known one is no release's history: refuse it.
             let highestKnown = known.max() ?? 0
