@@ -86,7 +86,7 @@ enum AuthService {
                 )
             },
             stateCookie: GoogleStateCookie(keys: runtime.userTokenKeys.all.map(GoogleStateCookie.deriveKey), secure: settings.cookieSecure),
-            accounts: GoogleAccountResolver(users: users),
+            accounts: GoogleAccountResolver(users: users, sessions: refreshSessions),
             sessions: sessions,
             cookie: cookie,
             frontendURL: settings.frontendURL

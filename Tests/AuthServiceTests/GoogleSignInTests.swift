@@ -184,24 +184,39 @@ struct GoogleSignInTests {
         #expect(GoogleAccountResolver.usernameBase(name: nil, email: "x.y@example.com") == "user")
     }
 
-    @Test("find by sub, link a verified email to the local account, or create; a different sub on the same account is a conflict")
+    @Test("find by sub or create; a password account is never linked (H1); a link revokes every earlier session")
     func resolver() async throws {
         let users = InMemoryUserRepository()
-        let resolver = GoogleAccountResolver(users: users)
+        let sessions = InMemoryRefreshSessionRepository()
+        let resolver = GoogleAccountResolver(users: users, sessions: sessions)
+        // H1: someone signed up with the victim's e-mail and a password; Google sign-in must not land there.
         let local = try await users.create(
             NewUser(username: "local", email: "local@example.com", passwordHash: "h", authProvider: .local, googleSubject: nil)
         )
-        let linked = try await resolver.resolve(GoogleIdentity(subject: "sub-1", email: "local@example.com", emailVerified: true, name: nil))
-        #expect(linked.id == local.id)
-        #expect(linked.googleSubject == "sub-1")
-        #expect(
-            try await resolver.resolve(GoogleIdentity(subject: "sub-1", email: "changed@example.com", emailVerified: true, name: nil)).id == local.id
-        )
-        await #expect(throws: GoogleSignInError.accountConflict) {
-            try await resolver.resolve(GoogleIdentity(subject: "sub-2", email: "local@example.com", emailVerified: true, name: nil))
+        await #expect(throws: GoogleSignInError.passwordAccountExists) {
+            try await resolver.resolve(GoogleIdentity(subject: "sub-1", email: "local@example.com", emailVerified: true, name: nil))
         }
+        #expect(try await users.find(id: local.id)?.googleSubject == nil)
         await #expect(throws: GoogleSignInError.emailNotVerified) {
             try await resolver.resolve(GoogleIdentity(subject: "sub-3", email: "local@example.com", emailVerified: false, name: nil))
+        }
+
+        // An account without a password (and without a Google subject) is linked; its earlier sessions end.
+        let passwordless = try await users.create(
+            NewUser(username: "nopass", email: "nopass@example.com", passwordHash: nil, authProvider: .google, googleSubject: nil)
+        )
+        let earlierToken = Data("earlier".utf8)
+        _ = try await sessions.start(userID: passwordless.id, tokenHash: earlierToken, expiresAt: Date().addingTimeInterval(3600), method: .password, now: Date())
+        let linked = try await resolver.resolve(GoogleIdentity(subject: "sub-1", email: "nopass@example.com", emailVerified: true, name: nil))
+        #expect(linked.id == passwordless.id)
+        #expect(linked.googleSubject == "sub-1")
+        #expect(try await sessions.family(containing: earlierToken)?.revokedAt != nil)
+        #expect(
+            try await resolver.resolve(GoogleIdentity(subject: "sub-1", email: "changed@example.com", emailVerified: true, name: nil)).id
+                == passwordless.id
+        )
+        await #expect(throws: GoogleSignInError.accountConflict) {
+            try await resolver.resolve(GoogleIdentity(subject: "sub-2", email: "nopass@example.com", emailVerified: true, name: nil))
         }
         let created = try await resolver.resolve(GoogleIdentity(subject: "sub-4", email: "new@example.com", emailVerified: true, name: "local"))
         #expect(created.authProvider == .google)

@@ -54,7 +54,7 @@ struct TestAuthApp {
         let googleController = GoogleAuthController(
             provider: google,
             stateCookie: GoogleStateCookie(keys: [GoogleStateCookie.deriveKey(from: key)], secure: cookieSecure),
-            accounts: GoogleAccountResolver(users: users),
+            accounts: GoogleAccountResolver(users: users, sessions: sessionsStore),
             sessions: sessions,
             cookie: cookie,
             frontendURL: frontendURL

@@ -180,7 +180,7 @@ struct GoogleSignInFlowTests {
         }
     }
 
-    @Test("an unverified Google email is not linked to the local account; a verified one is")
+    @Test("a Google identity is never linked into a password account, verified or not (security review H1)")
     func linking() async throws {
         try await withHarness { harness in
             let (username, email) = AuthHTTP.uniqueAccount("local")
@@ -201,9 +201,17 @@ struct GoogleSignInFlowTests {
             #expect(login.status == 200)
             #expect(try await me(try #require(login.json?["access_token"] as? String))["auth_provider"] as? String == "local")
 
+            // Pre-account hijacking: whoever signed up with this e-mail was never verified to own it, so even a
+            // verified Google e-mail does not sign in to that account; the error says to use the password.
             let verified = try await signIn(harness, as: .init(subject: subject, email: email.uppercased(), emailVerified: true, name: "Local"))
-            #expect(verified.succeeded, "\(verified.location)")
-            #expect(try await me(try #require(verified.query["access_token"]))["id"] as? Int == localID)
+            #expect(!verified.succeeded, "\(verified.location)")
+            #expect(verified.query["error"]?.contains("password") == true)
+            #expect(verified.query["access_token"] == nil)
+            let again = try await AuthHTTP.call(.POST, gateway + "/api/auth/login", json: ["email": email, "password": "local-password-1"])
+            #expect(again.status == 200)
+            let profile = try await me(try #require(again.json?["access_token"] as? String))
+            #expect(profile["id"] as? Int == localID)
+            #expect(profile["auth_provider"] as? String == "local")
         }
     }
 }

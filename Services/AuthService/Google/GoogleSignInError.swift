@@ -10,6 +10,8 @@ enum GoogleSignInError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidIDToken(String)
     case emailNotVerified
     case accountConflict
+    /// An account with a password already uses this e-mail; it is never linked silently (security review H1).
+    case passwordAccountExists
     case accountDisabled
 
     var message: String {
@@ -22,6 +24,8 @@ enum GoogleSignInError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidIDToken: "Google's identity token could not be verified."
         case .emailNotVerified: "Your Google email address is not verified."
         case .accountConflict: "This email belongs to an account linked to another Google account."
+        case .passwordAccountExists:
+            "An account with this email already exists. Sign in with your email and password instead."
         case .accountDisabled: "This account is disabled."
         }
     }
