@@ -68,7 +68,8 @@ struct AuthSettings: Sendable {
             settings.report("USER_TOKEN_PREVIOUS_KEYS must hold one or more PEM blocks (-----BEGIN PRIVATE KEY----- … -----END PRIVATE KEY-----)")
         }
 
-        accessTokenTTL = settings.int("ACCESS_TOKEN_TTL_SECONDS", default: Defaults.accessTokenTTL, range: 60...86_400)
+        // At most an hour: every verifier refuses access tokens that live longer (TokenVerifier.defaultMaximumLifetime).
+        accessTokenTTL = settings.int("ACCESS_TOKEN_TTL_SECONDS", default: Defaults.accessTokenTTL, range: 60...3_600)
         refreshTokenTTL = settings.int("REFRESH_TOKEN_TTL_SECONDS", default: Defaults.refreshTokenTTL, range: 300...31_536_000)
         bcryptCost = settings.int("BCRYPT_COST", default: Defaults.bcryptCost, range: 4...31)
         if production, bcryptCost < 10 {

@@ -76,6 +76,16 @@ struct AuthSettingsTests {
         }
     }
 
+    @Test("an access-token lifetime over an hour is refused: every verifier would refuse such tokens")
+    func accessTokenLifetime() {
+        let long = EnvironmentSettings(environment: ["ECG_ENV": "test", "ACCESS_TOKEN_TTL_SECONDS": "7200"])
+        _ = AuthSettings(settings: long)
+        #expect(long.problems.contains { $0.hasPrefix("ACCESS_TOKEN_TTL_SECONDS") }, "\(long.problems)")
+        let hour = EnvironmentSettings(environment: ["ECG_ENV": "test", "ACCESS_TOKEN_TTL_SECONDS": "3600"])
+        _ = AuthSettings(settings: hour)
+        #expect(!hour.problems.contains { $0.hasPrefix("ACCESS_TOKEN_TTL_SECONDS") })
+    }
+
     @Test("USER_TOKEN_PREVIOUS_KEYS: concatenated PEM blocks, newlines may be written as \\n")
     func previousKeys() throws {
         let one = try SigningKey.generate()
