@@ -107,6 +107,7 @@ struct PostgresRepositoryTests {
         try await Self.withSchema { client, _ in
             let (users, sessions, _) = Self.repositories(client)
             try await RefreshScenarios.rotationAndGrace(users: users, sessions: sessions)
+            try await RefreshScenarios.graceDoesNotFork(users: users, sessions: sessions)
             try await RefreshScenarios.reuseRevokesOnlyItsFamily(users: users, sessions: sessions)
         }
     }

@@ -30,7 +30,8 @@ enum RefreshScenarios {
         )
     }
 
-    /// Each token works once; a second use within 10 s gets another successor.
+    /// Each token works once; a second use within 10 s gets the successor already issued (security review
+    /// M3: never a second one, so the family stays one chain and a replay is still detected).
     static func rotationAndGrace(users: any UserRepository, sessions: any RefreshSessionRepository) async throws {
         let service = try await makeService(users: users, sessions: sessions)
         let user = try await makeUser(users)
@@ -38,12 +39,13 @@ enum RefreshScenarios {
         let first = try await service.start(for: user, now: t0)
         let second = try await service.refresh(first.refreshToken, now: t0.addingTimeInterval(1))
         #expect(second.refreshToken != first.refreshToken)
-        // Another tab presents the first token 5 s after its rotation: still accepted.
+        // Another tab presents the first token 5 s after its rotation: accepted, and it gets the same successor.
         let sibling = try await service.refresh(first.refreshToken, now: t0.addingTimeInterval(6))
-        #expect(sibling.refreshToken != second.refreshToken)
-        // Both successors work.
+        #expect(sibling.refreshToken == second.refreshToken)
+        #expect(!sibling.accessToken.isEmpty)
         let third = try await service.refresh(second.refreshToken, now: t0.addingTimeInterval(7))
-        _ = try await service.refresh(sibling.refreshToken, now: t0.addingTimeInterval(8))
+        #expect(try await service.refresh(first.refreshToken, now: t0.addingTimeInterval(8)).refreshToken == second.refreshToken)
+        #expect(try await service.refresh(second.refreshToken, now: t0.addingTimeInterval(9)).refreshToken == third.refreshToken)
         // The first token, 10 s or more after its rotation: reuse. The family is revoked...
         await #expect(throws: SessionService.RefreshFailure.reused) {
             try await service.refresh(first.refreshToken, now: t0.addingTimeInterval(11))
@@ -55,6 +57,27 @@ enum RefreshScenarios {
         // Presenting the reused token again still says reused.
         await #expect(throws: SessionService.RefreshFailure.reused) {
             try await service.refresh(first.refreshToken, now: t0.addingTimeInterval(13))
+        }
+    }
+
+    /// The review's thief (M3): a stolen token replayed inside the grace window gets the legitimate successor,
+    /// not a chain of its own; once either side rotates past it, the other's next use is reuse and the
+    /// whole family, the newest token included, is revoked.
+    static func graceDoesNotFork(users: any UserRepository, sessions: any RefreshSessionRepository) async throws {
+        let service = try await makeService(users: users, sessions: sessions)
+        let user = try await makeUser(users)
+        let t0 = Date()
+        let r0 = try await service.start(for: user, now: t0)
+        let r1 = try await service.refresh(r0.refreshToken, now: t0.addingTimeInterval(1))
+        let t1 = try await service.refresh(r0.refreshToken, now: t0.addingTimeInterval(2))
+        #expect(t1.refreshToken == r1.refreshToken, "the grace window forked the family")
+        let r2 = try await service.refresh(r1.refreshToken, now: t0.addingTimeInterval(3))
+        // The thief's "T1" is R1, rotated 20 s ago: reuse, the family is revoked.
+        await #expect(throws: SessionService.RefreshFailure.reused) {
+            try await service.refresh(t1.refreshToken, now: t0.addingTimeInterval(23))
+        }
+        await #expect(throws: SessionService.RefreshFailure.revoked) {
+            try await service.refresh(r2.refreshToken, now: t0.addingTimeInterval(24))
         }
     }
 
@@ -158,6 +181,15 @@ enum RefreshScenarios {
             return await group.reduce(into: [Bool]()) { $0.append($1) }
         }
         #expect(results == [true, true, true, true])
+        // They all got the same successor: the family is one chain with two tokens.
+        let another = try await service.start(for: user)
+        let tokens = await withTaskGroup(of: String?.self) { group in
+            for _ in 0..<4 {
+                group.addTask { try? await service.refresh(another.refreshToken).refreshToken }
+            }
+            return await group.reduce(into: Set<String?>()) { $0.insert($1) }
+        }
+        #expect(tokens.count == 1 && tokens.first! != nil)
     }
 }
 
@@ -190,6 +222,11 @@ struct RefreshSessionTests {
     @Test("rotation, grace window, reuse revokes the family and then the newest token")
     func rotationAndGrace() async throws {
         try await RefreshScenarios.rotationAndGrace(users: InMemoryUserRepository(), sessions: InMemoryRefreshSessionRepository())
+    }
+
+    @Test("a replay within the grace window gets the same successor, not a fork; the next reuse revokes the family")
+    func graceDoesNotFork() async throws {
+        try await RefreshScenarios.graceDoesNotFork(users: InMemoryUserRepository(), sessions: InMemoryRefreshSessionRepository())
     }
 
     @Test("reuse revokes only its own family")

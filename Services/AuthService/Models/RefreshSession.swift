@@ -43,7 +43,8 @@ struct RefreshPolicy: Sendable {
     enum Decision: Equatable, Sendable {
         /// First use: mark rotated, issue a successor.
         case rotate
-        /// Rotated less than `graceWindow` ago: issue another successor in the same family.
+        /// Rotated less than `graceWindow` ago: hand out the successor it already has (security review M3:
+        /// never a second successor, which would fork the family).
         case reissueWithinGrace
         /// Rotated longer ago: someone replays an old token; revoke the whole family.
         case reuseDetected
@@ -64,8 +65,11 @@ struct RefreshPolicy: Sendable {
 
 /// What an exchange did.
 enum RefreshExchange: Equatable, Sendable {
-    /// A successor was stored; `decision` is `.rotate` or `.reissueWithinGrace`.
+    /// A successor was stored (`.rotate`).
     case issued(RefreshSession, decision: RefreshPolicy.Decision)
+    /// Within the grace window: the token's existing successor, sealed under a key derived from the
+    /// presented token (nil for a token rotated before successors were kept); nothing was stored.
+    case repeated(userID: Int64, sealedSuccessor: Data?)
     /// No token has this hash.
     case unknown
     /// Refused; for `.reuseDetected` the family has been revoked.

@@ -50,7 +50,9 @@ struct PostgresRefreshSessionRepository: RefreshSessionRepository {
         }
     }
 
-    func exchange(presentedHash: Data, replacementHash: Data, policy: RefreshPolicy, now: Date) async throws -> RefreshExchange {
+    func exchange(presentedHash: Data, replacementHash: Data, sealedReplacement: Data, policy: RefreshPolicy, now: Date) async throws
+        -> RefreshExchange
+    {
         let logger = self.logger
         return try await Self.unwrapping {
             try await client.withTransaction(logger: logger) { connection -> RefreshExchange in
@@ -69,14 +71,16 @@ struct PostgresRefreshSessionRepository: RefreshSessionRepository {
                 }
                 guard let familyID else { return .unknown }
                 var found: RefreshSession?
+                var successorSealed: Data?
                 for try await row in try await connection.query(
                     """
-                    SELECT t.id, t.parent_id, f.user_id, t.created_at, t.expires_at, t.rotated_at, f.revoked_at
+                    SELECT t.id, t.parent_id, f.user_id, t.created_at, t.expires_at, t.rotated_at, f.revoked_at, t.successor_sealed
                     FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id
                     WHERE t.token_hash = \(presentedHash)
                     """,
                     logger: logger
-                ).decode((Int64, Int64?, Int64, Date, Date, Date?, Date?).self) {
+                ).decode((Int64, Int64?, Int64, Date, Date, Date?, Date?, Data?).self) {
+                    successorSealed = row.7
                     found = RefreshSession(
                         id: row.0,
                         familyID: familyID,
@@ -92,13 +96,13 @@ struct PostgresRefreshSessionRepository: RefreshSessionRepository {
 
                 let decision = policy.decide(session, now: now)
                 switch decision {
-                case .rotate, .reissueWithinGrace:
-                    if decision == .rotate {
-                        try await connection.query(
-                            "UPDATE refresh_tokens SET rotated_at = \(now) WHERE id = \(session.id)",
-                            logger: logger
-                        )
-                    }
+                case .reissueWithinGrace:
+                    return .repeated(userID: session.userID, sealedSuccessor: successorSealed)
+                case .rotate:
+                    try await connection.query(
+                        "UPDATE refresh_tokens SET rotated_at = \(now), successor_sealed = \(sealedReplacement) WHERE id = \(session.id)",
+                        logger: logger
+                    )
                     let expiresAt = now.addingTimeInterval(policy.lifetime)
                     var successorID: Int64?
                     for try await id in try await connection.query(

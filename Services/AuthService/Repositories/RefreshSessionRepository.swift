@@ -6,9 +6,12 @@ import Synchronization
 protocol RefreshSessionRepository: Sendable {
     /// Starts a family for a login proven by `method`, with its first token.
     func start(userID: Int64, tokenHash: Data, expiresAt: Date, method: AuthenticationMethod, now: Date) async throws -> RefreshSession
-    /// Looks up the presented token, decides with `policy`, and applies the decision: a successor
-    /// stored under `replacementHash`, or, on reuse, the family revoked.
-    func exchange(presentedHash: Data, replacementHash: Data, policy: RefreshPolicy, now: Date) async throws -> RefreshExchange
+    /// Looks up the presented token, decides with `policy`, and applies the decision: on first use a
+    /// successor stored under `replacementHash` and `sealedReplacement` kept with the presented token;
+    /// within the grace window that kept successor returned (`.repeated`), nothing stored; on reuse, the
+    /// family revoked.
+    func exchange(presentedHash: Data, replacementHash: Data, sealedReplacement: Data, policy: RefreshPolicy, now: Date) async throws
+        -> RefreshExchange
     /// Revokes the family of the presented token (logout); false when no token has this hash.
     @discardableResult
     func revokeFamily(containing tokenHash: Data, reason: RevocationReason, now: Date) async throws -> Bool
@@ -51,6 +54,7 @@ final class InMemoryRefreshSessionRepository: RefreshSessionRepository {
         let createdAt: Date
         let expiresAt: Date
         var rotatedAt: Date?
+        var successorSealed: Data?
     }
 
     private struct State {
@@ -74,13 +78,18 @@ final class InMemoryRefreshSessionRepository: RefreshSessionRepository {
         }
     }
 
-    func exchange(presentedHash: Data, replacementHash: Data, policy: RefreshPolicy, now: Date) async throws -> RefreshExchange {
+    func exchange(presentedHash: Data, replacementHash: Data, sealedReplacement: Data, policy: RefreshPolicy, now: Date) async throws
+        -> RefreshExchange
+    {
         state.withLock { state in
             guard let token = state.tokens[presentedHash], let family = state.families[token.familyID] else { return .unknown }
             let decision = policy.decide(Self.session(token, family), now: now)
             switch decision {
-            case .rotate, .reissueWithinGrace:
-                if decision == .rotate { state.tokens[presentedHash]?.rotatedAt = now }
+            case .reissueWithinGrace:
+                return .repeated(userID: family.userID, sealedSuccessor: token.successorSealed)
+            case .rotate:
+                state.tokens[presentedHash]?.rotatedAt = now
+                state.tokens[presentedHash]?.successorSealed = sealedReplacement
                 let successor = Token(
                     id: state.nextID,
                     familyID: token.familyID,

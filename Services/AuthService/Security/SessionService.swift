@@ -46,6 +46,7 @@ struct SessionService: Sendable {
         let outcome = try await sessions.exchange(
             presentedHash: RefreshToken.hash(presented),
             replacementHash: RefreshToken.hash(successor),
+            sealedReplacement: try RefreshToken.seal(successor, under: presented),
             policy: policy,
             now: now
         )
@@ -64,6 +65,14 @@ struct SessionService: Sendable {
                 throw RefreshFailure.revoked
             }
             return Issued(accessToken: try await accessTokens.issue(for: user.id, now: now), refreshToken: successor)
+        case .repeated(let userID, let sealed):
+            // Within the grace window (two tabs): the successor already issued, so the family stays one chain.
+            guard let sealed, let existing = RefreshToken.open(sealed, under: presented) else { throw RefreshFailure.revoked }
+            guard let user = try await users.find(id: userID), user.isActive else {
+                try await sessions.revokeFamily(containing: RefreshToken.hash(presented), reason: .inactive, now: now)
+                throw RefreshFailure.revoked
+            }
+            return Issued(accessToken: try await accessTokens.issue(for: user.id, now: now), refreshToken: existing)
         }
     }
 
