@@ -64,13 +64,15 @@ enum AuthService {
             eventSource: descriptor.name
         )
 
+        let requestGuard = CookieRouteGuard(corsOrigins: shared.configuration.corsOrigins, frontendURL: settings.frontendURL)
         let auth = AuthController(
             users: users,
             attempts: attempts,
             hasher: hasher,
             sessions: sessions,
             cookie: cookie,
-            accessTokenLifetime: settings.accessTokenTTL
+            accessTokenLifetime: settings.accessTokenTTL,
+            requestGuard: requestGuard
         )
         let account = AccountController(users: users, accounts: accounts, cookie: cookie, accessTokenLifetime: settings.accessTokenTTL)
         let google = GoogleAuthController(
@@ -89,7 +91,8 @@ enum AuthService {
             accounts: GoogleAccountResolver(users: users, sessions: refreshSessions),
             sessions: sessions,
             cookie: cookie,
-            frontendURL: settings.frontendURL
+            frontendURL: settings.frontendURL,
+            requestGuard: requestGuard
         )
 
         var beforeServing: [@Sendable () async throws -> Void] = []

@@ -201,6 +201,78 @@ struct AuthRoutesTests {
         }
     }
 
+    @Test("login CSRF (M1): a foreign Origin is 403, a body not sent as application/json is 415; allowed origins and no Origin pass")
+    func cookieRoutesRefuseCrossSite() async throws {
+        let app = try await TestAuthApp(frontendURL: "http://127.0.0.1:18080/app")
+        try await app.application.test(.router) { client in
+            let created = try await client.post("/api/auth/signup", json: ["username": "csrf", "email": "csrf@example.com", "password": "password123"])
+            #expect(created.status == .created)
+            let credentials = jsonBody(["email": "csrf@example.com", "password": "password123"])
+            // The review's attack: a text/plain form from another site.
+            let form = try await client.execute(
+                uri: "/api/auth/login",
+                method: .post,
+                headers: [.contentType: "text/plain", .origin: "https://evil.example"],
+                body: credentials
+            )
+            #expect(form.status == .forbidden)
+            #expect(form.json?["code"] as? String == "forbidden_origin")
+            #expect(form.setCookies(named: "refresh_token").isEmpty)
+            let foreignJSON = try await client.execute(
+                uri: "/api/auth/login",
+                method: .post,
+                headers: [.contentType: "application/json", .origin: "https://evil.example"],
+                body: credentials
+            )
+            #expect(foreignJSON.status == .forbidden)
+            for contentType in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"] {
+                for path in ["/api/auth/login", "/api/auth/signup"] {
+                    let reply = try await client.execute(uri: path, method: .post, headers: [.contentType: contentType], body: credentials)
+                    #expect(reply.status == .unsupportedMediaType, "\(path) \(contentType)")
+                    #expect(reply.json?["code"] as? String == "unsupported_media_type")
+                }
+            }
+            let noType = try await client.execute(uri: "/api/auth/login", method: .post, body: credentials)
+            #expect(noType.status == .unsupportedMediaType)
+            // The gateway's own origin (FRONTEND_URL's), a CORS origin, and no Origin at all (curl) pass.
+            for origin in ["http://127.0.0.1:18080", "http://localhost:3000", nil] {
+                var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+                if let origin { headers[.origin] = origin }
+                let login = try await client.execute(uri: "/api/auth/login", method: .post, headers: headers, body: credentials)
+                #expect(login.status == .ok, "\(origin ?? "no Origin")")
+            }
+            let token = try #require(
+                try await client.post("/api/auth/login", json: ["email": "csrf@example.com", "password": "password123"])
+                    .setCookies(named: "refresh_token").first?.split(separator: ";").first.map(String.init)
+            )
+            let foreignRefresh = try await client.execute(
+                uri: "/api/auth/refresh",
+                method: .post,
+                headers: [.cookie: token, .origin: "https://sub.evil.example"]
+            )
+            #expect(foreignRefresh.status == .forbidden)
+            let ownRefresh = try await client.execute(
+                uri: "/api/auth/refresh",
+                method: .post,
+                headers: [.cookie: token, .origin: "http://127.0.0.1:18080"]
+            )
+            #expect(ownRefresh.status == .ok)
+            let foreignSignup = try await client.execute(
+                uri: "/api/auth/signup",
+                method: .post,
+                headers: [.contentType: "application/json", .origin: "null"],
+                body: jsonBody(["username": "csrf2", "email": "csrf2@example.com", "password": "password123"])
+            )
+            #expect(foreignSignup.status == .forbidden)
+            let callback = try await client.execute(
+                uri: "/api/auth/google/callback?code=x&state=y",
+                method: .get,
+                headers: [.origin: "https://evil.example"]
+            )
+            #expect(callback.status == .forbidden)
+        }
+    }
+
     @Test("Google unconfigured: login is 503 google_not_configured, the callback redirects with an error")
     func googleNotConfigured() async throws {
         let app = try await TestAuthApp()

@@ -37,7 +37,16 @@ struct TestAuthApp {
         )
         self.sessions = sessions
         let cookie = RefreshCookie(maxAge: 2_592_000, secure: cookieSecure)
-        let auth = AuthController(users: users, attempts: attempts, hasher: hasher, sessions: sessions, cookie: cookie, accessTokenLifetime: 900)
+        let requestGuard = CookieRouteGuard(corsOrigins: configuration.corsOrigins, frontendURL: frontendURL)
+        let auth = AuthController(
+            users: users,
+            attempts: attempts,
+            hasher: hasher,
+            sessions: sessions,
+            cookie: cookie,
+            accessTokenLifetime: 900,
+            requestGuard: requestGuard
+        )
         let account = AccountController(
             users: users,
             accounts: AccountService(
@@ -57,7 +66,8 @@ struct TestAuthApp {
             accounts: GoogleAccountResolver(users: users, sessions: sessionsStore),
             sessions: sessions,
             cookie: cookie,
-            frontendURL: frontendURL
+            frontendURL: frontendURL,
+            requestGuard: requestGuard
         )
         let verifier = TokenVerifier(issuers: ["auth-service": StaticKeySource([key])], audience: "ecg-api", type: .access)
         let publicRoutes = DocumentedRoutes(router, document: document, security: .none)

@@ -61,6 +61,38 @@ struct AuthFlowTests {
         #expect(value.count == 43, "256 bits, base64url", sourceLocation: sourceLocation)
     }
 
+    // MARK: - Login CSRF (security review M1)
+
+    @Test("M1: through the gateway, a cross-site text/plain login is 403 without a cookie, a non-JSON body is 415, the gateway's own origin passes")
+    func loginCSRF() async throws {
+        let (username, email) = AuthHTTP.uniqueAccount("csrf")
+        let signup = try await AuthHTTP.call(
+            .POST,
+            gateway + "/api/auth/signup",
+            json: ["username": username, "email": email, "password": Self.password],
+            headers: [("Origin", gateway)]
+        )
+        #expect(signup.status == 201, "\(signup.text)")
+        let body = "{\"email\":\"\(email)\",\"password\":\"\(Self.password)\",\"x\":\"=\"}"
+        let attack = try await AuthHTTP.call(
+            .POST,
+            gateway + "/api/auth/login",
+            rawBody: body,
+            headers: [("Origin", "https://evil.example"), ("Sec-Fetch-Site", "cross-site")],
+            contentType: "text/plain"
+        )
+        #expect(attack.status == 403, "\(attack.text)")
+        #expect(attack.json?["code"] as? String == "forbidden_origin")
+        #expect(attack.header("Set-Cookie") == nil)
+        let plain = try await AuthHTTP.call(.POST, gateway + "/api/auth/login", rawBody: body, contentType: "text/plain")
+        #expect(plain.status == 415, "\(plain.text)")
+        #expect(plain.json?["code"] as? String == "unsupported_media_type")
+        let own = try await AuthHTTP.call(.POST, gateway + "/api/auth/login", rawBody: body, headers: [("Origin", gateway)])
+        #expect(own.status == 200, "\(own.text)")
+        let curl = try await AuthHTTP.call(.POST, gateway + "/api/auth/login", rawBody: body)
+        #expect(curl.status == 200, "\(curl.text)")
+    }
+
     // MARK: - Row 1: signup
 
     @Test("row 1: signup answers 201 with the token, the user and the refresh cookie; no password or hash in the body")

@@ -18,16 +18,17 @@ enum AuthHTTP {
         json: Any? = nil,
         rawBody: String? = nil,
         headers: [(String, String)] = [],
+        contentType: String? = "application/json",
         timeout: Int64 = 30
     ) async throws -> Reply {
         var request = HTTPClientRequest(url: url)
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let json {
-            request.headers.add(name: "Content-Type", value: "application/json")
+            if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
             request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json)))
         } else if let rawBody {
-            request.headers.add(name: "Content-Type", value: "application/json")
+            if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
             request.body = .bytes(ByteBuffer(string: rawBody))
         }
         return try await StackClient.send(request, timeout: .seconds(timeout))

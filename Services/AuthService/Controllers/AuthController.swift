@@ -11,6 +11,8 @@ struct AuthController: Sendable {
     let sessions: SessionService
     let cookie: RefreshCookie
     let accessTokenLifetime: Int
+    /// Origin and Content-Type checks of the cookie-setting routes (security review M1).
+    let requestGuard: CookieRouteGuard
 
     /// Failed logins allowed per email within `loginAttemptWindow`.
     static let loginAttemptLimit = LoginLimit.attempts
@@ -91,6 +93,7 @@ struct AuthController: Sendable {
     // MARK: - Handlers
 
     @Sendable func signup(_ request: Request, context: ECGRequestContext) async throws -> Response {
+        try requestGuard.check(request, jsonBody: true)
         let body = try await request.decodeJSON(SignupRequest.self, context: context)
         let username = try Validators.username(body.username)
         let email = try Validators.email(body.email)
@@ -109,6 +112,7 @@ struct AuthController: Sendable {
     }
 
     @Sendable func login(_ request: Request, context: ECGRequestContext) async throws -> Response {
+        try requestGuard.check(request, jsonBody: true)
         let body = try await request.decodeJSON(LoginRequest.self, context: context)
         let email = body.email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         let decision = try await attempts.reserve(email: email, limit: Self.loginAttemptLimit, window: Self.loginAttemptWindow, now: Date())
@@ -133,6 +137,7 @@ struct AuthController: Sendable {
     }
 
     @Sendable func refresh(_ request: Request, context: ECGRequestContext) async throws -> Response {
+        try requestGuard.check(request, jsonBody: false)
         do {
             let issued = try await sessions.refresh(RefreshCookie.token(in: request))
             var response = try JSONResponse(

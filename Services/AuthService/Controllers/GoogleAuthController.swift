@@ -19,6 +19,8 @@ struct GoogleAuthController: Sendable {
     let sessions: SessionService
     let cookie: RefreshCookie
     let frontendURL: String
+    /// Origin check (security review M1); Google's redirect is a top-level GET that carries no `Origin`.
+    let requestGuard: CookieRouteGuard
 
     static let notConfigured = APIError(
         .serviceUnavailable,
@@ -72,6 +74,7 @@ struct GoogleAuthController: Sendable {
     }
 
     @Sendable func callback(_ request: Request, context: ECGRequestContext) async throws -> Response {
+        try requestGuard.check(request, jsonBody: false)
         do {
             let issued = try await signIn(request, context: context)
             var response = Self.redirect(to: "\(frontendURL)/auth/callback?success=true&access_token=\(FormEncoding.escape(issued.accessToken))")
