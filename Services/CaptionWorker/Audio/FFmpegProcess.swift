@@ -60,6 +60,13 @@ enum FFmpegProcess {
         process.arguments = command(ffmpeg, arguments, limits: limits)
         let output = Pipe()
         let log = mergeOutput ? output : Pipe()
+        // Our ends must not leak into processes other threads start meanwhile (a child that kept a
+        // write end open would keep our reads from ever seeing the end of the stream).
+        for pipe in [output, log] {
+            for handle in [pipe.fileHandleForReading, pipe.fileHandleForWriting] {
+                _ = fcntl(handle.fileDescriptor, F_SETFD, FD_CLOEXEC)
+            }
+        }
         process.standardOutput = output
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
