@@ -76,17 +76,7 @@ struct AccountFlowTests {
     }
 
     static func withDatabase<T: Sendable>(_ body: @Sendable (PostgresClient) async throws -> T) async throws -> T {
-        let url = try #require(StackClient.environment["ECG_TEST_PG_URL"])
-        let postgres = PostgresClient(configuration: try .fromURL(url), backgroundLogger: logger)
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                await postgres.run()
-                return nil
-            }
-            let value = try await body(postgres)
-            group.cancelAll()
-            return value
-        }
+        try await StackDatabase.with(body)
     }
 
     /// The first message on `topic` whose key is `key`, read from the start by a new consumer group;
