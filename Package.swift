@@ -306,7 +306,16 @@ let package = Package(
         /// caption-worker: captions from words, prosody, and recognition of real speech (LibriVox).
         .testTarget(
             name: "CaptionWorkerTests",
-            dependencies: ["CaptionWorker", "ECGSpeech", "ECGEvents"],
+            dependencies: [
+                "CaptionWorker",
+                "ECGSpeech",
+                "ECGEvents",
+                "ECGKafka",
+                "ECGMessaging",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             path: "Tests/CaptionWorkerTests",
             swiftSettings: swiftSettings
         ),

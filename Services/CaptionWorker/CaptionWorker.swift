@@ -28,6 +28,8 @@ struct CaptionWorker: Service {
     /// Cancellations seen by this worker's `CancellationWatcher`.
     let cancelled: CancelledJobs
     let httpClient: HTTPClient
+    /// ECS task scale-in protection, held from taking a job until its offset is committed.
+    let protection: ScaleInProtection
     /// The largest video the worker downloads.
     var maximumDownloadBytes = 5 << 30
     let logger: Logger
@@ -41,8 +43,9 @@ struct CaptionWorker: Service {
     func run() async throws {
         try await withGracefulShutdownHandler {
             for await message in consumer.messages {
-                try await handle(message)
-                do { try await consumer.commit(message) } catch { logger.info("commit failed", metadata: ["error": "\(error)"]) }
+                let workedOnAJob = try await handle(message)
+                do { try await consumer.commit(message) } catch { logger.warning("commit failed", metadata: ["error": "\(error)"]) }
+                if workedOnAJob { await protection.release() }
             }
         } onGracefulShutdown: {
             consumer.stop()
@@ -50,21 +53,23 @@ struct CaptionWorker: Service {
         await consumer.close()
     }
 
-    private func handle(_ message: KafkaMessage) async throws {
-        if message.header(EventHeader.type) == EventType.jobCancelled { return }  // the watcher has it
+    /// Works on one request; true when it took the job (and so holds scale-in protection).
+    private func handle(_ message: KafkaMessage) async throws -> Bool {
+        if message.header(EventHeader.type) == EventType.jobCancelled { return false }  // the watcher has it
         let request: JobRequested
         do {
             request = try ReceivedEvent(message: message).decode(JobRequested.self).data
         } catch {
             logger.warning("skipping a request that is not a job.requested event", metadata: ["offset": "\(message.offset)", "error": "\(error)"])
-            return
+            return false
         }
         var jobLogger = logger
         jobLogger[metadataKey: "job_id"] = .string(request.job_id)
         guard !cancelled.contains(request.job_id) else {
             jobLogger.info("job was cancelled before it started; skipped")
-            return
+            return false
         }
+        await protection.protect()
         let final: (type: String, event: any Codable & Sendable)
         do {
             try await publish(EventType.jobStarted, request.job_id, JobStarted(job_id: request.job_id, worker_id: workerID))
@@ -74,7 +79,7 @@ struct CaptionWorker: Service {
         } catch is CaptionAnalysis.Cancelled {
             // analysis-service already ended the job; nothing to report.
             jobLogger.info("job cancelled: work stopped")
-            return
+            return true
         } catch let rejection as CaptionAnalysis.Rejection {
             final = (
                 EventType.jobFailed,
@@ -93,6 +98,7 @@ struct CaptionWorker: Service {
             jobLogger.warning("job failed", metadata: ["error": "\(error)"])
         }
         try await publishFinal(final.type, request.job_id, final.event)
+        return true
     }
 
     private func analyse(_ request: JobRequested) async throws -> AnalysisResult {

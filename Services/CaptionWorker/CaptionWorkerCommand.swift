@@ -33,13 +33,17 @@ struct CaptionWorkerCommand: AsyncParsableCommand {
             throw ValidationError("--analysis must be recognise or none")
         }
         let workerID = self.workerID ?? "caption-worker-\(ProcessInfo.processInfo.processIdentifier)"
-        try await ServiceMain.runWorker { settings in
+        // A worker stopped by ECS (a deployment, or a Spot interruption: 2 minutes' notice) finishes the
+        // job in hand within its task's StopTimeout of 120 s (infra/aws/services.yaml), then stops.
+        try await ServiceMain.runWorker(gracefulShutdown: .seconds(110)) { settings in
             let kafka = ServiceConfiguration.kafka(settings: settings, clientID: "ecg-caption-worker")
             let modelDirectory = settings.optional("POCKETSPHINX_MODEL_DIR") ?? SpeechModel.debianDirectory
+            // Injected by the ECS agent on ECS; absent elsewhere, where scale-in protection does nothing.
+            let ecsAgentURI = settings.optional("ECS_AGENT_URI")
             try settings.validate()
-            return (kafka, modelDirectory)
+            return (kafka, modelDirectory, ecsAgentURI)
         } build: { settings, logger in
-            let (kafka, modelDirectory) = settings
+            let (kafka, modelDirectory, ecsAgentURI) = settings
             // The model loads before the worker joins its group: a worker without a model takes no job.
             let analysis = mode == .recognise ? CaptionAnalysis(decoder: try PocketSphinxDecoder(model: .english(directory: modelDirectory))) : nil
             let topics = Topics()
@@ -73,6 +77,7 @@ struct CaptionWorkerCommand: AsyncParsableCommand {
                 analysis: analysis,
                 cancelled: cancelled,
                 httpClient: .shared,
+                protection: ScaleInProtection(agentURI: ecsAgentURI, httpClient: .shared, logger: logger),
                 logger: logger
             )
             return [watcher, worker, producer]

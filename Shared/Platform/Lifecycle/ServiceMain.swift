@@ -38,7 +38,10 @@ public enum ServiceMain {
 extension ServiceMain {
     /// Runs background services without HTTP (the reference worker) until SIGTERM.
     /// The services are shut down in reverse order: list producers after the consumers that use them.
+    /// - Parameter gracefulShutdown: how long the services may take to stop after SIGTERM before they
+    ///   are cancelled (a worker finishes the job in hand within it).
     public static func runWorker<Settings>(
+        gracefulShutdown: Duration = .seconds(8),
         configure: (EnvironmentSettings) throws -> Settings,
         build: (Settings, Logger) async throws -> [any Service]
     ) async throws {
@@ -54,7 +57,7 @@ extension ServiceMain {
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
-            configuration.maximumGracefulShutdownDuration = .seconds(8)
+            configuration.maximumGracefulShutdownDuration = gracefulShutdown
             try await ServiceGroup(configuration: configuration).run()
         } catch let error as ConfigurationError {
             FileHandle.standardError.write(Data("\(error)\n".utf8))

@@ -1,0 +1,192 @@
+import AsyncHTTPClient
+import ECGEvents
+import ECGKafka
+import ECGMessaging
+import ECGSpeech
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Synchronization
+import Testing
+
+@testable import CaptionWorker
+
+/// A stand-in for the ECS container agent's task-protection endpoint (what `ECS_AGENT_URI` points to on
+/// ECS), plus a video URL whose download the test holds open, so the worker is seen mid-job.
+private final class FakeECSAgent: Sendable {
+    /// The `ProtectionEnabled` values PUT so far, in order.
+    let states = Mutex<[Bool]>([])
+    let bodies = Mutex<[String]>([])
+    /// The agent's answer: "protection" (success), "failure" (200 with a failure) or "error" (500).
+    let answer = Mutex("protection")
+    /// Set while a download is in progress; the download returns when `releaseDownload` is called.
+    let downloadStarted = Mutex(false)
+    let downloadReleased = Mutex(false)
+
+    var protected: Bool { states.withLock { $0.last ?? false } }
+
+    func releaseDownload() { downloadReleased.withLock { $0 = true } }
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.put("task-protection/v1/state") { request, context -> Response in
+            let body = try await request.body.collect(upTo: 4096)
+            let text = String(buffer: body)
+            self.bodies.withLock { $0.append(text) }
+            let enabled = text.contains("\"ProtectionEnabled\":true")
+            switch self.answer.withLock({ $0 }) {
+            case "failure":
+                return Self.json(.ok, #"{"failure":{"Arn":"arn:aws:ecs:task/x","Reason":"TASK_NOT_VALID"}}"#)
+            case "error":
+                return Self.json(.internalServerError, #"{"error":{"Code":"ServerException","Message":"boom"}}"#)
+            default:
+                self.states.withLock { $0.append(enabled) }
+                return Self.json(.ok, #"{"protection":{"ProtectionEnabled":\#(enabled),"TaskArn":"arn:aws:ecs:task/x"}}"#)
+            }
+        }
+        router.get("video.mp4") { _, _ -> Response in
+            self.downloadStarted.withLock { $0 = true }
+            while !self.downloadReleased.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(20)) }
+            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "not a video")))
+        }
+        return router
+    }
+
+    private static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// Runs the agent on a free local port; `body` gets its base URI (the value of `ECS_AGENT_URI`).
+    func serve(_ body: @escaping @Sendable (String) async throws -> Void) async throws {
+        let app = Application(router: router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            try await body("http://127.0.0.1:\(client.port!)")
+        }
+    }
+}
+
+@Suite("ECS task scale-in protection", .timeLimit(.minutes(2)))
+struct ScaleInProtectionTests {
+    let logger: Logger = {
+        var logger = Logger(label: "scale-in-protection-tests")
+        logger.logLevel = .critical
+        return logger
+    }()
+
+    @Test("outside ECS (no ECS_AGENT_URI) protection is off and no request is made")
+    func outsideECS() async {
+        let protection = ScaleInProtection(agentURI: nil, httpClient: .shared, logger: logger)
+        #expect(!protection.isAvailable)
+        #expect(await protection.protect() == false)
+        #expect(ScaleInProtection(agentURI: "", httpClient: .shared, logger: logger).isAvailable == false)
+    }
+
+    @Test("protect and release PUT the agent's state endpoint with JSON and report what the agent confirmed")
+    func protectAndRelease() async throws {
+        let agent = FakeECSAgent()
+        try await agent.serve { uri in
+            let protection = ScaleInProtection(agentURI: uri, expiresInMinutes: 35, httpClient: .shared, logger: logger)
+            #expect(await protection.protect())
+            #expect(agent.protected)
+            #expect(await protection.release())
+            #expect(!agent.protected)
+            let bodies = agent.bodies.withLock { $0 }
+            #expect(bodies.first?.contains(#""ExpiresInMinutes":35"#) == true, "\(bodies)")
+            #expect(bodies.last == #"{"ProtectionEnabled":false}"#)
+        }
+    }
+
+    @Test("a refusal (failure in a 200, or an error status) or an unreachable agent is reported, never thrown")
+    func refusals() async throws {
+        let agent = FakeECSAgent()
+        try await agent.serve { uri in
+            let protection = ScaleInProtection(agentURI: uri, httpClient: .shared, logger: logger)
+            agent.answer.withLock { $0 = "failure" }
+            #expect(await protection.protect() == false)
+            agent.answer.withLock { $0 = "error" }
+            #expect(await protection.protect() == false)
+        }
+        let unreachable = ScaleInProtection(agentURI: "http://127.0.0.1:9", httpClient: .shared, logger: logger)
+        #expect(await unreachable.protect() == false)
+    }
+
+    @Test("the worker is protected from taking a job until the job's final event is out and committed, then released")
+    func workerHoldsProtectionDuringAJob() async throws {
+        let cluster = try KafkaMockCluster(logger: logger)
+        let agent = FakeECSAgent()
+        let topics = Topics(environment: [
+            "TOPIC_ANALYSIS_REQUESTS": "protection.requests", "TOPIC_ANALYSIS_EVENTS": "protection.events",
+        ])
+        try cluster.createTopic(topics.analysisRequests)
+        try cluster.createTopic(topics.analysisEvents)
+        let kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers)
+        let producer = try KafkaProducer(configuration: kafka, logger: logger)
+        do {
+            try await agent.serve { uri in
+                let worker = CaptionWorker(
+                    consumer: try await KafkaConsumer(configuration: kafka, groupID: "protection-workers", topics: [topics.analysisRequests], logger: logger),
+                    events: EventPublisher(producer: producer),
+                    topics: topics,
+                    workerID: "worker-1",
+                    mode: .recognise,
+                    analysis: CaptionAnalysis(decoder: try PocketSphinxDecoder(model: .english(directory: SpeechModel.debianDirectory))),
+                    cancelled: CancelledJobs(),
+                    httpClient: .shared,
+                    protection: ScaleInProtection(agentURI: uri, httpClient: .shared, logger: logger),
+                    logger: logger
+                )
+                let events = try await KafkaConsumer(configuration: kafka, groupID: "protection-reader", topics: [topics.analysisEvents], logger: logger)
+                let running = Task { try await worker.run() }
+                defer { running.cancel() }
+
+                let request = JobRequested(
+                    job_id: "job-protected",
+                    user_id: "1",
+                    video_file_key: "videos/1/a.mp4",
+                    analysis_type: "full",
+                    video_url: "\(uri)/video.mp4",
+                    video_url_expires_at: Date().addingTimeInterval(600),
+                    requested_at: Date()
+                )
+                try await EventPublisher(producer: producer).publish(
+                    CloudEvent(source: "tests", type: EventType.jobRequested, subject: request.job_id, data: request),
+                    topic: topics.analysisRequests
+                )
+
+                try await waitUntil("the worker starts downloading") { agent.downloadStarted.withLock { $0 } }
+                #expect(agent.protected, "protected while the job is in hand")
+                agent.releaseDownload()
+
+                // The download is not a video: the job fails for good, and protection ends after that.
+                var types: [String] = []
+                for await message in events.messages {
+                    types.append(message.header(EventHeader.type) ?? "?")
+                    if types.last == EventType.jobFailed { break }
+                }
+                #expect(types.first == EventType.jobStarted)
+                try await waitUntil("protection is released") { !agent.protected }
+                #expect(agent.states.withLock { $0 } == [true, false], "protected once, released once")
+                events.stop()
+                await events.close()
+            }
+        } catch {
+            await producer.shutdown()
+            await cluster.shutdown()
+            throw error
+        }
+        await producer.shutdown()
+        await cluster.shutdown()
+    }
+
+    private func waitUntil(_ what: String, within seconds: Double = 30, _ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while !condition() {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("timed out waiting until \(what)")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+}
