@@ -41,12 +41,40 @@ struct ConfigurationTests {
         let (_, settings) = load([
             "ECG_ENV": "production",
             "DATABASE_URL": "postgres://auth_service:auth_service_pw@127.0.0.1:54320/ecg",
-            "KAFKA_BROKERS": "b-1.msk.internal:9096",
+            "KAFKA_BROKERS": "kafka:9092",
             "SERVICE_SIGNING_KEY": "pem",
             "TRUSTED_SERVICES": "auth-service=https://auth.example.com/.well-known/jwks.json",
         ])
         let error = #expect(throws: ConfigurationError.self) { try settings.validate() }
         #expect(error?.problems == ["DATABASE_URL is set to the development default; set a production value"])
+    }
+
+    @Test("production refuses plain-text PostgreSQL and Kafka across the network, and accepts them on the host's own network")
+    func productionTransport() throws {
+        let production = [
+            "ECG_ENV": "production",
+            "SERVICE_SIGNING_KEY": "pem",
+            "TRUSTED_SERVICES": "auth-service=https://auth.example.com/.well-known/jwks.json",
+        ]
+        for sslmode in ["", "?sslmode=disable", "?sslmode=prefer", "?sslmode=allow"] {
+            let (_, settings) = load(production.merging([
+                "DATABASE_URL": "postgres://auth:s3cret@ecg.abc.eu-west-1.rds.amazonaws.com:5432/ecg\(sslmode)",
+                "KAFKA_BROKERS": "b-1.ecg.kafka.eu-west-1.amazonaws.com:9096,b-2.ecg.kafka.eu-west-1.amazonaws.com:9096",
+            ]) { $1 })
+            let error = #expect(throws: ConfigurationError.self) { try settings.validate() }
+            let problems = error?.problems ?? []
+            #expect(problems.contains { $0.hasPrefix("DATABASE_URL must use sslmode=verify-full") }, "\(sslmode): \(problems)")
+            #expect(problems.contains { $0.hasPrefix("KAFKA_SECURITY_PROTOCOL must be ssl or sasl_ssl") }, "\(problems)")
+        }
+        // compose's single-host network: the services reach postgres and kafka by name.
+        let (_, compose) = load(production.merging(["DATABASE_URL": "postgres://auth:s3cret@postgres:5432/ecg", "KAFKA_BROKERS": "kafka:9092"]) { $1 })
+        try compose.validate()
+        let (_, tls) = load(production.merging([
+            "DATABASE_URL": "postgres://auth:s3cret@ecg.abc.eu-west-1.rds.amazonaws.com:5432/ecg?sslmode=require",
+            "KAFKA_BROKERS": "b-1.ecg.kafka.eu-west-1.amazonaws.com:9094",
+            "KAFKA_SECURITY_PROTOCOL": "ssl",
+        ]) { $1 })
+        try tls.validate()
     }
 
     @Test("production with real values starts")

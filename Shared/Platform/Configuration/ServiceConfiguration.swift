@@ -39,6 +39,7 @@ public struct ServiceConfiguration: Sendable {
         self.host = settings.string("HOST", default: settings.environment.isProduction ? "0.0.0.0" : "127.0.0.1")
         self.port = settings.int("PORT", default: LocalDefaults.ports[serviceName] ?? 8080, range: 1...65535)
         self.databaseURL = settings.required("DATABASE_URL", developmentDefault: LocalDefaults.databaseURL(schema: schema))
+        Self.requireEncryptedDatabase(databaseURL, settings: settings)
         // At least 4: analysis-service keeps two connections listening (outbox, job changes).
         self.databasePoolSize = settings.int("DATABASE_POOL_SIZE", default: 8, range: 4...500)
         self.kafka = Self.kafka(settings: settings, clientID: serviceName)
@@ -72,6 +73,14 @@ public struct ServiceConfiguration: Sendable {
         let securityProtocol = settings.optional("KAFKA_SECURITY_PROTOCOL")?.lowercased()
         if let securityProtocol, !["plaintext", "ssl", "sasl_plaintext", "sasl_ssl"].contains(securityProtocol) {
             settings.report("KAFKA_SECURITY_PROTOCOL must be plaintext, ssl, sasl_plaintext or sasl_ssl (got \(securityProtocol))")
+        }
+        // Production speaks TLS to a broker outside its own host network (security review L14).
+        if settings.environment.isProduction, !["ssl", "sasl_ssl"].contains(securityProtocol ?? "plaintext"),
+            let outside = brokers.split(separator: ",").first(where: { !isSameHostNetwork(String($0.split(separator: ":").first ?? "")) })
+        {
+            settings.report(
+                "KAFKA_SECURITY_PROTOCOL must be ssl or sasl_ssl in production for a broker outside the cluster network (\(outside)); plaintext is accepted only on the host's own network (a compose service name or loopback)"
+            )
         }
         let saslMechanism = settings.optional("KAFKA_SASL_MECHANISM")
         let saslUsername = settings.optional("KAFKA_SASL_USERNAME")
@@ -112,7 +121,35 @@ public struct ServiceConfiguration: Sendable {
     /// Service discovery names (ECS Service Connect, compose) are plain http inside the private network.
     private static func isClusterInternal(_ url: String) -> Bool {
         guard let host = url.split(separator: "/").dropFirst(1).first?.split(separator: ":").first else { return false }
-        return !host.contains(".") || host.hasSuffix(".internal") || host.hasSuffix(".local")
+        return isClusterInternal(host: String(host))
+    }
+
+    /// A host name without a dot (a compose service), or one of a private DNS namespace.
+    private static func isClusterInternal(host: String) -> Bool {
+        !host.isEmpty && (!host.contains(".") || host.hasSuffix(".internal") || host.hasSuffix(".local"))
+    }
+
+    /// Where plain-text PostgreSQL and Kafka are acceptable even in production: loopback, or a name
+    /// without a dot (a service on the same compose network). Not a private DNS name: RDS and MSK
+    /// are reached across the VPC.
+    private static func isSameHostNetwork(_ host: String) -> Bool {
+        !host.isEmpty && (!host.contains(".") || host.hasPrefix("127.") || host == "[::1]" || host == "::1")
+    }
+
+    /// In production the connection to PostgreSQL must be encrypted (`sslmode=require`, `verify-ca` or
+    /// `verify-full`; RDS gets `verify-full` with the CA bundle) unless the database is on the host's own
+    /// network, such as compose's `postgres` (security review L14). `allow` and `prefer` may fall back to
+    /// plain text, so they do not count.
+    private static func requireEncryptedDatabase(_ url: String, settings: EnvironmentSettings) {
+        guard settings.environment.isProduction, let components = URLComponents(string: url), let host = components.host,
+            !isSameHostNetwork(host)
+        else { return }
+        let mode = components.queryItems?.last(where: { $0.name == "sslmode" })?.value ?? "disable"
+        if !["require", "verify-ca", "verify-full"].contains(mode) {
+            settings.report(
+                "DATABASE_URL must use sslmode=verify-full (or require/verify-ca) in production for \(host) (got sslmode=\(mode)); plain text is accepted only on the host's own network (a compose service name or loopback)"
+            )
+        }
     }
 
     /// The bootstrap address the embedded broker wrote (`.data/kafka.bootstrap`), else Kafka's usual port.
