@@ -31,7 +31,7 @@ enum AuthService {
             descriptor: descriptor,
             configuration: configuration,
             additionalPublicKeys: keys.all,
-            userTokenKeys: StaticKeySource(keys.all)
+            userTokenKeys: StaticKeySource(keys.all, purpose: .userToken)
         )
         return Runtime(shared: shared, settings: authSettings, userTokenKeys: keys)
     }
@@ -52,7 +52,11 @@ enum AuthService {
                 signer: await TokenSigner(key: runtime.userTokenKeys.current),
                 lifetime: TimeInterval(settings.accessTokenTTL)
             ),
-            policy: RefreshPolicy(graceWindow: 10, lifetime: TimeInterval(settings.refreshTokenTTL))
+            policy: RefreshPolicy(
+                graceWindow: 10,
+                lifetime: TimeInterval(settings.refreshTokenTTL),
+                maxFamilyAge: TimeInterval(settings.refreshFamilyMaxAge)
+            )
         )
         let cookie = RefreshCookie(maxAge: settings.refreshTokenTTL, secure: settings.cookieSecure)
         let accounts = AccountService(
@@ -72,7 +76,9 @@ enum AuthService {
             sessions: sessions,
             cookie: cookie,
             accessTokenLifetime: settings.accessTokenTTL,
-            requestGuard: requestGuard
+            requestGuard: requestGuard,
+            rateLimits: PasswordRouteLimits(settings.rateLimits),
+            clientAddresses: ClientAddressResolver(trustedProxyHops: settings.rateLimits.trustedProxyHops)
         )
         let account = AccountController(users: users, accounts: accounts, cookie: cookie, accessTokenLifetime: settings.accessTokenTTL)
         let google = GoogleAuthController(
@@ -92,7 +98,8 @@ enum AuthService {
             sessions: sessions,
             cookie: cookie,
             frontendURL: settings.frontendURL,
-            requestGuard: requestGuard
+            requestGuard: requestGuard,
+            tokenInRedirect: settings.googleCallbackTokenInURL
         )
 
         var beforeServing: [@Sendable () async throws -> Void] = []

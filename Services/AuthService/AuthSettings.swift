@@ -19,9 +19,25 @@ struct AuthSettings: Sendable {
         var issuer: String
     }
 
+    /// Limits on the routes that cost a bcrypt hash, `POST /api/auth/login` and `/signup` (security review M4).
+    struct RateLimits: Sendable, Equatable {
+        /// `AUTH_RATE_LIMIT_PER_CLIENT_PER_MINUTE`: requests per client address (an IPv6 client by its /64),
+        /// as a token bucket of this size refilled over a minute.
+        var perClientPerMinute: Int
+        /// `AUTH_RATE_LIMIT_GLOBAL_PER_SECOND`: requests per second to this replica from everyone together,
+        /// as a token bucket of this size refilled every second.
+        var globalPerSecond: Int
+        /// `TRUSTED_PROXY_HOPS`: how many proxies in front append to `X-Forwarded-For` (see `ClientAddressResolver`).
+        var trustedProxyHops: Int
+
+        static let defaults = RateLimits(perClientPerMinute: 20, globalPerSecond: 10, trustedProxyHops: 1)
+    }
+
     enum Defaults {
         static let accessTokenTTL = 900
         static let refreshTokenTTL = 2_592_000
+        /// 90 days: a rotating refresh family ends then, however often it was refreshed.
+        static let refreshFamilyMaxAge = 7_776_000
         static let bcryptCost = 12
         static let frontendURL = "http://localhost:3000"
         static let googleRedirectURI = "http://127.0.0.1:8080/api/auth/google/callback"
@@ -40,7 +56,13 @@ struct AuthSettings: Sendable {
     let previousUserTokenKeyPEMs: [String]
     let accessTokenTTL: Int
     let refreshTokenTTL: Int
+    /// `REFRESH_FAMILY_MAX_AGE_SECONDS`: the absolute lifetime of a login's refresh family.
+    let refreshFamilyMaxAge: Int
     let bcryptCost: Int
+    let rateLimits: RateLimits
+    /// `GOOGLE_CALLBACK_TOKEN_IN_URL`: true (the seed's behaviour) puts the access token in the redirect to
+    /// the front end; false redirects with `success=true` only and the page calls `/api/auth/refresh`.
+    let googleCallbackTokenInURL: Bool
     let cookieSecure: Bool
     /// `FRONTEND_URL` without a trailing slash.
     let frontendURL: String
@@ -71,7 +93,27 @@ struct AuthSettings: Sendable {
         // At most an hour: every verifier refuses access tokens that live longer (TokenVerifier.defaultMaximumLifetime).
         accessTokenTTL = settings.int("ACCESS_TOKEN_TTL_SECONDS", default: Defaults.accessTokenTTL, range: 60...3_600)
         refreshTokenTTL = settings.int("REFRESH_TOKEN_TTL_SECONDS", default: Defaults.refreshTokenTTL, range: 300...31_536_000)
+        refreshFamilyMaxAge = settings.int(
+            "REFRESH_FAMILY_MAX_AGE_SECONDS",
+            default: Defaults.refreshFamilyMaxAge,
+            range: 300...63_072_000
+        )
+        if refreshFamilyMaxAge < refreshTokenTTL {
+            settings.report(
+                "REFRESH_FAMILY_MAX_AGE_SECONDS (\(refreshFamilyMaxAge)) must be at least REFRESH_TOKEN_TTL_SECONDS (\(refreshTokenTTL))"
+            )
+        }
         bcryptCost = settings.int("BCRYPT_COST", default: Defaults.bcryptCost, range: 4...31)
+        rateLimits = RateLimits(
+            perClientPerMinute: settings.int(
+                "AUTH_RATE_LIMIT_PER_CLIENT_PER_MINUTE",
+                default: RateLimits.defaults.perClientPerMinute,
+                range: 1...1_000_000
+            ),
+            globalPerSecond: settings.int("AUTH_RATE_LIMIT_GLOBAL_PER_SECOND", default: RateLimits.defaults.globalPerSecond, range: 1...100_000),
+            trustedProxyHops: settings.int("TRUSTED_PROXY_HOPS", default: RateLimits.defaults.trustedProxyHops, range: 0...5)
+        )
+        googleCallbackTokenInURL = settings.bool("GOOGLE_CALLBACK_TOKEN_IN_URL", default: true)
         if production, bcryptCost < 10 {
             settings.report("BCRYPT_COST must be at least 10 when ECG_ENV=production (got \(bcryptCost))")
         }

@@ -7,33 +7,64 @@ import Synchronization
 
 /// Where a verifier finds the public key for a `kid`, for one issuer.
 public protocol KeySource: Sendable {
-    /// The key with this id; a remote source refetches the issuer's JWKS once when the id is unknown.
+    /// The key with this id, whatever its purpose; a remote source refetches the issuer's JWKS once
+    /// when the id is unknown.
     func publicKey(kid: String) async throws(TokenError) -> EdDSA.PublicKey
+    /// The key with this id if it may verify tokens of `purpose` (security review L1), else
+    /// `wrongKeyPurpose`. `TokenVerifier` asks this.
+    func publicKey(kid: String, purpose: KeyPurpose) async throws(TokenError) -> EdDSA.PublicKey
+}
+
+extension KeySource {
+    /// A source that knows no purposes (a test double) serves every key for either.
+    public func publicKey(kid: String, purpose: KeyPurpose) async throws(TokenError) -> EdDSA.PublicKey {
+        try await publicKey(kid: kid)
+    }
+}
+
+/// A public key and what it may verify (nil: either, as in a JWKS from before purposes).
+struct PurposedKey: Sendable {
+    let key: EdDSA.PublicKey
+    let purpose: KeyPurpose?
+
+    func checked(kid: String, for wanted: KeyPurpose) throws(TokenError) -> EdDSA.PublicKey {
+        guard purpose == nil || purpose == wanted else { throw .wrongKeyPurpose(kid: kid, purpose: wanted) }
+        return key
+    }
 }
 
 /// Keys known in advance: a service's own keys, or keys in tests.
 public struct StaticKeySource: KeySource {
-    private let keys: [String: EdDSA.PublicKey]
+    private let keys: [String: PurposedKey]
 
-    public init(_ keys: [SigningKey]) {
-        self.keys = Dictionary(keys.map { ($0.kid, $0.publicKey) }, uniquingKeysWith: { first, _ in first })
+    /// - Parameter purpose: what the keys may verify; nil, either (tests).
+    public init(_ keys: [SigningKey], purpose: KeyPurpose? = nil) {
+        self.keys = Dictionary(
+            keys.map { ($0.kid, PurposedKey(key: $0.publicKey, purpose: purpose)) },
+            uniquingKeysWith: { first, _ in first }
+        )
     }
 
     public init(jwks: JWKSDocument) {
         self.keys = Self.keysByID(jwks)
     }
 
-    static func keysByID(_ jwks: JWKSDocument) -> [String: EdDSA.PublicKey] {
-        var keys: [String: EdDSA.PublicKey] = [:]
+    static func keysByID(_ jwks: JWKSDocument) -> [String: PurposedKey] {
+        var keys: [String: PurposedKey] = [:]
         for jwk in jwks.keys {
-            if let key = jwk.publicKey, keys[jwk.kid] == nil { keys[jwk.kid] = key }
+            if let key = jwk.publicKey, keys[jwk.kid] == nil { keys[jwk.kid] = PurposedKey(key: key, purpose: jwk.purpose) }
         }
         return keys
     }
 
     public func publicKey(kid: String) async throws(TokenError) -> EdDSA.PublicKey {
-        guard let key = keys[kid] else { throw .unknownKey(kid) }
-        return key
+        guard let entry = keys[kid] else { throw .unknownKey(kid) }
+        return entry.key
+    }
+
+    public func publicKey(kid: String, purpose: KeyPurpose) async throws(TokenError) -> EdDSA.PublicKey {
+        guard let entry = keys[kid] else { throw .unknownKey(kid) }
+        return try entry.checked(kid: kid, for: purpose)
     }
 }
 
@@ -50,7 +81,7 @@ public struct StaticKeySource: KeySource {
 ///   A withdrawn key is therefore trusted at most `maximumAge + staleIfError` after its removal.
 public final class RemoteJWKSKeySource: KeySource {
     private struct Cache {
-        var keys: [String: EdDSA.PublicKey] = [:]
+        var keys: [String: PurposedKey] = [:]
         /// When the keys above were fetched; nil until the first successful fetch.
         var fetchedAt: Date?
         /// How long those keys count as fresh.
@@ -58,7 +89,7 @@ public final class RemoteJWKSKeySource: KeySource {
         /// The last fetch attempt, successful or not.
         var attemptedAt: Date?
         var lastAttemptFailed = false
-        var inFlight: Task<[String: EdDSA.PublicKey], any Error>?
+        var inFlight: Task<[String: PurposedKey], any Error>?
     }
 
     public let url: String
@@ -93,10 +124,19 @@ public final class RemoteJWKSKeySource: KeySource {
     private let fetches = Atomic<Int>(0)
 
     public func publicKey(kid: String) async throws(TokenError) -> EdDSA.PublicKey {
+        try await entry(kid: kid).key
+    }
+
+    /// A key of the wrong purpose is refused without a refetch: its `kid` is known.
+    public func publicKey(kid: String, purpose: KeyPurpose) async throws(TokenError) -> EdDSA.PublicKey {
+        try await entry(kid: kid).checked(kid: kid, for: purpose)
+    }
+
+    private func entry(kid: String) async throws(TokenError) -> PurposedKey {
         let now = clock()
         enum Step {
-            case found(EdDSA.PublicKey)
-            case wait(Task<[String: EdDSA.PublicKey], any Error>)
+            case found(PurposedKey)
+            case wait(Task<[String: PurposedKey], any Error>)
             case fallBack
         }
         let step: Step = cache.withLock { state in
@@ -124,7 +164,7 @@ public final class RemoteJWKSKeySource: KeySource {
             break
         }
         // No fetch now (spaced out) or the fetch failed: the last good keys, while not too stale.
-        let (key, usable, failed) = cache.withLock { state -> (EdDSA.PublicKey?, Bool, Bool) in
+        let (key, usable, failed) = cache.withLock { state -> (PurposedKey?, Bool, Bool) in
             guard let fetchedAt = state.fetchedAt else { return (nil, false, state.lastAttemptFailed) }
             let age = clock().timeIntervalSince(fetchedAt)
             let limit = state.lastAttemptFailed ? state.freshFor + staleIfError : max(state.freshFor, minimumRefetchInterval)
@@ -135,7 +175,7 @@ public final class RemoteJWKSKeySource: KeySource {
         throw .unknownKey(kid)
     }
 
-    private func fetch() async throws -> [String: EdDSA.PublicKey] {
+    private func fetch() async throws -> [String: PurposedKey] {
         do {
             var request = HTTPClientRequest(url: url)
             request.headers.add(name: "Accept", value: "application/json")

@@ -38,6 +38,11 @@ public struct SigningKey: Sendable {
         PublicJWK(kid: kid, x: publicKey.rawRepresentation.base64URLEncodedString())
     }
 
+    /// The public key marked with what it may verify (how services publish their keys).
+    public func jwk(purpose: KeyPurpose) -> PublicJWK {
+        PublicJWK(kid: kid, x: publicKey.rawRepresentation.base64URLEncodedString(), purpose: purpose)
+    }
+
     static func thumbprint(of key: EdDSA.PublicKey) -> String {
         // RFC 7638: the required members in lexicographic order, no whitespace.
         let canonical = #"{"crv":"Ed25519","kty":"OKP","x":"\#(key.rawRepresentation.base64URLEncodedString())"}"#

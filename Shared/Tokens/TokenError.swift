@@ -3,6 +3,9 @@ public enum TokenError: Error, Equatable, Sendable, CustomStringConvertible {
     case malformed
     case unsupportedAlgorithm(String)
     case unknownKey(String)
+    /// The key exists but is for the other kind of token (security review L1): a user-token key on a
+    /// service token, or a service key on a user access token.
+    case wrongKeyPurpose(kid: String, purpose: KeyPurpose)
     case badSignature
     case wrongIssuer(String)
     case wrongAudience
@@ -18,6 +21,7 @@ public enum TokenError: Error, Equatable, Sendable, CustomStringConvertible {
         case .malformed: "the token is not a well-formed JWT"
         case .unsupportedAlgorithm(let alg): "algorithm \(alg) is not accepted (EdDSA only)"
         case .unknownKey(let kid): "no trusted key has kid \(kid)"
+        case .wrongKeyPurpose(let kid, let purpose): "key \(kid) may not verify \(purpose.rawValue) tokens"
         case .badSignature: "the signature does not verify"
         case .wrongIssuer(let issuer): "issuer \(issuer) is not trusted here"
         case .wrongAudience: "the token is meant for another audience"

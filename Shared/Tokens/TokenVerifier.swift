@@ -67,7 +67,8 @@ public struct TokenVerifier: Sendable {
         guard let kid = header.kid, !kid.isEmpty else { throw .unknownKey("(missing)") }
         // The issuer picks the key set; the signature then proves the issuer claim.
         guard let issuer = claims.iss, let keySource = issuers[issuer] else { throw .wrongIssuer(claims.iss ?? "(missing)") }
-        let publicKey = try await keySource.publicKey(kid: kid)
+        // A user access token only verifies with a user-token key, a service token only with a service key (review L1).
+        let publicKey = try await keySource.publicKey(kid: kid, purpose: acceptedType.keyPurpose)
         let signingInput = token.utf8[token.utf8.startIndex..<parts[1].endIndex]
         guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: publicKey.rawRepresentation),
             key.isValidSignature(signature, for: Data(signingInput))

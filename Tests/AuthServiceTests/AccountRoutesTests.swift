@@ -245,7 +245,7 @@ struct AccountRoutesTests {
 
             #expect(try await users.find(id: account.id) == nil)
             #expect(sessionsStore.familyCount(userID: account.id) == 0)
-            #expect(try await attempts.reserve(email: account.email, limit: 1, window: 900, now: Date()) == .allowed, "no attempt left")
+            #expect(try await attempts.reserve(email: account.email, client: "203.0.113.7", limit: 1, window: 900, now: Date()) == .allowed, "no attempt left")
             let event = try #require(accounts.deletedEvents.first)
             #expect(accounts.deletedEvents.count == 1)
             #expect(event.type == "ecg.auth.user.deleted.v1")

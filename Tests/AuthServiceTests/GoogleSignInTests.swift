@@ -206,7 +206,7 @@ struct GoogleSignInTests {
             NewUser(username: "nopass", email: "nopass@example.com", passwordHash: nil, authProvider: .google, googleSubject: nil)
         )
         let earlierToken = Data("earlier".utf8)
-        _ = try await sessions.start(userID: passwordless.id, tokenHash: earlierToken, expiresAt: Date().addingTimeInterval(3600), method: .password, now: Date())
+        _ = try await sessions.start(userID: passwordless.id, tokenHash: earlierToken, expiresAt: Date().addingTimeInterval(3600), familyExpiresAt: Date().addingTimeInterval(7200), method: .password, now: Date())
         let linked = try await resolver.resolve(GoogleIdentity(subject: "sub-1", email: "nopass@example.com", emailVerified: true, name: nil))
         #expect(linked.id == passwordless.id)
         #expect(linked.googleSubject == "sub-1")

@@ -139,7 +139,7 @@ struct PostgresRepositoryTests {
             let now = Date()
             for _ in 0..<2 {
                 let hash = RefreshToken.hash(RefreshToken.generate())
-                _ = try await sessions.start(userID: user.id, tokenHash: hash, expiresAt: now + 60, method: .password, now: now)
+                _ = try await sessions.start(userID: user.id, tokenHash: hash, expiresAt: now + 60, familyExpiresAt: now + 3600, method: .password, now: now)
             }
             #expect(try await accounts.changePassword(userID: user.id, passwordHash: "new-hash", now: now))
             #expect(try await users.find(id: user.id)?.passwordHash == "new-hash")
@@ -160,8 +160,8 @@ struct PostgresRepositoryTests {
             let now = Date()
             for owner in [user, bystander] {
                 let hash = RefreshToken.hash(RefreshToken.generate())
-                _ = try await sessions.start(userID: owner.id, tokenHash: hash, expiresAt: now + 60, method: .google, now: now)
-                _ = try await attempts.reserve(email: owner.email, limit: 5, window: 900, now: now)
+                _ = try await sessions.start(userID: owner.id, tokenHash: hash, expiresAt: now + 60, familyExpiresAt: now + 3600, method: .google, now: now)
+                _ = try await attempts.reserve(email: owner.email, client: "203.0.113.7", limit: 5, window: 900, now: now)
             }
             let event = CloudEvent(
                 source: "auth-service",
@@ -214,20 +214,20 @@ struct PostgresRepositoryTests {
             let now = Date()
             let decisions = try await withThrowingTaskGroup(of: LoginAttemptDecision.self) { group in
                 for _ in 0..<12 {
-                    group.addTask { try await attempts.reserve(email: "x@example.com", limit: 5, window: 900, now: now) }
+                    group.addTask { try await attempts.reserve(email: "x@example.com", client: "203.0.113.7", limit: 5, window: 900, now: now) }
                 }
                 return try await group.reduce(into: [LoginAttemptDecision]()) { $0.append($1) }
             }
             #expect(decisions.filter { $0 == .allowed }.count == 5)
             #expect(decisions.filter { $0 == .blocked(retryAfter: 900) }.count == 7)
             #expect(
-                try await attempts.reserve(email: "x@example.com", limit: 5, window: 900, now: now.addingTimeInterval(300))
+                try await attempts.reserve(email: "x@example.com", client: "203.0.113.7", limit: 5, window: 900, now: now.addingTimeInterval(300))
                     == .blocked(retryAfter: 600)
             )
-            #expect(try await attempts.reserve(email: "y@example.com", limit: 5, window: 900, now: now) == .allowed)
-            #expect(try await attempts.reserve(email: "x@example.com", limit: 5, window: 900, now: now.addingTimeInterval(900)) == .allowed)
+            #expect(try await attempts.reserve(email: "y@example.com", client: "203.0.113.7", limit: 5, window: 900, now: now) == .allowed)
+            #expect(try await attempts.reserve(email: "x@example.com", client: "203.0.113.7", limit: 5, window: 900, now: now.addingTimeInterval(900)) == .allowed)
             try await attempts.reset(email: "x@example.com")
-            #expect(try await attempts.reserve(email: "x@example.com", limit: 5, window: 900, now: now.addingTimeInterval(901)) == .allowed)
+            #expect(try await attempts.reserve(email: "x@example.com", client: "203.0.113.7", limit: 5, window: 900, now: now.addingTimeInterval(901)) == .allowed)
             #expect(try await attempts.deleteOlder(than: now.addingTimeInterval(2000)) >= 1)
         }
     }

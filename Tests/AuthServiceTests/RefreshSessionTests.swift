@@ -269,16 +269,16 @@ struct RefreshSessionTests {
         let attempts = InMemoryLoginAttemptRepository()
         let t0 = Date()
         for i in 0..<5 {
-            #expect(try await attempts.reserve(email: "a@example.com", limit: 5, window: 900, now: t0.addingTimeInterval(Double(i))) == .allowed)
+            #expect(try await attempts.reserve(email: "a@example.com", client: "203.0.113.7", limit: 5, window: 900, now: t0.addingTimeInterval(Double(i))) == .allowed)
         }
         #expect(
-            try await attempts.reserve(email: "a@example.com", limit: 5, window: 900, now: t0.addingTimeInterval(10)) == .blocked(retryAfter: 890)
+            try await attempts.reserve(email: "a@example.com", client: "203.0.113.7", limit: 5, window: 900, now: t0.addingTimeInterval(10)) == .blocked(retryAfter: 890)
         )
-        #expect(try await attempts.reserve(email: "b@example.com", limit: 5, window: 900, now: t0.addingTimeInterval(10)) == .allowed)
-        #expect(try await attempts.reserve(email: "a@example.com", limit: 5, window: 900, now: t0.addingTimeInterval(900)) == .allowed)
+        #expect(try await attempts.reserve(email: "b@example.com", client: "203.0.113.7", limit: 5, window: 900, now: t0.addingTimeInterval(10)) == .allowed)
+        #expect(try await attempts.reserve(email: "a@example.com", client: "203.0.113.7", limit: 5, window: 900, now: t0.addingTimeInterval(900)) == .allowed)
         try await attempts.reset(email: "a@example.com")
         for _ in 0..<5 {
-            #expect(try await attempts.reserve(email: "a@example.com", limit: 5, window: 900, now: t0.addingTimeInterval(901)) == .allowed)
+            #expect(try await attempts.reserve(email: "a@example.com", client: "203.0.113.7", limit: 5, window: 900, now: t0.addingTimeInterval(901)) == .allowed)
         }
     }
 }

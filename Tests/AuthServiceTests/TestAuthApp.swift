@@ -3,6 +3,7 @@ import ECGTokens
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Synchronization
 
 @testable import AuthService
 
@@ -18,8 +19,18 @@ struct TestAuthApp {
     let key: SigningKey
     let document = OpenAPIDocument(title: "auth-service")
     let router: Router<ECGRequestContext>
+    /// The time of the login/signup rate limits and the login lockout; tests advance it.
+    let clock = TestClock()
+    /// Limits no route test reaches unless it asks for lower ones.
+    static let generousLimits = AuthSettings.RateLimits(perClientPerMinute: 10_000, globalPerSecond: 10_000, trustedProxyHops: 1)
 
-    init(google: GoogleAuthController.Provider? = nil, cookieSecure: Bool = true, frontendURL: String = "http://localhost:3000") async throws {
+    init(
+        google: GoogleAuthController.Provider? = nil,
+        cookieSecure: Bool = true,
+        frontendURL: String = "http://localhost:3000",
+        rateLimits: AuthSettings.RateLimits = TestAuthApp.generousLimits,
+        googleTokenInRedirect: Bool = true
+    ) async throws {
         key = try SigningKey.generate()
         accounts = InMemoryAccountRepository(users: users, sessions: sessionsStore, attempts: attempts)
         let configuration = ServiceConfiguration(
@@ -45,7 +56,10 @@ struct TestAuthApp {
             sessions: sessions,
             cookie: cookie,
             accessTokenLifetime: 900,
-            requestGuard: requestGuard
+            requestGuard: requestGuard,
+            rateLimits: PasswordRouteLimits(rateLimits),
+            clientAddresses: ClientAddressResolver(trustedProxyHops: rateLimits.trustedProxyHops),
+            clock: { [clock] in clock.now }
         )
         let account = AccountController(
             users: users,
@@ -67,7 +81,8 @@ struct TestAuthApp {
             sessions: sessions,
             cookie: cookie,
             frontendURL: frontendURL,
-            requestGuard: requestGuard
+            requestGuard: requestGuard,
+            tokenInRedirect: googleTokenInRedirect
         )
         let verifier = TokenVerifier(issuers: ["auth-service": StaticKeySource([key])], audience: "ecg-api", type: .access)
         let publicRoutes = DocumentedRoutes(router, document: document, security: .none)
@@ -82,6 +97,13 @@ struct TestAuthApp {
     }
 
     var application: some ApplicationProtocol { Application(router: router) }
+}
+
+/// A clock that moves only when told to.
+final class TestClock: Sendable {
+    private let current = Mutex(Date())
+    var now: Date { current.withLock { $0 } }
+    func advance(by seconds: TimeInterval) { current.withLock { $0 = $0.addingTimeInterval(seconds) } }
 }
 
 extension TestResponse {

@@ -13,6 +13,12 @@ struct AuthController: Sendable {
     let accessTokenLifetime: Int
     /// Origin and Content-Type checks of the cookie-setting routes (security review M1).
     let requestGuard: CookieRouteGuard
+    /// Per-client and global limits on login and signup, which cost a bcrypt hash (security review M4).
+    var rateLimits = PasswordRouteLimits(AuthSettings.RateLimits.defaults)
+    /// Who the client is, for the limits and the login lockout.
+    var clientAddresses = ClientAddressResolver(trustedProxyHops: AuthSettings.RateLimits.defaults.trustedProxyHops)
+    /// The time of the limits and the lockout; tests move it instead of sleeping.
+    var clock: @Sendable () -> Date = { Date() }
 
     /// Failed logins allowed per email within `loginAttemptWindow`.
     static let loginAttemptLimit = LoginLimit.attempts
@@ -40,6 +46,7 @@ struct AuthController: Sendable {
                     400: .init("Malformed JSON (invalid_json)", .error),
                     409: .init("email_taken or username_taken", .error),
                     422: .init("A field failed validation (validation_error names it)", .error),
+                    429: .init("rate_limited: too many login and signup requests from this client, or to this server; see Retry-After", .error),
                 ]
             ),
             use: signup
@@ -54,7 +61,11 @@ struct AuthController: Sendable {
                     400: .init("Malformed JSON (invalid_json)", .error),
                     401: .init("invalid_credentials, for unknown email and wrong password alike", .error),
                     422: .init("A field is missing or not a string", .error),
-                    429: .init("too_many_attempts: 5 failures for this email within 15 minutes; see Retry-After", .error),
+                    429: .init(
+                        "too_many_attempts: 5 failures for this email from this client within 15 minutes; rate_limited: too many "
+                            + "login and signup requests from this client, or to this server; see Retry-After",
+                        .error
+                    ),
                 ]
             ),
             use: login
@@ -94,6 +105,7 @@ struct AuthController: Sendable {
 
     @Sendable func signup(_ request: Request, context: ECGRequestContext) async throws -> Response {
         try requestGuard.check(request, jsonBody: true)
+        try admit(request, context: context, now: clock())
         let body = try await request.decodeJSON(SignupRequest.self, context: context)
         let username = try Validators.username(body.username)
         let email = try Validators.email(body.email)
@@ -113,9 +125,17 @@ struct AuthController: Sendable {
 
     @Sendable func login(_ request: Request, context: ECGRequestContext) async throws -> Response {
         try requestGuard.check(request, jsonBody: true)
+        let now = clock()
+        let client = try admit(request, context: context, now: now)
         let body = try await request.decodeJSON(LoginRequest.self, context: context)
         let email = body.email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
-        let decision = try await attempts.reserve(email: email, limit: Self.loginAttemptLimit, window: Self.loginAttemptWindow, now: Date())
+        let decision = try await attempts.reserve(
+            email: email,
+            client: client,
+            limit: Self.loginAttemptLimit,
+            window: Self.loginAttemptWindow,
+            now: now
+        )
         if case .blocked(let retryAfter) = decision { throw Self.tooManyAttempts(retryAfter: retryAfter) }
         // The same work whether or not the email exists: a lookup, then one bcrypt check.
         let user = try await users.find(email: email)
@@ -124,7 +144,7 @@ struct AuthController: Sendable {
             context.logger.info("login refused", metadata: ["reason": "invalid_credentials"])
             throw Self.invalidCredentials
         }
-        try await attempts.reset(email: email)
+        try await attempts.reset(email: email, client: client)
         return try await sessionResponse(for: user, status: .ok, request: request, context: context)
     }
 
@@ -163,6 +183,27 @@ struct AuthController: Sendable {
     }
 
     // MARK: - Helpers
+
+    /// Applies the rate limits of the bcrypt routes; returns the client's key (its address).
+    @discardableResult
+    private func admit(_ request: Request, context: ECGRequestContext, now: Date) throws -> String {
+        let client = clientAddresses.clientKey(headers: request.headers, peer: context.peerAddress)
+        if let refusal = rateLimits.admit(client: client, now: now) {
+            context.logger.info("rate limited", metadata: ["limit": "\(refusal)", "path": "\(request.uri.path)"])
+            throw Self.rateLimited(refusal)
+        }
+        return client
+    }
+
+    /// 429 from the per-client or the global rate limit of login and signup.
+    static func rateLimited(_ refusal: PasswordRouteLimits.Refusal) -> APIError {
+        let (retryAfter, detail) =
+            switch refusal {
+            case .client(let retryAfter): (retryAfter, "Too many login and signup requests from your address. Try again in \(retryAfter) seconds.")
+            case .global(let retryAfter): (retryAfter, "The server is handling too many logins right now. Try again in \(retryAfter) seconds.")
+            }
+        return APIError(.tooManyRequests, code: "rate_limited", detail: detail, headers: [.retryAfter: String(retryAfter)])
+    }
 
     private func sessionResponse(for user: User, status: HTTPResponse.Status, request: Request, context: ECGRequestContext) async throws -> Response {
         let issued = try await sessions.start(for: user)

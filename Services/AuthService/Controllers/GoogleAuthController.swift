@@ -21,6 +21,11 @@ struct GoogleAuthController: Sendable {
     let frontendURL: String
     /// Origin check (security review M1); Google's redirect is a top-level GET that carries no `Origin`.
     let requestGuard: CookieRouteGuard
+    /// `GOOGLE_CALLBACK_TOKEN_IN_URL`. true (the seed's documented behaviour): the success redirect carries
+    /// `access_token=…`. false (security review M9): it carries `success=true` only, so the token never
+    /// lands in browser history or access logs; the page gets one from `POST /api/auth/refresh` with the
+    /// refresh cookie this response sets.
+    var tokenInRedirect = true
 
     static let notConfigured = APIError(
         .serviceUnavailable,
@@ -43,7 +48,8 @@ struct GoogleAuthController: Sendable {
         routes.get(
             "/api/auth/google/callback",
             OpenAPIOperation(
-                "Google redirects here. Success: 302 to ${FRONTEND_URL}/auth/callback?success=true&access_token=… with the refresh cookie; "
+                "Google redirects here. Success: 302 to ${FRONTEND_URL}/auth/callback?success=true&access_token=… with the refresh cookie "
+                    + "(without access_token when GOOGLE_CALLBACK_TOKEN_IN_URL=false: the page then calls POST /api/auth/refresh); "
                     + "any failure: 302 to ${FRONTEND_URL}/auth/callback?error=<message>",
                 responses: [302: .init("To the frontend's callback page")],
                 query: [("code", false), ("state", false), ("error", false)]
@@ -77,7 +83,7 @@ struct GoogleAuthController: Sendable {
         try requestGuard.check(request, jsonBody: false)
         do {
             let issued = try await signIn(request, context: context)
-            var response = Self.redirect(to: "\(frontendURL)/auth/callback?success=true&access_token=\(FormEncoding.escape(issued.accessToken))")
+            var response = Self.redirect(to: successLocation(accessToken: issued.accessToken))
             response.setCookie(stateCookie.clearing())
             response.setCookie(cookie.setting(issued.refreshToken))
             return response
@@ -111,6 +117,12 @@ struct GoogleAuthController: Sendable {
         guard user.isActive else { throw GoogleSignInError.accountDisabled }
         context.logger.info("Google sign-in", metadata: ["user_id": "\(user.id)"])
         return try await sessions.start(for: user, authenticatedWith: .google)
+    }
+
+    /// Where a successful sign-in sends the browser.
+    func successLocation(accessToken: String) -> String {
+        let base = "\(frontendURL)/auth/callback?success=true"
+        return tokenInRedirect ? "\(base)&access_token=\(FormEncoding.escape(accessToken))" : base
     }
 
     private static func redirect(to location: String) -> Response {

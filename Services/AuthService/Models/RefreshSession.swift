@@ -12,6 +12,8 @@ struct RefreshSession: Sendable, Equatable {
     var rotatedAt: Date?
     /// When its family was revoked (logout, or reuse detected).
     var revokedAt: Date?
+    /// When its family ends, however often it was rotated (`REFRESH_FAMILY_MAX_AGE_SECONDS` after the login).
+    var familyExpiresAt: Date = .distantFuture
 }
 
 /// How the login that started a family was proven.
@@ -39,6 +41,15 @@ struct RefreshPolicy: Sendable {
     var graceWindow: TimeInterval = 10
     /// The lifetime of each new token (`REFRESH_TOKEN_TTL_SECONDS`).
     var lifetime: TimeInterval
+    /// The absolute lifetime of a family from its login (`REFRESH_FAMILY_MAX_AGE_SECONDS`): rotation
+    /// never extends a token past it.
+    var maxFamilyAge: TimeInterval = TimeInterval(AuthSettings.Defaults.refreshFamilyMaxAge)
+
+    /// When a family started at `loginAt` ends.
+    func familyExpiry(loginAt: Date) -> Date { loginAt.addingTimeInterval(maxFamilyAge) }
+
+    /// The expiry of a token issued at `now` in a family that ends at `familyExpiresAt`.
+    func tokenExpiry(now: Date, familyExpiresAt: Date) -> Date { min(now.addingTimeInterval(lifetime), familyExpiresAt) }
 
     enum Decision: Equatable, Sendable {
         /// First use: mark rotated, issue a successor.
@@ -50,6 +61,7 @@ struct RefreshPolicy: Sendable {
         case reuseDetected
         /// The family was revoked (logout or earlier reuse).
         case revoked
+        /// The token, or its whole family, is past its expiry.
         case expired
     }
 
@@ -58,7 +70,7 @@ struct RefreshPolicy: Sendable {
             return .reuseDetected
         }
         if session.revokedAt != nil { return .revoked }
-        if session.expiresAt <= now { return .expired }
+        if session.expiresAt <= now || session.familyExpiresAt <= now { return .expired }
         return session.rotatedAt == nil ? .rotate : .reissueWithinGrace
     }
 }

@@ -1,21 +1,29 @@
 import Foundation
 import Synchronization
 
-/// Password checks per email, for the brute-force limit (SPEC.md §3 row 2): at most `limit` within
-/// `window`. An attempt is recorded before the password is checked; a successful login clears them.
+/// Password checks per email and client, for the brute-force limit (SPEC.md §3 row 2): at most `limit`
+/// within `window`. An attempt is recorded before the password is checked; a successful login clears
+/// that client's attempts. Counting per client (security review M4) means that failures sent from an
+/// attacker's address never lock the account's owner out at theirs.
 protocol LoginAttemptRepository: Sendable {
-    /// Records an attempt for `email`, unless `limit` attempts were recorded within `window` before `now`.
-    func reserve(email: String, limit: Int, window: TimeInterval, now: Date) async throws -> LoginAttemptDecision
-    /// Forgets the email's attempts (after a successful login).
+    /// Records an attempt for `email` from `client`, unless `limit` attempts of that pair were recorded
+    /// within `window` before `now`.
+    func reserve(email: String, client: String, limit: Int, window: TimeInterval, now: Date) async throws -> LoginAttemptDecision
+    /// Forgets the attempts of `email` from `client` (after a successful password check there).
+    func reset(email: String, client: String) async throws
+    /// Forgets every attempt for `email` (the account is deleted).
     func reset(email: String) async throws
     /// Forgets every attempt older than `cutoff`.
     @discardableResult
     func deleteOlder(than cutoff: Date) async throws -> Int
 }
 
-/// The brute-force limit of SPEC.md §3 row 2, per email (so per account): login, and the routes
-/// that check a signed-in user's password (change password, delete account), count against it.
+/// The brute-force limit of SPEC.md §3 row 2, per email (so per account) and client: login counts
+/// per client address; the routes that check a signed-in user's password (change password, delete
+/// account) count together as the client `LoginLimit.signedInClient`.
 enum LoginLimit {
+    /// The client of password checks made by a signed-in user.
+    static let signedInClient = "signed-in"
     /// Failed password checks allowed per email within `window`.
     static let attempts = 5
     static let window: TimeInterval = 15 * 60
@@ -37,30 +45,42 @@ enum LoginAttemptDecision: Equatable, Sendable {
 
 /// Login attempts in memory, for unit tests.
 final class InMemoryLoginAttemptRepository: LoginAttemptRepository {
-    private let attempts = Mutex<[String: [Date]]>([:])
+    private struct Key: Hashable {
+        let email: String
+        let client: String
+    }
+
+    private let attempts = Mutex<[Key: [Date]]>([:])
 
     init() {}
 
-    func reserve(email: String, limit: Int, window: TimeInterval, now: Date) async throws -> LoginAttemptDecision {
-        attempts.withLock { attempts in
-            let recent = (attempts[email] ?? []).filter { now.timeIntervalSince($0) < window }.sorted()
+    func reserve(email: String, client: String, limit: Int, window: TimeInterval, now: Date) async throws -> LoginAttemptDecision {
+        let key = Key(email: email, client: client)
+        return attempts.withLock { attempts in
+            let recent = (attempts[key] ?? []).filter { now.timeIntervalSince($0) < window }.sorted()
             let decision = LoginAttemptDecision.decide(recent: recent, limit: limit, window: window, now: now)
-            attempts[email] = decision == .allowed ? recent + [now] : recent
+            attempts[key] = decision == .allowed ? recent + [now] : recent
             return decision
         }
     }
 
+    func reset(email: String, client: String) async throws {
+        _ = attempts.withLock { $0.removeValue(forKey: Key(email: email, client: client)) }
+    }
+
     func reset(email: String) async throws {
-        _ = attempts.withLock { $0.removeValue(forKey: email) }
+        attempts.withLock { attempts in
+            for key in attempts.keys where key.email == email { attempts[key] = nil }
+        }
     }
 
     func deleteOlder(than cutoff: Date) async throws -> Int {
         attempts.withLock { attempts in
             var removed = 0
-            for (email, times) in attempts {
+            for (key, times) in attempts {
                 let kept = times.filter { $0 >= cutoff }
                 removed += times.count - kept.count
-                attempts[email] = kept.isEmpty ? nil : kept
+                attempts[key] = kept.isEmpty ? nil : kept
             }
             return removed
         }

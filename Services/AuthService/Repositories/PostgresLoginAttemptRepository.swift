@@ -3,25 +3,25 @@ import Logging
 import PostgresNIO
 
 /// Login attempts in `login_attempts` (the connection's `search_path` is the service's schema). The check and the insert happen in one transaction
-/// under an advisory lock on the email, so replicas cannot together let more than `limit` through.
+/// under an advisory lock on the email and client, so replicas cannot together let more than `limit` through.
 struct PostgresLoginAttemptRepository: LoginAttemptRepository {
     let client: PostgresClient
     let logger: Logger
 
-    func reserve(email: String, limit: Int, window: TimeInterval, now: Date) async throws -> LoginAttemptDecision {
+    func reserve(email: String, client: String, limit: Int, window: TimeInterval, now: Date) async throws -> LoginAttemptDecision {
         let logger = self.logger
         let cutoff = now.addingTimeInterval(-window)
-        let lockKey = "ecg.login_attempts.\(email)"
+        let lockKey = "ecg.login_attempts.\(email)\u{0}\(client)"
         return try await PostgresRefreshSessionRepository.unwrapping {
-            try await client.withTransaction(logger: logger) { connection -> LoginAttemptDecision in
+            try await self.client.withTransaction(logger: logger) { connection -> LoginAttemptDecision in
                 try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(lockKey), 0))", logger: logger)
                 try await connection.query(
-                    "DELETE FROM login_attempts WHERE email = \(email) AND attempted_at <= \(cutoff)",
+                    "DELETE FROM login_attempts WHERE email = \(email) AND client = \(client) AND attempted_at <= \(cutoff)",
                     logger: logger
                 )
                 var recent: [Date] = []
                 for try await time in try await connection.query(
-                    "SELECT attempted_at FROM login_attempts WHERE email = \(email) ORDER BY attempted_at",
+                    "SELECT attempted_at FROM login_attempts WHERE email = \(email) AND client = \(client) ORDER BY attempted_at",
                     logger: logger
                 ).decode(Date.self) {
                     recent.append(time)
@@ -29,13 +29,17 @@ struct PostgresLoginAttemptRepository: LoginAttemptRepository {
                 let decision = LoginAttemptDecision.decide(recent: recent, limit: limit, window: window, now: now)
                 if decision == .allowed {
                     try await connection.query(
-                        "INSERT INTO login_attempts (email, attempted_at) VALUES (\(email), \(now))",
+                        "INSERT INTO login_attempts (email, client, attempted_at) VALUES (\(email), \(client), \(now))",
                         logger: logger
                     )
                 }
                 return decision
             }
         }
+    }
+
+    func reset(email: String, client: String) async throws {
+        try await self.client.query("DELETE FROM login_attempts WHERE email = \(email) AND client = \(client)", logger: logger)
     }
 
     func reset(email: String) async throws {

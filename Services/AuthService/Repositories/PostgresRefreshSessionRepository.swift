@@ -13,15 +13,17 @@ struct PostgresRefreshSessionRepository: RefreshSessionRepository {
     let client: PostgresClient
     let logger: Logger
 
-    func start(userID: Int64, tokenHash: Data, expiresAt: Date, method: AuthenticationMethod, now: Date) async throws -> RefreshSession {
+    func start(userID: Int64, tokenHash: Data, expiresAt: Date, familyExpiresAt: Date, method: AuthenticationMethod, now: Date) async throws
+        -> RefreshSession
+    {
         let familyID = UUID()
         let logger = self.logger
         return try await Self.unwrapping {
             try await client.withTransaction(logger: logger) { connection in
                 try await connection.query(
                     """
-                    INSERT INTO refresh_families (id, user_id, created_at, authenticated_with)
-                    VALUES (\(familyID), \(userID), \(now), \(method.rawValue))
+                    INSERT INTO refresh_families (id, user_id, created_at, expires_at, authenticated_with)
+                    VALUES (\(familyID), \(userID), \(now), \(familyExpiresAt), \(method.rawValue))
                     """,
                     logger: logger
                 )
@@ -42,7 +44,8 @@ struct PostgresRefreshSessionRepository: RefreshSessionRepository {
                         createdAt: now,
                         expiresAt: expiresAt,
                         rotatedAt: nil,
-                        revokedAt: nil
+                        revokedAt: nil,
+                        familyExpiresAt: familyExpiresAt
                     )
                 }
                 throw PostgresRepositoryError.noRowReturned
@@ -74,12 +77,13 @@ struct PostgresRefreshSessionRepository: RefreshSessionRepository {
                 var successorSealed: Data?
                 for try await row in try await connection.query(
                     """
-                    SELECT t.id, t.parent_id, f.user_id, t.created_at, t.expires_at, t.rotated_at, f.revoked_at, t.successor_sealed
+                    SELECT t.id, t.parent_id, f.user_id, t.created_at, t.expires_at, t.rotated_at, f.revoked_at, t.successor_sealed,
+                           f.expires_at
                     FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id
                     WHERE t.token_hash = \(presentedHash)
                     """,
                     logger: logger
-                ).decode((Int64, Int64?, Int64, Date, Date, Date?, Date?, Data?).self) {
+                ).decode((Int64, Int64?, Int64, Date, Date, Date?, Date?, Data?, Date).self) {
                     successorSealed = row.7
                     found = RefreshSession(
                         id: row.0,
@@ -89,7 +93,8 @@ struct PostgresRefreshSessionRepository: RefreshSessionRepository {
                         createdAt: row.3,
                         expiresAt: row.4,
                         rotatedAt: row.5,
-                        revokedAt: row.6
+                        revokedAt: row.6,
+                        familyExpiresAt: row.8
                     )
                 }
                 guard let session = found else { return .unknown }
@@ -103,7 +108,7 @@ struct PostgresRefreshSessionRepository: RefreshSessionRepository {
                         "UPDATE refresh_tokens SET rotated_at = \(now), successor_sealed = \(sealedReplacement) WHERE id = \(session.id)",
                         logger: logger
                     )
-                    let expiresAt = now.addingTimeInterval(policy.lifetime)
+                    let expiresAt = policy.tokenExpiry(now: now, familyExpiresAt: session.familyExpiresAt)
                     var successorID: Int64?
                     for try await id in try await connection.query(
                         """
@@ -124,7 +129,8 @@ struct PostgresRefreshSessionRepository: RefreshSessionRepository {
                         createdAt: now,
                         expiresAt: expiresAt,
                         rotatedAt: nil,
-                        revokedAt: nil
+                        revokedAt: nil,
+                        familyExpiresAt: session.familyExpiresAt
                     )
                     return .issued(successor, decision: decision)
                 case .reuseDetected:

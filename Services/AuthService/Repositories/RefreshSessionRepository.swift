@@ -4,8 +4,9 @@ import Synchronization
 /// Refresh-token families and their tokens (by SHA-256). Implementations apply `RefreshPolicy`
 /// atomically: one exchange at a time per family.
 protocol RefreshSessionRepository: Sendable {
-    /// Starts a family for a login proven by `method`, with its first token.
-    func start(userID: Int64, tokenHash: Data, expiresAt: Date, method: AuthenticationMethod, now: Date) async throws -> RefreshSession
+    /// Starts a family for a login proven by `method`, ending at `familyExpiresAt`, with its first token.
+    func start(userID: Int64, tokenHash: Data, expiresAt: Date, familyExpiresAt: Date, method: AuthenticationMethod, now: Date) async throws
+        -> RefreshSession
     /// Looks up the presented token, decides with `policy`, and applies the decision: on first use a
     /// successor stored under `replacementHash` and `sealedReplacement` kept with the presented token;
     /// within the grace window that kept successor returned (`.repeated`), nothing stored; on reuse, the
@@ -42,6 +43,7 @@ final class InMemoryRefreshSessionRepository: RefreshSessionRepository {
     private struct Family {
         let userID: Int64
         let createdAt: Date
+        let expiresAt: Date
         let authenticatedWith: AuthenticationMethod
         var revokedAt: Date?
         var revokedReason: RevocationReason?
@@ -67,10 +69,12 @@ final class InMemoryRefreshSessionRepository: RefreshSessionRepository {
 
     init() {}
 
-    func start(userID: Int64, tokenHash: Data, expiresAt: Date, method: AuthenticationMethod, now: Date) async throws -> RefreshSession {
+    func start(userID: Int64, tokenHash: Data, expiresAt: Date, familyExpiresAt: Date, method: AuthenticationMethod, now: Date) async throws
+        -> RefreshSession
+    {
         state.withLock { state in
             let familyID = UUID()
-            state.families[familyID] = Family(userID: userID, createdAt: now, authenticatedWith: method)
+            state.families[familyID] = Family(userID: userID, createdAt: now, expiresAt: familyExpiresAt, authenticatedWith: method)
             let token = Token(id: state.nextID, familyID: familyID, parentID: nil, createdAt: now, expiresAt: expiresAt)
             state.nextID += 1
             state.tokens[tokenHash] = token
@@ -95,7 +99,7 @@ final class InMemoryRefreshSessionRepository: RefreshSessionRepository {
                     familyID: token.familyID,
                     parentID: token.id,
                     createdAt: now,
-                    expiresAt: now.addingTimeInterval(policy.lifetime)
+                    expiresAt: policy.tokenExpiry(now: now, familyExpiresAt: family.expiresAt)
                 )
                 state.nextID += 1
                 state.tokens[replacementHash] = successor
@@ -186,7 +190,8 @@ final class InMemoryRefreshSessionRepository: RefreshSessionRepository {
             createdAt: token.createdAt,
             expiresAt: token.expiresAt,
             rotatedAt: token.rotatedAt,
-            revokedAt: family.revokedAt
+            revokedAt: family.revokedAt,
+            familyExpiresAt: family.expiresAt
         )
     }
 }

@@ -94,11 +94,19 @@ struct AccountService: Sendable {
     // MARK: - Helpers
 
     /// A password check with the login's rules: the attempt is recorded first (blocked past the
-    /// limit), a success clears the email's attempts.
+    /// limit), a success clears the attempts. A signed-in user's checks count together, apart from
+    /// logins (`LoginLimit.signedInClient`).
     private func checkPassword(_ password: String, of user: User, now: Date) async throws {
-        let decision = try await attempts.reserve(email: user.email, limit: LoginLimit.attempts, window: LoginLimit.window, now: now)
+        let client = LoginLimit.signedInClient
+        let decision = try await attempts.reserve(
+            email: user.email,
+            client: client,
+            limit: LoginLimit.attempts,
+            window: LoginLimit.window,
+            now: now
+        )
         if case .blocked(let retryAfter) = decision { throw Failure.tooManyAttempts(retryAfter: retryAfter) }
         guard try await hasher.verify(password, against: user.passwordHash) else { throw Failure.wrongPassword }
-        try await attempts.reset(email: user.email)
+        try await attempts.reset(email: user.email, client: client)
     }
 }

@@ -28,10 +28,12 @@ struct SessionService: Sendable {
     /// A new family for a login, signup or password change, remembering how the login was proven.
     func start(for user: User, authenticatedWith method: AuthenticationMethod = .password, now: Date = Date()) async throws -> Issued {
         let refreshToken = RefreshToken.generate()
+        let familyExpiresAt = policy.familyExpiry(loginAt: now)
         _ = try await sessions.start(
             userID: user.id,
             tokenHash: RefreshToken.hash(refreshToken),
-            expiresAt: now.addingTimeInterval(policy.lifetime),
+            expiresAt: policy.tokenExpiry(now: now, familyExpiresAt: familyExpiresAt),
+            familyExpiresAt: familyExpiresAt,
             method: method,
             now: now
         )

@@ -14,9 +14,12 @@ public struct ECGRequestContext: ECGRequestContextProtocol {
     public var coreContext: CoreRequestContextStorage
     public var requestID: String = ""
     public var identity: VerifiedToken?
+    /// The TCP peer's IP address: the proxy in front, or the client when there is none; nil in router tests.
+    public var peerAddress: String?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        self.peerAddress = source.channel.remoteAddress?.ipAddress
     }
 
     public var maxUploadSize: Int { HTTPLimits.maxBodyBytes }

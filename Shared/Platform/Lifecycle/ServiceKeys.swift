@@ -16,8 +16,12 @@ public struct ServiceKeys: Sendable {
     public static let userTokenIssuer = "auth-service"
     public static let userTokenAudience = "ecg-api"
 
+    /// Every published key carries its purpose (`ecg_purpose`, security review L1): the service key
+    /// `service_token`, the additional keys `user_token`; the verifiers take a key only for tokens of
+    /// its purpose.
+    ///
     /// - Parameters:
-    ///   - additionalPublicKeys: keys this service also publishes (auth-service's user-token key).
+    ///   - additionalPublicKeys: user-token keys this service also publishes (auth-service's); none may be the service key.
     ///   - userTokenKeys: where user-token keys come from; by default auth-service's JWKS from `TRUSTED_SERVICES`.
     public init(
         configuration: ServiceConfiguration,
@@ -38,7 +42,12 @@ public struct ServiceKeys: Sendable {
             throw ConfigurationError(problems: ["SERVICE_SIGNING_KEY: \(error)"])
         }
         self.serviceTokens = ServiceTokenClient(serviceName: configuration.serviceName, signer: await TokenSigner(key: serviceKey))
-        self.jwks = JWKSDocument(keys: ([serviceKey] + additionalPublicKeys).map(\.jwk))
+        if additionalPublicKeys.contains(where: { $0.kid == serviceKey.kid }) {
+            throw ConfigurationError(problems: ["USER_TOKEN_SIGNING_KEY must differ from SERVICE_SIGNING_KEY (they have the same kid \(serviceKey.kid))"])
+        }
+        self.jwks = JWKSDocument(
+            keys: [serviceKey.jwk(purpose: .serviceToken)] + additionalPublicKeys.map { $0.jwk(purpose: .userToken) }
+        )
 
         let remoteSources = configuration.trustedServices.mapValues { url -> any KeySource in
             RemoteJWKSKeySource(url: url, httpClient: httpClient, logger: logger)
