@@ -536,6 +536,10 @@ service_env() {
   # ECG Studio is served at /app/; Google sign-in returns to $FRONTEND_URL/auth/callback.
   _default FRONTEND_URL "$ECG_GATEWAY_URL/app"
   _default CORS_ORIGINS "http://localhost:3000,http://127.0.0.1:3000"
+  # Every local client is 127.0.0.1: the integration tests and make bench log in far more often
+  # than one address may in production (docs/configuration.md); the route tests cover the limits.
+  _default AUTH_RATE_LIMIT_PER_CLIENT_PER_MINUTE 100000
+  _default AUTH_RATE_LIMIT_GLOBAL_PER_SECOND 10000
   case "$name" in
     media-service)
       _default S3_ENDPOINT "$ECG_S3_ENDPOINT"
