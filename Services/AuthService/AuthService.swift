@@ -42,6 +42,8 @@ enum AuthService {
         let logger = shared.logger
 
         let users = PostgresUserRepository(client: shared.postgres, logger: logger)
+        // `/api/auth/me`'s lookup from memory, dropped on every change of the row (issue 13).
+        let meCache = CachedUserRepository.makeCache(postgres: shared.postgres, logger: logger)
         let refreshSessions = PostgresRefreshSessionRepository(client: shared.postgres, logger: logger)
         let attempts = PostgresLoginAttemptRepository(client: shared.postgres, logger: logger)
         let hasher = try await PasswordHasher(cost: settings.bcryptCost, threadPool: PasswordHasher.makeThreadPool())
@@ -60,7 +62,10 @@ enum AuthService {
         )
         let cookie = RefreshCookie(maxAge: settings.refreshTokenTTL, secure: settings.cookieSecure)
         let accounts = AccountService(
-            accounts: PostgresAccountRepository(client: shared.postgres, outbox: shared.outbox, topic: shared.topics.authEvents, logger: logger),
+            accounts: CacheInvalidatingAccountRepository(
+                wrapped: PostgresAccountRepository(client: shared.postgres, outbox: shared.outbox, topic: shared.topics.authEvents, logger: logger),
+                cache: meCache
+            ),
             refreshSessions: refreshSessions,
             attempts: attempts,
             hasher: hasher,
@@ -70,7 +75,7 @@ enum AuthService {
 
         let requestGuard = CookieRouteGuard(corsOrigins: shared.configuration.corsOrigins, frontendURL: settings.frontendURL)
         let auth = AuthController(
-            users: users,
+            users: CachedUserRepository(wrapped: users, cache: meCache),
             attempts: attempts,
             hasher: hasher,
             sessions: sessions,
@@ -108,7 +113,7 @@ enum AuthService {
         }
         return try ServiceApplication.build(
             runtime: shared,
-            services: [shared.makeOutboxRelay(), AuthMaintenance(sessions: refreshSessions, attempts: attempts, logger: logger)],
+            services: [shared.makeOutboxRelay(), meCache, AuthMaintenance(sessions: refreshSessions, attempts: attempts, logger: logger)],
             beforeServing: beforeServing
         ) { routes in
             auth.addRoutes(to: routes.public, authenticated: routes.user)
