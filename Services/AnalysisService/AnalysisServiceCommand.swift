@@ -7,7 +7,7 @@ struct AnalysisServiceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "analysis-service",
         abstract: "ECG analysis jobs, their state machine, progress and results.",
-        subcommands: [Serve.self, Migrate.self],
+        subcommands: [Serve.self, Migrate.self, PrintSettings.self],
         defaultSubcommand: Serve.self
     )
 

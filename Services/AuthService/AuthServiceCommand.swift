@@ -6,7 +6,7 @@ struct AuthServiceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "auth-service",
         abstract: "ECG accounts, sessions and Google sign-in.",
-        subcommands: [Serve.self, Migrate.self],
+        subcommands: [Serve.self, Migrate.self, PrintSettings.self],
         defaultSubcommand: Serve.self
     )
 

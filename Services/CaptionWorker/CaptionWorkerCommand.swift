@@ -5,12 +5,14 @@ import ECGMessaging
 import ECGPlatform
 import ECGSpeech
 import Foundation
+import Logging
 
 @main
 struct CaptionWorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "caption-worker",
-        abstract: "The reference ML worker: consume analysis requests, transcribe with PocketSphinx, report captions with emotion from prosody."
+        abstract: "The reference ML worker: consume analysis requests, transcribe with PocketSphinx, report captions with emotion from prosody.",
+        subcommands: [PrintSettings.self]
     )
 
     @Option(help: "recognise (download, transcribe, build captions) or none (complete at once, for pipeline benchmarks).")
@@ -36,14 +38,13 @@ struct CaptionWorkerCommand: AsyncParsableCommand {
         // A worker stopped by ECS (a deployment, or a Spot interruption: 2 minutes' notice) finishes the
         // job in hand within its task's StopTimeout of 120 s (infra/aws/services.yaml), then stops.
         try await ServiceMain.runWorker(gracefulShutdown: .seconds(110)) { settings in
-            let kafka = ServiceConfiguration.kafka(settings: settings, clientID: "ecg-caption-worker")
-            let modelDirectory = settings.optional("POCKETSPHINX_MODEL_DIR") ?? SpeechModel.debianDirectory
-            // Injected by the ECS agent on ECS; absent elsewhere, where scale-in protection does nothing.
-            let ecsAgentURI = settings.optional("ECS_AGENT_URI")
+            let read = Self.readSettings(settings)
             try settings.validate()
-            return (kafka, modelDirectory, ecsAgentURI)
+            return read
         } build: { settings, logger in
-            let (kafka, modelDirectory, ecsAgentURI) = settings
+            let (kafka, modelDirectory, ecsAgentURI, logLevel) = settings
+            var logger = logger
+            logger.logLevel = logLevel
             // The model loads before the worker joins its group: a worker without a model takes no job.
             let analysis = mode == .recognise ? CaptionAnalysis(decoder: try PocketSphinxDecoder(model: .english(directory: modelDirectory))) : nil
             let topics = Topics()
@@ -82,6 +83,20 @@ struct CaptionWorkerCommand: AsyncParsableCommand {
             )
             return [watcher, worker, producer]
         }
+    }
+
+    /// Every variable the worker reads (print-settings runs this too): Kafka, the speech model, the ECS agent, `LOG_LEVEL`.
+    static func readSettings(_ settings: EnvironmentSettings) -> (KafkaConfiguration, String, String?, Logger.Level) {
+        let kafka = ServiceConfiguration.kafka(settings: settings, clientID: "ecg-caption-worker")
+        let modelDirectory = settings.optional("POCKETSPHINX_MODEL_DIR") ?? SpeechModel.debianDirectory
+        // Injected by the ECS agent on ECS; absent elsewhere, where scale-in protection does nothing.
+        let ecsAgentURI = settings.optional("ECS_AGENT_URI")
+        let level = settings.string("LOG_LEVEL", default: settings.environment.isProduction ? "info" : "debug").lowercased()
+        guard let logLevel = Logger.Level(rawValue: level) else {
+            settings.report("LOG_LEVEL must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")) (got \(level))")
+            return (kafka, modelDirectory, ecsAgentURI, .info)
+        }
+        return (kafka, modelDirectory, ecsAgentURI, logLevel)
     }
 
     private func analyse(file: String) async throws {

@@ -6,7 +6,7 @@ struct MediaServiceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "media-service",
         abstract: "ECG video records and S3 presigned upload/download.",
-        subcommands: [Serve.self, Migrate.self],
+        subcommands: [Serve.self, Migrate.self, PrintSettings.self],
         defaultSubcommand: Serve.self
     )
 

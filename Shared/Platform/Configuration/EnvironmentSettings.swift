@@ -9,6 +9,9 @@ public final class EnvironmentSettings {
     public let environment: DeploymentEnvironment
     private let reader: ConfigReader
     public private(set) var problems: [String] = []
+    /// Every variable read so far, in the order first read, with its default and whether production
+    /// must set it: what `<service> print-settings` reports (see `SettingsReport`).
+    public private(set) var reads: [SettingRead] = []
 
     /// - Parameter reader: environment variables by default; tests pass their own.
     public init(reader: ConfigReader = ConfigReader(provider: EnvironmentVariablesProvider())) {
@@ -21,6 +24,7 @@ public final class EnvironmentSettings {
             self.environment = .production
             problems.append("ECG_ENV must be one of development, test, production (got \(raw))")
         }
+        record("ECG_ENV", default: DeploymentEnvironment.development.rawValue)
     }
 
     /// Convenience for tests and tools: settings from a dictionary of environment variables.
@@ -30,17 +34,20 @@ public final class EnvironmentSettings {
 
     /// An optional value; empty counts as unset.
     public func optional(_ name: String) -> String? {
+        record(name, default: nil)
         guard let value = reader.string(forKey: Self.key(name), isSecret: Self.looksSecret(name)), !value.isEmpty else { return nil }
         return value
     }
 
     /// A value with a default that is fine everywhere, production included.
     public func string(_ name: String, default defaultValue: String) -> String {
-        optional(name) ?? defaultValue
+        record(name, default: defaultValue)
+        return optional(name) ?? defaultValue
     }
 
     /// A value production must set explicitly; `developmentDefault` is used elsewhere and refused in production.
     public func required(_ name: String, developmentDefault: String?) -> String {
+        record(name, default: environment.isProduction ? nil : developmentDefault, requiredInProduction: true)
         if let value = optional(name) {
             if environment.isProduction, let developmentDefault, value == developmentDefault {
                 problems.append("\(name) is set to the development default; set a production value")
@@ -55,6 +62,7 @@ public final class EnvironmentSettings {
     }
 
     public func int(_ name: String, default defaultValue: Int, range: ClosedRange<Int>) -> Int {
+        record(name, default: String(defaultValue))
         guard let raw = optional(name) else { return defaultValue }
         guard let value = Int(raw), range.contains(value) else {
             problems.append("\(name) must be a whole number in \(range.lowerBound)...\(range.upperBound) (got \(raw))")
@@ -64,6 +72,7 @@ public final class EnvironmentSettings {
     }
 
     public func bool(_ name: String, default defaultValue: Bool) -> Bool {
+        record(name, default: String(defaultValue))
         guard let raw = optional(name)?.lowercased() else { return defaultValue }
         switch raw {
         case "true", "1", "yes", "on": return true
@@ -82,6 +91,18 @@ public final class EnvironmentSettings {
     /// Throws every problem found so far.
     public func validate() throws(ConfigurationError) {
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
+    }
+
+    /// Adds `name` to `reads`, or completes its entry (a default, a production requirement).
+    private func record(_ name: String, default defaultValue: String?, requiredInProduction: Bool = false) {
+        if let index = reads.firstIndex(where: { $0.name == name }) {
+            reads[index].defaultValue = reads[index].defaultValue ?? defaultValue
+            reads[index].requiredInProduction = reads[index].requiredInProduction || requiredInProduction
+        } else {
+            reads.append(
+                SettingRead(name: name, defaultValue: defaultValue, requiredInProduction: requiredInProduction, secret: Self.looksSecret(name))
+            )
+        }
     }
 
     /// `DATABASE_URL` → `database.url`, which swift-configuration's environment provider maps back.
