@@ -4,6 +4,7 @@ import ECGKafka
 import ECGMessaging
 import Foundation
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// The reference ML worker (SPEC.md §5): consumes `ecg.analysis.requests` in group `ecg-ml-workers`,
@@ -32,6 +33,9 @@ struct CaptionWorker: Service {
     let protection: ScaleInProtection
     /// The largest video the worker downloads.
     var maximumDownloadBytes = 5 << 30
+    /// How long a download may take, connecting included (AsyncHTTPClient retries a refused connection
+    /// until then).
+    var downloadTimeout: TimeAmount = .seconds(300)
     let logger: Logger
 
     struct FinalEventNotPublished: Error, CustomStringConvertible {
@@ -91,7 +95,9 @@ struct CaptionWorker: Service {
                 EventType.jobFailed,
                 JobFailed(
                     job_id: request.job_id,
-                    error: .init(code: "worker_error", message: "The worker could not finish: \(error)"),
+                    // The details (hosts, addresses, paths) stay in the worker's log; clients see a fixed text
+                    // (security review L7).
+                    error: .init(code: "worker_error", message: "The worker could not finish this job; retrying it may succeed."),
                     retryable: true
                 )
             )
@@ -138,7 +144,7 @@ struct CaptionWorker: Service {
     }
 
     private func download(_ url: String, to file: URL, jobID: String) async throws {
-        let response = try await httpClient.execute(HTTPClientRequest(url: url), timeout: .seconds(300))
+        let response = try await httpClient.execute(HTTPClientRequest(url: url), timeout: downloadTimeout)
         switch response.status.code {
         case 200: break
         case 403, 404:

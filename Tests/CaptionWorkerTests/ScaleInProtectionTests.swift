@@ -113,73 +113,24 @@ struct ScaleInProtectionTests {
 
     @Test("the worker is protected from taking a job until the job's final event is out and committed, then released")
     func workerHoldsProtectionDuringAJob() async throws {
-        let cluster = try KafkaMockCluster(logger: logger)
         let agent = FakeECSAgent()
-        let topics = Topics(environment: [
-            "TOPIC_ANALYSIS_REQUESTS": "protection.requests", "TOPIC_ANALYSIS_EVENTS": "protection.events",
-        ])
-        try cluster.createTopic(topics.analysisRequests)
-        try cluster.createTopic(topics.analysisEvents)
-        let kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers)
-        let producer = try KafkaProducer(configuration: kafka, logger: logger)
-        do {
-            try await agent.serve { uri in
-                let worker = CaptionWorker(
-                    consumer: try await KafkaConsumer(configuration: kafka, groupID: "protection-workers", topics: [topics.analysisRequests], logger: logger),
-                    events: EventPublisher(producer: producer),
-                    topics: topics,
-                    workerID: "worker-1",
-                    mode: .recognise,
-                    analysis: CaptionAnalysis(decoder: try PocketSphinxDecoder(model: .english(directory: SpeechModel.debianDirectory))),
-                    cancelled: CancelledJobs(),
-                    httpClient: .shared,
-                    protection: ScaleInProtection(agentURI: uri, httpClient: .shared, logger: logger),
-                    logger: logger
-                )
-                let events = try await KafkaConsumer(configuration: kafka, groupID: "protection-reader", topics: [topics.analysisEvents], logger: logger)
-                let running = Task { try await worker.run() }
-                defer { running.cancel() }
-
-                let request = JobRequested(
-                    job_id: "job-protected",
-                    user_id: "1",
-                    video_file_key: "videos/1/a.mp4",
-                    analysis_type: "full",
-                    video_url: "\(uri)/video.mp4",
-                    video_url_expires_at: Date().addingTimeInterval(600),
-                    requested_at: Date()
-                )
-                try await EventPublisher(producer: producer).publish(
-                    CloudEvent(source: "tests", type: EventType.jobRequested, subject: request.job_id, data: request),
-                    topic: topics.analysisRequests
-                )
-
+        try await agent.serve { uri in
+            try await WorkerHarness.run(protection: uri, logger: logger) { harness in
+                try await harness.request(jobID: "job-protected", videoURL: "\(uri)/video.mp4")
                 try await waitUntil("the worker starts downloading") { agent.downloadStarted.withLock { $0 } }
                 #expect(agent.protected, "protected while the job is in hand")
                 agent.releaseDownload()
 
                 // The download is not a video: the job fails for good, and protection ends after that.
-                var types: [String] = []
-                for await message in events.messages {
-                    types.append(message.header(EventHeader.type) ?? "?")
-                    if types.last == EventType.jobFailed { break }
-                }
-                #expect(types.first == EventType.jobStarted)
+                let events = try await harness.events(until: EventType.jobFailed)
+                #expect(events.first?.type == EventType.jobStarted)
                 try await waitUntil("protection is released") { !agent.protected }
                 #expect(agent.states.withLock { $0 } == [true, false], "protected once, released once")
-                events.stop()
-                await events.close()
             }
-        } catch {
-            await producer.shutdown()
-            await cluster.shutdown()
-            throw error
         }
-        await producer.shutdown()
-        await cluster.shutdown()
     }
 
-    private func waitUntil(_ what: String, within seconds: Double = 30, _ condition: () -> Bool) async throws {
+    func waitUntil(_ what: String, within seconds: Double = 30, _ condition: () -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(seconds)
         while !condition() {
             guard ContinuousClock.now < deadline else {

@@ -24,8 +24,8 @@ struct MediaClient: Sendable {
 
     /// The video, or nil when media-service does not know it. Throws 503 when media-service cannot answer.
     func video(fileKey: String) async throws -> VideoInfo? {
-        let encoded = fileKey.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "?#%"))) ?? fileKey
-        var request = HTTPClientRequest(url: "\(baseURL)/internal/videos/\(encoded)")
+        guard let path = Self.path(fileKey: fileKey) else { return nil }
+        var request = HTTPClientRequest(url: "\(baseURL)\(path)")
         do {
             request.headers.add(name: "Authorization", value: "Bearer \(try await serviceTokens.token(for: "media-service"))")
             let response = try await httpClient.execute(request, timeout: timeout)
@@ -46,6 +46,17 @@ struct MediaClient: Sendable {
             logger.warning("media-service unreachable", metadata: ["error": "\(error)"])
             throw Self.unavailable
         }
+    }
+
+    /// The internal lookup's path, each segment of the key percent-encoded but for RFC 3986's unreserved
+    /// characters; nil for a key with an empty, `.` or `..` segment, which no upload has and which a
+    /// normalising proxy would turn into another path (security review L13).
+    static func path(fileKey: String) -> String? {
+        let segments = fileKey.split(separator: "/", omittingEmptySubsequences: false)
+        guard !segments.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else { return nil }
+        let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+        let encoded = segments.map { $0.addingPercentEncoding(withAllowedCharacters: unreserved) ?? "" }
+        return "/internal/videos/" + encoded.joined(separator: "/")
     }
 
     static let videoChanged = APIError(
