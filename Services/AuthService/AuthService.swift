@@ -85,7 +85,13 @@ enum AuthService {
             rateLimits: PasswordRouteLimits(settings.rateLimits),
             clientAddresses: ClientAddressResolver(trustedProxyHops: settings.rateLimits.trustedProxyHops)
         )
-        let account = AccountController(users: users, accounts: accounts, cookie: cookie, accessTokenLifetime: settings.accessTokenTTL)
+        let account = AccountController(
+            users: users,
+            accounts: accounts,
+            cookie: cookie,
+            accessTokenLifetime: settings.accessTokenTTL,
+            clientAddresses: ClientAddressResolver(trustedProxyHops: settings.rateLimits.trustedProxyHops)
+        )
         let google = GoogleAuthController(
             provider: settings.google.map { google in
                 GoogleAuthController.Provider(

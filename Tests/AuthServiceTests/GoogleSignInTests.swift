@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import JWTKit
+import Synchronization
 import Testing
 import _CryptoExtras
 
@@ -277,6 +278,86 @@ struct GoogleSignInTests {
             #expect(tampered.setCookies(named: "google_oauth_state").first?.contains("Max-Age=0") == true)
             let cancelled = try await client.execute(uri: "/api/auth/google/callback?error=access_denied&state=x", method: .get)
             #expect(cancelled.headers[.location]?.contains("error=") == true)
+        }
+    }
+}
+
+// MARK: - The callback's redirect (security review M9)
+
+extension GoogleSignInTests {
+    @Test(
+        "callback: the token in the redirect URL by default; with GOOGLE_CALLBACK_TOKEN_IN_URL=false only success=true, and the page gets its token from /refresh",
+        arguments: [true, false]
+    )
+    func callbackRedirect(tokenInURL: Bool) async throws {
+        let provider = try await Provider()
+        // A local token endpoint that answers every code with an id_token for the nonce of the current sign-in.
+        let nonce = Mutex("")
+        let tokenRouter = Router()
+        tokenRouter.post("/token") { _, _ -> Response in
+            let idToken = try await provider.sign(provider.claims(nonce: nonce.withLock { $0 }))
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: #"{"id_token":"\#(idToken)","token_type":"Bearer"}"#))
+            )
+        }
+        let tokenServer = Application(router: tokenRouter, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await tokenServer.test(.live) { tokenEndpoint in
+            let port = try #require(tokenEndpoint.port)
+            let settings = AuthSettings.Google(
+                clientID: "client-1",
+                clientSecret: "secret",
+                redirectURI: "http://127.0.0.1:8080/api/auth/google/callback",
+                authURL: "https://accounts.example.com/auth",
+                tokenURL: "http://127.0.0.1:\(port)/token",
+                jwksURL: "https://accounts.example.com/jwks",
+                issuer: "https://accounts.google.com"
+            )
+            let app = try await TestAuthApp(
+                google: .init(
+                    settings: settings,
+                    tokens: GoogleTokenClient(settings: settings, httpClient: .shared, logger: .init(label: "test")),
+                    verifier: GoogleIDTokenVerifier(clientID: "client-1", issuer: settings.issuer, keys: provider.keySource)
+                ),
+                googleTokenInRedirect: tokenInURL
+            )
+            let stateKey = GoogleStateCookie(keys: [GoogleStateCookie.deriveKey(from: app.key)], secure: true)
+            try await app.application.test(.router) { client in
+                let start = try await client.execute(uri: "/api/auth/google/login", method: .get)
+                let stateCookie = cookieValue(try #require(start.setCookies(named: "google_oauth_state").first))
+                let contents = try #require(stateKey.open(stateCookie))
+                nonce.withLock { $0 = contents.nonce }
+
+                let callback = try await client.execute(
+                    uri: "/api/auth/google/callback?code=code-1&state=\(contents.state)",
+                    method: .get,
+                    headers: [.cookie: "google_oauth_state=\(stateCookie)"]
+                )
+                #expect(callback.status == .found)
+                let location = try #require(callback.headers[.location])
+                let refreshCookie = cookieValue(try #require(callback.setCookies(named: "refresh_token").first))
+                let accessToken: String
+                if tokenInURL {
+                    let query = try #require(URLComponents(string: location)?.queryItems)
+                    #expect(location.hasPrefix("http://localhost:3000/auth/callback?success=true&access_token="))
+                    accessToken = try #require(query.first { $0.name == "access_token" }?.value)
+                } else {
+                    #expect(location == "http://localhost:3000/auth/callback?success=true")
+                    #expect(!location.contains("token"))
+                    // The page exchanges the refresh cookie the callback set for its access token.
+                    let refreshed = try await client.execute(
+                        uri: "/api/auth/refresh",
+                        method: .post,
+                        headers: [.cookie: "refresh_token=\(refreshCookie)", .origin: "http://localhost:3000"]
+                    )
+                    #expect(refreshed.status == .ok)
+                    accessToken = try #require(refreshed.json?["access_token"] as? String)
+                }
+                let me = try await client.execute(uri: "/api/auth/me", method: .get, headers: [.authorization: "Bearer \(accessToken)"])
+                #expect(me.status == .ok)
+                #expect(me.json?["auth_provider"] as? String == "google")
+            }
         }
     }
 }

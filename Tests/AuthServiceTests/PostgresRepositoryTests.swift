@@ -119,6 +119,7 @@ struct PostgresRepositoryTests {
             try await RefreshScenarios.logout(users: users, sessions: sessions)
             try await RefreshScenarios.expiryAndUnknown(users: users, sessions: sessions)
             try await RefreshScenarios.concurrentRefresh(users: users, sessions: sessions)
+            try await RefreshScenarios.familyMaxAge(users: users, sessions: sessions)
         }
     }
 
@@ -229,6 +230,7 @@ struct PostgresRepositoryTests {
             try await attempts.reset(email: "x@example.com")
             #expect(try await attempts.reserve(email: "x@example.com", client: "203.0.113.7", limit: 5, window: 900, now: now.addingTimeInterval(901)) == .allowed)
             #expect(try await attempts.deleteOlder(than: now.addingTimeInterval(2000)) >= 1)
+            try await LoginAttemptScenarios.perClient(attempts)
         }
     }
 }

@@ -11,7 +11,8 @@ enum RefreshScenarios {
     static func makeService(
         users: any UserRepository,
         sessions: any RefreshSessionRepository,
-        lifetime: TimeInterval = 3600
+        lifetime: TimeInterval = 3600,
+        maxFamilyAge: TimeInterval = 90 * 86_400
     ) async throws
         -> SessionService
     {
@@ -19,9 +20,35 @@ enum RefreshScenarios {
             users: users,
             sessions: sessions,
             accessTokens: AccessTokenIssuer(signer: await TokenSigner(key: try SigningKey.generate()), lifetime: 900),
-            policy: RefreshPolicy(graceWindow: 10, lifetime: lifetime)
+            policy: RefreshPolicy(graceWindow: 10, lifetime: lifetime, maxFamilyAge: maxFamilyAge)
         )
     }
+
+    /// A family ends `maxFamilyAge` after its login however often it is rotated: each successor's
+    /// expiry is capped at the family's, and the grace window does not outlive it either.
+    static func familyMaxAge(users: any UserRepository, sessions: any RefreshSessionRepository) async throws {
+        let service = try await makeService(users: users, sessions: sessions, lifetime: 60, maxFamilyAge: 150)
+        let user = try await makeUser(users)
+        let t0 = Date()
+        var current = try await service.start(for: user, now: t0)
+        // Rotating every 50 s keeps each token fresh (60 s lifetime)...
+        for step in 1...2 {
+            current = try await service.refresh(current.refreshToken, now: t0.addingTimeInterval(Double(step) * 50))
+        }
+        // ...until the family's 150 s are up, though this token was issued only 49 s ago.
+        let last = try await service.refresh(current.refreshToken, now: t0.addingTimeInterval(149))
+        await #expect(throws: SessionService.RefreshFailure.expired) {
+            try await service.refresh(last.refreshToken, now: t0.addingTimeInterval(150))
+        }
+        // The token rotated at 149 s, presented again within its grace window but after the family's end.
+        await #expect(throws: SessionService.RefreshFailure.expired) {
+            try await service.refresh(current.refreshToken, now: t0.addingTimeInterval(151))
+        }
+        // A new login starts a new family.
+        let fresh = try await service.start(for: user, now: t0.addingTimeInterval(151))
+        _ = try await service.refresh(fresh.refreshToken, now: t0.addingTimeInterval(152))
+    }
+
 
     static func makeUser(_ users: any UserRepository) async throws -> User {
         let name = "u\(UInt32.random(in: 0...UInt32.max))"
@@ -264,6 +291,32 @@ struct RefreshSessionTests {
         await #expect(throws: SessionService.RefreshFailure.revoked) { try await service.refresh(issued.refreshToken) }
     }
 
+    @Test("a refresh family ends at its absolute age however often it is rotated")
+    func familyMaxAge() async throws {
+        try await RefreshScenarios.familyMaxAge(users: InMemoryUserRepository(), sessions: InMemoryRefreshSessionRepository())
+    }
+
+    @Test("the policy caps a token's expiry at its family's and refuses an expired family")
+    func familyExpiryPolicy() {
+        let policy = RefreshPolicy(graceWindow: 10, lifetime: 60, maxFamilyAge: 100)
+        let t0 = Date(timeIntervalSince1970: 1_000_000)
+        let familyEnd = policy.familyExpiry(loginAt: t0)
+        #expect(familyEnd == t0.addingTimeInterval(100))
+        #expect(policy.tokenExpiry(now: t0, familyExpiresAt: familyEnd) == t0.addingTimeInterval(60))
+        #expect(policy.tokenExpiry(now: t0.addingTimeInterval(70), familyExpiresAt: familyEnd) == familyEnd)
+        let session = RefreshSession(
+            id: 1, familyID: UUID(), parentID: nil, userID: 1, createdAt: t0, expiresAt: t0.addingTimeInterval(500),
+            rotatedAt: nil, revokedAt: nil, familyExpiresAt: familyEnd
+        )
+        #expect(policy.decide(session, now: t0.addingTimeInterval(99)) == .rotate)
+        #expect(policy.decide(session, now: t0.addingTimeInterval(100)) == .expired)
+    }
+
+    @Test("login attempts count per email and client: an attacker's failures do not block the owner")
+    func loginAttemptsPerClient() async throws {
+        try await LoginAttemptScenarios.perClient(InMemoryLoginAttemptRepository())
+    }
+
     @Test("login attempts: 5 within the window, then blocked until the oldest leaves it")
     func loginAttempts() async throws {
         let attempts = InMemoryLoginAttemptRepository()
@@ -280,5 +333,22 @@ struct RefreshSessionTests {
         for _ in 0..<5 {
             #expect(try await attempts.reserve(email: "a@example.com", client: "203.0.113.7", limit: 5, window: 900, now: t0.addingTimeInterval(901)) == .allowed)
         }
+    }
+}
+
+/// The login lockout counts per email and client (security review M4); run against any repository.
+enum LoginAttemptScenarios {
+    static func perClient(_ attempts: any LoginAttemptRepository) async throws {
+        let t0 = Date()
+        let email = "owner\(UInt32.random(in: 0...UInt32.max))@example.com"
+        for _ in 0..<5 { #expect(try await attempts.reserve(email: email, client: "203.0.113.66", limit: 5, window: 900, now: t0) == .allowed) }
+        #expect(try await attempts.reserve(email: email, client: "203.0.113.66", limit: 5, window: 900, now: t0) == .blocked(retryAfter: 900))
+        // The owner's address has its own count; its success clears only its own.
+        #expect(try await attempts.reserve(email: email, client: "198.51.100.20", limit: 5, window: 900, now: t0) == .allowed)
+        try await attempts.reset(email: email, client: "198.51.100.20")
+        #expect(try await attempts.reserve(email: email, client: "203.0.113.66", limit: 5, window: 900, now: t0) == .blocked(retryAfter: 900))
+        // Deleting the account forgets every client's attempts.
+        try await attempts.reset(email: email)
+        #expect(try await attempts.reserve(email: email, client: "203.0.113.66", limit: 5, window: 900, now: t0) == .allowed)
     }
 }

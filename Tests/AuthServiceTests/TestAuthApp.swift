@@ -72,7 +72,8 @@ struct TestAuthApp {
                 eventSource: "auth-service"
             ),
             cookie: cookie,
-            accessTokenLifetime: 900
+            accessTokenLifetime: 900,
+            clientAddresses: ClientAddressResolver(trustedProxyHops: rateLimits.trustedProxyHops)
         )
         let googleController = GoogleAuthController(
             provider: google,

@@ -12,6 +12,8 @@ struct AccountController: Sendable {
     let accounts: AccountService
     let cookie: RefreshCookie
     let accessTokenLifetime: Int
+    /// Who the client is: password checks count toward the login limit of the email and this address.
+    var clientAddresses = ClientAddressResolver(trustedProxyHops: AuthSettings.RateLimits.defaults.trustedProxyHops)
 
     static let logoutAllMessage = "모든 기기에서 로그아웃 되었습니다."
     static let deletedMessage = "계정이 삭제되었습니다."
@@ -76,7 +78,12 @@ struct AccountController: Sendable {
         let body = try await request.decodeJSON(ChangePasswordRequest.self, context: context)
         let issued: SessionService.Issued
         do {
-            issued = try await accounts.changePassword(of: user, current: body.current_password, new: body.new_password)
+            issued = try await accounts.changePassword(
+                of: user,
+                current: body.current_password,
+                new: body.new_password,
+                client: clientAddresses.clientKey(headers: request.headers, peer: context.peerAddress)
+            )
         } catch let failure as AccountService.Failure {
             context.logger.info("password change refused", metadata: ["reason": "\(failure)"])
             throw Self.apiError(failure)
@@ -104,7 +111,12 @@ struct AccountController: Sendable {
         let user = try await currentUser(context)
         let body = try await Self.decodeOptionalJSON(DeleteAccountRequest.self, request, context: context)
         do {
-            try await accounts.delete(user, password: body?.password, refreshToken: RefreshCookie.token(in: request))
+            try await accounts.delete(
+                user,
+                password: body?.password,
+                refreshToken: RefreshCookie.token(in: request),
+                client: clientAddresses.clientKey(headers: request.headers, peer: context.peerAddress)
+            )
         } catch let failure as AccountService.Failure {
             context.logger.info("account deletion refused", metadata: ["reason": "\(failure)"])
             throw Self.apiError(failure)

@@ -18,12 +18,10 @@ protocol LoginAttemptRepository: Sendable {
     func deleteOlder(than cutoff: Date) async throws -> Int
 }
 
-/// The brute-force limit of SPEC.md §3 row 2, per email (so per account) and client: login counts
-/// per client address; the routes that check a signed-in user's password (change password, delete
-/// account) count together as the client `LoginLimit.signedInClient`.
+/// The brute-force limit of SPEC.md §3 row 2, per email (so per account) and client address: login,
+/// and the routes that check a signed-in user's password (change password, delete account), count
+/// against it.
 enum LoginLimit {
-    /// The client of password checks made by a signed-in user.
-    static let signedInClient = "signed-in"
     /// Failed password checks allowed per email within `window`.
     static let attempts = 5
     static let window: TimeInterval = 15 * 60

@@ -37,13 +37,15 @@ struct AccountService: Sendable {
 
     // MARK: - Change password
 
-    /// Checks `current` (a failure counts toward the login limit), stores `new`, revokes every refresh
-    /// family of the user, and starts a new one for this device.
-    func changePassword(of user: User, current: String, new: String, now: Date = Date()) async throws -> SessionService.Issued {
+    /// Checks `current` (a failure counts toward the login limit of the email and `client`), stores
+    /// `new`, revokes every refresh family of the user, and starts a new one for this device.
+    func changePassword(of user: User, current: String, new: String, client: String, now: Date = Date()) async throws
+        -> SessionService.Issued
+    {
         guard user.passwordHash != nil else { throw Failure.noPassword }
         // Checked before the attempt is counted: a too-short new password costs no attempt.
         try Validators.password(new, field: "new_password")
-        try await checkPassword(current, of: user, now: now)
+        try await checkPassword(current, of: user, client: client, now: now)
         let hash = try await hasher.hash(new)
         guard try await accounts.changePassword(userID: user.id, passwordHash: hash, now: now) else { throw Failure.accountGone }
         return try await sessions.start(for: user, authenticatedWith: .password, now: now)
@@ -62,10 +64,10 @@ struct AccountService: Sendable {
     /// Deletes the account once it is proven: its password for an account that has one, else a
     /// Google sign-in less than `reauthenticationWindow` ago whose refresh token is `refreshToken`.
     /// Sessions, login attempts and the user row go in one transaction with `ecg.auth.user.deleted.v1`.
-    func delete(_ user: User, password: String?, refreshToken: String?, now: Date = Date()) async throws {
+    func delete(_ user: User, password: String?, refreshToken: String?, client: String, now: Date = Date()) async throws {
         if user.passwordHash != nil {
             guard let password else { throw Failure.passwordRequired }
-            try await checkPassword(password, of: user, now: now)
+            try await checkPassword(password, of: user, client: client, now: now)
         } else {
             guard try await hasFreshGoogleSignIn(user, refreshToken: refreshToken, now: now) else { throw Failure.reauthenticationRequired }
         }
@@ -93,11 +95,9 @@ struct AccountService: Sendable {
 
     // MARK: - Helpers
 
-    /// A password check with the login's rules: the attempt is recorded first (blocked past the
-    /// limit), a success clears the attempts. A signed-in user's checks count together, apart from
-    /// logins (`LoginLimit.signedInClient`).
-    private func checkPassword(_ password: String, of user: User, now: Date) async throws {
-        let client = LoginLimit.signedInClient
+    /// A password check with the login's rules, counted with the logins of the same email and client
+    /// (its address): the attempt is recorded first (blocked past the limit), a success clears them.
+    private func checkPassword(_ password: String, of user: User, client: String, now: Date) async throws {
         let decision = try await attempts.reserve(
             email: user.email,
             client: client,
