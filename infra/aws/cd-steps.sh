@@ -7,6 +7,10 @@
 #   infra/aws/cd-steps.sh db-bootstrap      runs the data stack's db-bootstrap task (roles and
 #                                           schemas per service, passwords from their secrets)
 #                                           and fails unless it exits 0
+#   infra/aws/cd-steps.sh kafka-acls        runs the data stack's kafka-acls task with the ACLs of
+#                                           infra/aws/kafka-acls.json (each service's SCRAM user
+#                                           may use only its topics and groups) and fails unless
+#                                           it exits 0
 #   infra/aws/cd-steps.sh brokers           prints the MSK SASL/SCRAM bootstrap brokers
 #   infra/aws/cd-steps.sh migrate TAG       runs `<service> migrate` of image TAG as a one-off
 #                                           task per HTTP service, before the rollout; fails
@@ -23,6 +27,7 @@ DATA_STACK="${DATA_STACK:-ecg-prod-data}"
 NETWORK_STACK="${NETWORK_STACK:-ecg-prod-network}"
 # The value data.yaml gives each signing-key secret; services refuse to start with it.
 PLACEHOLDER="replace-with-an-ed25519-pkcs8-pem"
+KAFKA_ACLS_FILE="${KAFKA_ACLS_FILE:-$(dirname "${BASH_SOURCE[0]}")/kafka-acls.json}"
 HTTP_SERVICES=(auth-service media-service analysis-service)
 
 log() { echo "cd-steps: $*" >&2; }
@@ -101,6 +106,18 @@ brokers() {
   echo "$brokers"
 }
 
+# One ACL a line (principal operation resource-type pattern-type name), with the brokers, as the
+# kafka-acls task's environment.
+kafka_acls() {
+  local acls overrides
+  acls="$(jq -r '.acls[] | [.principal, .operation, .resourceType, .patternType, .resourceName] | join(" ")' "$KAFKA_ACLS_FILE")"
+  [[ -n $acls ]] || die "kafka-acls: $KAFKA_ACLS_FILE lists no ACL"
+  overrides="$(jq -cn --arg acls "$acls" --arg brokers "$(brokers)" \
+    '{containerOverrides: [{name: "kafka-acls", environment: [{name: "ECG_KAFKA_ACLS", value: $acls}, {name: "KAFKA_BROKERS", value: $brokers}]}]}')"
+  run_task "$(stack_output "$DATA_STACK" OperationsClusterName)" \
+    "$(stack_output "$DATA_STACK" KafkaAclsTaskDefinitionArn)" "$(service_network)" kafka-acls "$overrides"
+}
+
 # The running service's task definition with image TAG and command `migrate`, registered
 # as family <family>-migrate (same roles, secrets and log group), run once in the
 # service's own network.
@@ -141,8 +158,9 @@ is_released() {
 case "${1:-}" in
   signing-keys) signing_keys ;;
   db-bootstrap) db_bootstrap ;;
+  kafka-acls) kafka_acls ;;
   brokers) brokers ;;
   migrate) [[ -n ${2:-} ]] || die "usage: $0 migrate TAG"; migrate "$2" ;;
   is-released) [[ -n ${2:-} ]] || die "usage: $0 is-released REV"; is_released "$2" ;;
-  *) sed -n '2,20p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,24p' "$0" >&2; exit 2 ;;
 esac
