@@ -7,6 +7,10 @@ import Foundation
 import Hummingbird
 
 /// media-service: video records and S3 presigned upload/download.
+///
+/// The composition root: `buildRouter` makes the whole router from a set of dependencies (the live
+/// one here, an in-memory one in the tests); `buildApplication` adds the live dependencies and the
+/// background services (outbox relay, user-deletion consumer) around it.
 enum MediaService {
     static let descriptor = ServiceDescriptor(
         name: "media-service",
@@ -16,6 +20,12 @@ enum MediaService {
         honoursUserDeletion: true
     )
 
+    /// What media-service's routes are built from.
+    struct Dependencies: Sendable {
+        let videos: any VideoRepository
+        let storage: any VideoStorage
+    }
+
     static func makeRuntime(settings: EnvironmentSettings) async throws -> (ServiceRuntime, MediaSettings) {
         let configuration = ServiceConfiguration(serviceName: descriptor.name, schema: descriptor.schema, settings: settings)
         let media = MediaSettings(settings: settings)
@@ -23,6 +33,29 @@ enum MediaService {
         return (try await ServiceRuntime(descriptor: descriptor, configuration: configuration), media)
     }
 
+    /// The router production serves and the route tests call: common middleware and routes, then
+    /// the upload routes (user tokens) and the internal lookup (service tokens).
+    static func buildRouter(platform: ServicePlatform, settings: MediaSettings, dependencies: Dependencies) -> Router<ECGRequestContext> {
+        let confirmation = UploadConfirmation(repository: dependencies.videos, storage: dependencies.storage, maxUploadBytes: settings.maxUploadBytes)
+        return ServiceApplication.buildRouter(platform: platform) { routes in
+            UploadController(
+                repository: dependencies.videos,
+                storage: dependencies.storage,
+                confirmation: confirmation,
+                maxUploadBytes: settings.maxUploadBytes,
+                urlSeconds: settings.browserURLSeconds,
+                maxUserStorageBytes: settings.maxUserStorageBytes
+            ).addRoutes(to: routes.user)
+            InternalVideoController(
+                repository: dependencies.videos,
+                storage: dependencies.storage,
+                confirmation: confirmation,
+                workerURLSeconds: settings.workerURLSeconds
+            ).addRoutes(to: routes.internal)
+        }
+    }
+
+    /// The production application: PostgreSQL records, S3, and the background services.
     static func buildApplication(runtime: ServiceRuntime, settings: MediaSettings) async throws -> some ApplicationProtocol {
         let s3 = S3Client(configuration: settings.s3, httpClient: runtime.httpClient)
         let repository = PostgresVideoRepository(
@@ -32,7 +65,6 @@ enum MediaService {
             source: descriptor.name,
             logger: runtime.logger
         )
-        let confirmation = UploadConfirmation(repository: repository, storage: s3, maxUploadBytes: settings.maxUploadBytes)
         let logger = runtime.logger
         var beforeServing: [@Sendable () async throws -> Void] = []
         if settings.createBucketIfMissing {
@@ -60,25 +92,11 @@ enum MediaService {
             logger: runtime.logger,
             topics: [runtime.topics.authEvents]
         )
-        return try ServiceApplication.build(
+        return ServiceApplication.build(
             runtime: runtime,
+            router: buildRouter(platform: runtime.platform, settings: settings, dependencies: Dependencies(videos: repository, storage: s3)),
             services: [runtime.makeOutboxRelay(), userEvents],
             beforeServing: beforeServing
-        ) { routes in
-            UploadController(
-                repository: repository,
-                storage: s3,
-                confirmation: confirmation,
-                maxUploadBytes: settings.maxUploadBytes,
-                urlSeconds: settings.browserURLSeconds,
-                maxUserStorageBytes: settings.maxUserStorageBytes
-            ).addRoutes(to: routes.user)
-            InternalVideoController(
-                repository: repository,
-                storage: s3,
-                confirmation: confirmation,
-                workerURLSeconds: settings.workerURLSeconds
-            ).addRoutes(to: routes.internal)
-        }
+        )
     }
 }

@@ -51,7 +51,8 @@ final class FakeStorage: VideoStorage {
     }
 }
 
-/// The media routes on a router with real token checks (keys made here), in-memory records and storage.
+/// media-service's router as production builds it (`MediaService.buildRouter`: the whole middleware
+/// stack, real token checks with keys made here), over in-memory records and storage.
 struct MediaHarness {
     let userKey: SigningKey
     let serviceKey: SigningKey
@@ -68,45 +69,27 @@ struct MediaHarness {
 
     /// Runs `body` against media-service's routes on this harness, in memory.
     func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        try await Application(router: makeRouter()).test(.router, body)
+        try await Application(router: try await makeRouter()).test(.router, body)
     }
 
-    func makeRouter() -> Router<ECGRequestContext> {
-        let router = Router(context: ECGRequestContext.self)
-        router.add(middleware: ErrorMiddleware())
-        let document = OpenAPIDocument(title: "media-service")
-        let users = TokenVerifier(issuers: ["auth-service": StaticKeySource([userKey])], audience: "ecg-api", type: .access)
+    func makeRouter() async throws -> Router<ECGRequestContext> {
+        let environment = [
+            "ECG_ENV": "test",
+            "MAX_UPLOAD_BYTES": String(maxUploadBytes),
+            "MAX_USER_STORAGE_BYTES": String(maxUserStorageBytes),
+        ]
+        let settings = EnvironmentSettings(environment: environment)
+        let media = MediaSettings(settings: settings)
+        try settings.validate()
         // auth-service is trusted too (as TRUSTED_SERVICES lists it), but may not call /internal (L2).
-        let services = TokenVerifier(
-            issuers: ["analysis-service": StaticKeySource([serviceKey]), "auth-service": StaticKeySource([serviceKey])],
-            audience: "media-service",
-            type: .service
+        let platform = await ServicePlatform.withKeys(
+            descriptor: MediaService.descriptor,
+            environment: environment,
+            serviceKey: try SigningKey.generate(),
+            userTokenKey: userKey,
+            trustedServices: ["analysis-service": serviceKey, "auth-service": serviceKey]
         )
-        let confirmation = UploadConfirmation(repository: repository, storage: storage, maxUploadBytes: maxUploadBytes)
-        UploadController(
-            repository: repository,
-            storage: storage,
-            confirmation: confirmation,
-            maxUploadBytes: maxUploadBytes,
-            urlSeconds: 3600,
-            maxUserStorageBytes: maxUserStorageBytes
-        )
-        .addRoutes(
-            to: DocumentedRoutes(
-                router.group().add(middleware: BearerAuthenticationMiddleware(verifier: users)),
-                document: document,
-                security: .userBearer
-            )
-        )
-        InternalVideoController(repository: repository, storage: storage, confirmation: confirmation, workerURLSeconds: 21600)
-            .addRoutes(
-                to: DocumentedRoutes(
-                    router.group().add(middleware: BearerAuthenticationMiddleware(verifier: services)),
-                    document: document,
-                    security: .serviceBearer
-                )
-            )
-        return router
+        return MediaService.buildRouter(platform: platform, settings: media, dependencies: .init(videos: repository, storage: storage))
     }
 
     func userToken(_ id: Int64) async throws -> String {

@@ -20,28 +20,37 @@ public enum ServiceApplication {
         return router
     }
 
+    /// The service's whole router: the common middleware and routes (`/`, health, readiness, JWKS,
+    /// OpenAPI, metrics) and the service's own routes added by `addRoutes`. Production and the route
+    /// tests both build their router here.
+    /// - Parameter addRoutes: adds the service's routes; public routes go through `routes.user`, which requires a user token.
+    public static func buildRouter(platform: ServicePlatform, addRoutes: (ServiceRoutes) throws -> Void) rethrows -> Router<Context> {
+        let router = makeRouter(configuration: platform.configuration)
+        let document = OpenAPIDocument(title: platform.descriptor.name)
+        let routes = ServiceRoutes(router: router, document: document, keys: platform.keys, deletedUsers: platform.deletedUsers)
+        CommonRoutes.add(
+            to: routes.public,
+            serviceName: platform.descriptor.name,
+            environment: platform.configuration.environment,
+            jwks: platform.keys.jwks,
+            openAPI: document,
+            readiness: platform.readiness
+        )
+        try addRoutes(routes)
+        return router
+    }
+
+    /// The application that serves `router` on the configured address, with the runtime's PostgreSQL
+    /// client, Kafka producer and shared background services, and migrations before it accepts requests.
     /// - Parameters:
-    ///   - addRoutes: adds the service's routes; public routes go through `routes.user`, which requires a user token.
     ///   - services: long-running services beside PostgreSQL and Kafka (consumers, relays, sweepers).
     ///   - beforeServing: runs before the server accepts requests (migrations, development seed data).
     public static func build(
         runtime: ServiceRuntime,
+        router: Router<Context>,
         services: [any Service] = [],
-        beforeServing: [@Sendable () async throws -> Void] = [],
-        addRoutes: (ServiceRoutes) throws -> Void
-    ) throws -> some ApplicationProtocol {
-        let router = makeRouter(configuration: runtime.configuration)
-        let document = OpenAPIDocument(title: runtime.descriptor.name)
-        let routes = ServiceRoutes(router: router, document: document, keys: runtime.keys, deletedUsers: runtime.deletedUsers)
-        CommonRoutes.add(
-            to: routes.public,
-            serviceName: runtime.descriptor.name,
-            environment: runtime.configuration.environment,
-            jwks: runtime.keys.jwks,
-            openAPI: document,
-            readiness: runtime.readinessChecks
-        )
-        try addRoutes(routes)
+        beforeServing: [@Sendable () async throws -> Void] = []
+    ) -> some ApplicationProtocol {
         var app = Application(
             router: router,
             configuration: .init(address: .hostname(runtime.configuration.host, port: runtime.configuration.port), serverName: nil),
@@ -58,6 +67,21 @@ public enum ServiceApplication {
             for step in beforeServing { try await step() }
         }
         return app
+    }
+
+    /// `buildRouter` and `build(runtime:router:)` in one step.
+    public static func build(
+        runtime: ServiceRuntime,
+        services: [any Service] = [],
+        beforeServing: [@Sendable () async throws -> Void] = [],
+        addRoutes: (ServiceRoutes) throws -> Void
+    ) throws -> some ApplicationProtocol {
+        build(
+            runtime: runtime,
+            router: try buildRouter(platform: runtime.platform, addRoutes: addRoutes),
+            services: services,
+            beforeServing: beforeServing
+        )
     }
 
     /// Runs the application until SIGTERM/SIGINT, then shuts down gracefully: the server stops accepting

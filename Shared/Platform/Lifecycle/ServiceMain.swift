@@ -10,7 +10,9 @@ public enum ServiceMain {
     /// variable named) and ends the process with exit code 78 (EX_CONFIG).
     public static func serve(build: (EnvironmentSettings) async throws -> (any ApplicationProtocol & Service, Logger)) async throws {
         do {
-            let (app, logger) = try await build(EnvironmentSettings())
+            let settings = EnvironmentSettings()
+            bootstrapObservability(settings)
+            let (app, logger) = try await build(settings)
             try await ServiceApplication.run(app, logger: logger)
         } catch let error as ConfigurationError {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
@@ -21,7 +23,9 @@ public enum ServiceMain {
     /// Applies the service's migrations and exits.
     public static func migrate(runtime makeRuntime: (EnvironmentSettings) async throws -> ServiceRuntime) async throws {
         do {
-            let runtime = try await makeRuntime(EnvironmentSettings())
+            let settings = EnvironmentSettings()
+            bootstrapObservability(settings)
+            let runtime = try await makeRuntime(settings)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await runtime.postgres.run() }
                 try await runtime.migrate()
@@ -36,6 +40,16 @@ public enum ServiceMain {
 }
 
 extension ServiceMain {
+    /// The process-wide logging and metrics systems, set once by the entry point before anything logs
+    /// (a `Logger` made earlier keeps the default handler). `LOG_LEVEL` is read again, leniently, by
+    /// `ServiceConfiguration`, which reports a bad value.
+    public static func bootstrapObservability(_ settings: EnvironmentSettings, level: Logger.Level? = nil) {
+        let defaultLevel: Logger.Level = settings.environment.isProduction ? .info : .debug
+        let configured = settings.optional("LOG_LEVEL").flatMap { Logger.Level(rawValue: $0.lowercased()) }
+        LoggingSetup.bootstrap(environment: settings.environment, level: level ?? configured ?? defaultLevel)
+        _ = MetricsSetup.bootstrap()
+    }
+
     /// Runs background services without HTTP (the reference worker) until SIGTERM.
     /// The services are shut down in reverse order: list producers after the consumers that use them.
     /// - Parameter gracefulShutdown: how long the services may take to stop after SIGTERM before they
@@ -48,8 +62,7 @@ extension ServiceMain {
         do {
             let environment = EnvironmentSettings()
             let settings = try configure(environment)
-            LoggingSetup.bootstrap(environment: environment.environment, level: environment.environment.isProduction ? .info : .debug)
-            _ = MetricsSetup.bootstrap()
+            bootstrapObservability(environment, level: environment.environment.isProduction ? .info : .debug)
             let logger = Logger(label: "ecg-reference-worker")
             let services = try await build(settings, logger)
             var configuration = ServiceGroupConfiguration(

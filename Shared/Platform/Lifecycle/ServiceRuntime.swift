@@ -36,6 +36,7 @@ public struct ServiceDescriptor: Sendable {
 
 /// The long-lived clients a service is built from: configuration, logger, PostgreSQL, Kafka, HTTP, keys.
 /// The PostgreSQL client and Kafka producer are `Service`s and must run in the application's service group.
+/// Logging and metrics are bootstrapped by the process entry point (`ServiceMain`), not here.
 public struct ServiceRuntime: Sendable {
     public let descriptor: ServiceDescriptor
     public let configuration: ServiceConfiguration
@@ -57,8 +58,6 @@ public struct ServiceRuntime: Sendable {
         additionalPublicKeys: [SigningKey] = [],
         userTokenKeys: (any KeySource)? = nil
     ) async throws {
-        LoggingSetup.bootstrap(environment: configuration.environment, level: configuration.logLevel)
-        _ = MetricsSetup.bootstrap()
         var logger = Logger(label: descriptor.name)
         logger.logLevel = configuration.logLevel
         logger[metadataKey: "service"] = .string(descriptor.name)
@@ -100,6 +99,11 @@ public struct ServiceRuntime: Sendable {
     /// The relay that publishes this service's outbox; add it to the application's services.
     public func makeOutboxRelay() -> OutboxRelay {
         OutboxRelay(outbox: outbox, postgres: postgres, producer: kafka, logger: logger)
+    }
+
+    /// What the shared router is built from, with this runtime's keys and readiness checks.
+    public var platform: ServicePlatform {
+        ServicePlatform(descriptor: descriptor, configuration: configuration, keys: keys, deletedUsers: deletedUsers, readiness: readinessChecks)
     }
 
     public var readinessChecks: [ReadinessCheck] {

@@ -3,6 +3,8 @@ import ECGPlatform
 import Foundation
 import Synchronization
 
+@testable import MediaService
+
 /// Video records in memory, for unit tests of the routes; keeps the events it would have put in the outbox.
 final class InMemoryVideoRepository: VideoRepository {
     private struct State {
