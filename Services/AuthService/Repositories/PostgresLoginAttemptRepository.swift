@@ -11,7 +11,8 @@ struct PostgresLoginAttemptRepository: LoginAttemptRepository {
     func reserve(email: String, client: String, limit: Int, window: TimeInterval, now: Date) async throws -> LoginAttemptDecision {
         let logger = self.logger
         let cutoff = now.addingTimeInterval(-window)
-        let lockKey = "ecg.login_attempts.\(email)\u{0}\(client)"
+        // Two keys that hash alike only share a lock (serialize), which is harmless.
+        let lockKey = "ecg.login_attempts.\(email) \(client)"
         return try await PostgresRefreshSessionRepository.unwrapping {
             try await self.client.withTransaction(logger: logger) { connection -> LoginAttemptDecision in
                 try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(lockKey), 0))", logger: logger)
