@@ -69,8 +69,26 @@ public enum SigV4 {
         return (block, names.joined(separator: ";"))
     }
 
+    /// Trims spaces and tabs and collapses inner runs of spaces to one, byte by byte: every presigned
+    /// URL runs this, and Foundation's `trimmingCharacters(in:)` with a `CharacterSet` was the
+    /// costliest step of a signature (issue 13, item 4).
     static func normalizeHeaderValue(_ value: String) -> String {
-        value.trimmingCharacters(in: .whitespaces).split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
+        let bytes = value.utf8
+        func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        guard let first = bytes.firstIndex(where: { !isBlank($0) }), let last = bytes.lastIndex(where: { !isBlank($0) }) else { return "" }
+        var result: [UInt8] = []
+        result.reserveCapacity(bytes.count)
+        var previousWasSpace = false
+        for byte in bytes[first...last] {
+            if byte == UInt8(ascii: " ") {
+                if !previousWasSpace { result.append(byte) }
+                previousWasSpace = true
+            } else {
+                result.append(byte)
+                previousWasSpace = false
+            }
+        }
+        return String(decoding: result, as: UTF8.self)
     }
 
     /// The canonical request: method, canonical URI, canonical query, canonical headers, signed headers, payload hash.
@@ -96,12 +114,13 @@ public enum SigV4 {
     }
 
     static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        var result = ""
+        var result: [UInt8] = []
+        result.reserveCapacity(64)
         for byte in bytes {
-            result.append(Character(Unicode.Scalar(hexLower[Int(byte >> 4)])))
-            result.append(Character(Unicode.Scalar(hexLower[Int(byte & 0x0F)])))
+            result.append(hexLower[Int(byte >> 4)])
+            result.append(hexLower[Int(byte & 0x0F)])
         }
-        return result
+        return String(decoding: result, as: UTF8.self)
     }
 
     private static let hexLower = Array("0123456789abcdef".utf8)
