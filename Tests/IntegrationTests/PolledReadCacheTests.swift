@@ -1,0 +1,238 @@
+import Foundation
+import PostgresNIO
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Issue 13, item 3: `/api/auth/me` and `job-status` are served from each replica's memory
+/// (`ChangeFeedCache`), and `LISTEN/NOTIFY` keeps every replica coherent. Each test runs a second
+/// replica of the service beside the stack's, warms both caches, changes the row, and times how long
+/// each replica goes on answering with the old row.
+@Suite(
+    "polled reads from memory, coherent across replicas",
+    .enabled(if: StackClient.isAvailable && StackClient.environment["ECG_TEST_BIN_DIR"] != nil),
+    .serialized,
+    .timeLimit(.minutes(3))
+)
+struct PolledReadCacheTests {
+    /// How long after the change's commit every replica must answer with the new row.
+    static let coherenceBound: Duration = .milliseconds(100)
+
+    // MARK: - /api/auth/me
+
+    @Test("a deactivated user gets 401 on /me within 100 ms on both replicas")
+    func deactivationReachesBothReplicas() async throws {
+        let replica = try await Replica.start("auth-service")
+        defer { replica.stop() }
+        let account = try await AccountFlowTests.signup()
+        let urls = [try Self.url("ECG_TEST_AUTH_URL"), replica.url].map { $0 + "/api/auth/me" }
+        try await Self.warm(urls, token: account.device.accessToken)
+
+        let committed = try await StackDatabase.with { postgres in
+            try await postgres.query("UPDATE auth.users SET is_active = false WHERE id = \(account.id)", logger: StackDatabase.logger)
+            return ContinuousClock.now
+        }
+        for url in urls {
+            let seen = try await Self.timeUntil(status: 401, url, token: account.device.accessToken, since: committed)
+            #expect(seen < Self.coherenceBound, "\(url) answered 200 for \(seen) after the deactivation")
+        }
+    }
+
+    @Test("a user deleted through one replica gets 401 on /me within 100 ms on both, never the cached account")
+    func deletionReachesBothReplicas() async throws {
+        let replica = try await Replica.start("auth-service")
+        defer { replica.stop() }
+        let account = try await AccountFlowTests.signup()
+        let urls = [try Self.url("ECG_TEST_AUTH_URL"), replica.url].map { $0 + "/api/auth/me" }
+        try await Self.warm(urls, token: account.device.accessToken)
+
+        let deleted = try await AccountFlowTests.call(.DELETE, "/api/auth/me", as: account.device, json: ["password": AccountFlowTests.password])
+        try #require(deleted.status == 204 || deleted.status == 200, "\(deleted.status) \(deleted.text)")
+        let committed = ContinuousClock.now
+        // The replica that deleted drops the account before answering: its very next read is a 401.
+        let first = try await StackClient.call(urls[0], token: account.device.accessToken)
+        #expect(first.status == 401, "\(first.status) \(first.text)")
+        for url in urls {
+            let seen = try await Self.timeUntil(status: 401, url, token: account.device.accessToken, since: committed)
+            #expect(seen < Self.coherenceBound, "\(url) answered 200 for \(seen) after the deletion")
+        }
+    }
+
+    @Test("while the LISTEN connection is lost, /me reads the database; once it is back, the cache is coherent again")
+    func lostListenConnectionBypassesTheCache() async throws {
+        let replica = try await Replica.start("auth-service")
+        defer { replica.stop() }
+        let account = try await AccountFlowTests.signup()
+        let url = replica.url + "/api/auth/me"
+        try await Self.warm([url], token: account.device.accessToken)
+
+        // Every auth-service LISTEN connection on the channel, this replica's and the stack's.
+        let terminated = try await Self.terminateListeners(channel: "auth_user_changed")
+        #expect(terminated >= 2, "expected both replicas' LISTEN connections, found \(terminated)")
+        try await Task.sleep(for: .milliseconds(100))  // the replica sees the socket close; it reconnects after 1 s
+
+        // The change notifies no one: only a replica that stopped using its cache sees it now.
+        try await Self.setActive(account.id, false)
+        let during = try await StackClient.call(url, token: account.device.accessToken)
+        #expect(during.status == 401, "a cached account was served while LISTEN was down: \(during.status)")
+
+        try await Self.setActive(account.id, true)
+        #expect(try await StackClient.call(url, token: account.device.accessToken).status == 200)
+        // Back in LISTEN (reconnects after 1 s), the cache is used and kept coherent again.
+        try await Self.waitForListeners(channel: "auth_user_changed", count: 2)
+        try await Self.warm([url], token: account.device.accessToken)
+        let committed = try await Self.setActive(account.id, false)
+        let seen = try await Self.timeUntil(status: 401, url, token: account.device.accessToken, since: committed)
+        #expect(seen < Self.coherenceBound)
+    }
+
+    // MARK: - job-status
+
+    @Test("a job's status change is visible on both replicas within 100 ms")
+    func jobChangeReachesBothReplicas() async throws {
+        let replica = try await Replica.start("analysis-service")
+        defer { replica.stop() }
+        let userID = StackClient.randomUserID()
+        let token = try await StackClient.userToken(userID: userID)
+        let jobID = UUID()
+        try await StackDatabase.with { postgres in
+            try await postgres.query(
+                """
+                INSERT INTO analysis.jobs (id, user_id, video_file_key, analysis_type)
+                VALUES (\(jobID), \(userID), \("videos/\(userID)/cache-test.mp4"), 'caption_generation')
+                """,
+                logger: StackDatabase.logger
+            )
+        }
+        let bases = [try Self.url("ECG_TEST_ANALYSIS_URL"), replica.url]
+        let urls = bases.map { $0 + "/api/v1/ml/job-status/\(jobID.uuidString.lowercased())" }
+        try await Self.warm(urls, token: token)
+        for url in urls {
+            #expect(try await StackClient.call(url, token: token).json?["status"] as? String == "processing")
+        }
+        // Another user asking for the cached job finds none, as before.
+        let stranger = try await StackClient.userToken(userID: StackClient.randomUserID())
+        #expect(try await StackClient.call(urls[1], token: stranger).status == 404)
+
+        // Cancelled through the stack's replica; the other one hears of it by NOTIFY.
+        let cancelled = try await StackClient.call(bases[0] + "/api/v1/ml/jobs/\(jobID.uuidString.lowercased())/cancel", method: "POST", token: token)
+        try #require(cancelled.status == 200, "\(cancelled.status) \(cancelled.text)")
+        let committed = ContinuousClock.now
+        for url in urls {
+            let start = ContinuousClock.now
+            var status = ""
+            while ContinuousClock.now - start < .seconds(5) {
+                status = try await StackClient.call(url, token: token).json?["status"] as? String ?? ""
+                if status == "failed" { break }
+                try await Task.sleep(for: .milliseconds(2))
+            }
+            #expect(status == "failed")
+            let seen = ContinuousClock.now - committed
+            #expect(seen < Self.coherenceBound, "\(url) answered the old status for \(seen) after the cancellation")
+        }
+    }
+
+    // MARK: - Support
+
+    static func url(_ variable: String) throws -> String { try #require(StackClient.environment[variable]) }
+
+    /// Reads each URL twice (a miss that fills, then a hit) and requires 200.
+    static func warm(_ urls: [String], token: String) async throws {
+        for url in urls {
+            for _ in 0..<2 {
+                let reply = try await StackClient.call(url, token: token)
+                try #require(reply.status == 200, "\(url): \(reply.status) \(reply.text)")
+            }
+        }
+    }
+
+    /// Polls `url` until it answers `status`; returns the time from `since` (gives up after 5 s).
+    static func timeUntil(status: Int, _ url: String, token: String, since: ContinuousClock.Instant) async throws -> Duration {
+        while ContinuousClock.now - since < .seconds(5) {
+            if try await StackClient.call(url, token: token).status == status { break }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        return ContinuousClock.now - since
+    }
+
+    @discardableResult
+    static func setActive(_ userID: Int, _ active: Bool) async throws -> ContinuousClock.Instant {
+        try await StackDatabase.with { postgres in
+            try await postgres.query("UPDATE auth.users SET is_active = \(active) WHERE id = \(userID)", logger: StackDatabase.logger)
+            return ContinuousClock.now
+        }
+    }
+
+    /// Ends the backends in `LISTEN` on `channel` (as a PostgreSQL restart or a network cut would).
+    static func terminateListeners(channel: String) async throws -> Int {
+        try await StackDatabase.with { postgres in
+            let rows = try await postgres.query(
+                """
+                SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity
+                WHERE pid <> pg_backend_pid() AND query ILIKE \("LISTEN %\(channel)%")
+                """,
+                logger: StackDatabase.logger
+            )
+            for try await count in rows.decode(Int.self) { return count }
+            return 0
+        }
+    }
+
+    static func waitForListeners(channel: String, count: Int) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            let listening = try await StackDatabase.with { postgres in
+                let rows = try await postgres.query(
+                    "SELECT count(*) FROM pg_stat_activity WHERE query ILIKE \("LISTEN %\(channel)%")",
+                    logger: StackDatabase.logger
+                )
+                for try await count in rows.decode(Int.self) { return count }
+                return 0
+            }
+            if listening >= count { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("fewer than \(count) LISTEN connections on \(channel) after 10 s")
+    }
+}
+
+/// A second replica of one of the stack's services, with the stack's environment on a free port.
+struct Replica {
+    let process: Process
+    let url: String
+
+    static func start(_ service: String) async throws -> Replica {
+        let port = try AuthHTTP.freePort()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(StackClient.environment["ECG_TEST_BIN_DIR"])).appendingPathComponent(service)
+        process.arguments = ["serve"]
+        var environment = try ShutdownTests.stackEnvironment(of: service)
+        environment["PORT"] = String(port)
+        environment["ECG_STACK_ID"] = nil
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let replica = Replica(process: process, url: "http://127.0.0.1:\(port)")
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            if let ready = try? await StackClient.call(replica.url + "/ready"), ready.status == 200 {
+                // Ready means serving; the cache's LISTEN may still be a moment behind.
+                try await Task.sleep(for: .milliseconds(300))
+                return replica
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        replica.stop()
+        Issue.record("the \(service) replica on \(port) did not become ready")
+        throw CancellationError()
+    }
+
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+}
