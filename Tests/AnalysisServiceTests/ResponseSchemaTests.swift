@@ -14,10 +14,10 @@ struct ResponseSchemaTests {
 
     static func job(_ state: JobState) -> Job {
         Job(
-            id: UUID(),
+            id: JobID(),
             userID: "7",
             videoFileKey: "uploads/1/a.mp4",
-            analysisType: "full_analysis",
+            analysisType: .fullAnalysis,
             state: state,
             createdAt: Date(),
             updatedAt: Date()

@@ -51,7 +51,7 @@ extension JobController {
             let now = job.state.status == .failed ? "failed" : "is still processing"
             throw APIError(.conflict, code: "job_not_completed", detail: "The job \(now); captions exist once it has completed.")
         }
-        let name = "ecg-captions-\(job.id.uuidString.lowercased()).\(fileExtension)"
+        let name = "ecg-captions-\(job.id.description).\(fileExtension)"
         return Response(
             status: .ok,
             headers: [

@@ -8,24 +8,19 @@ import Logging
 import NIOCore
 import Synchronization
 
-/// Routes 10, 11, `stream` and `jobs` of SPEC.md §3.
+/// Routes 10, 11, `stream` and `jobs` of SPEC.md §3: HTTP only (decoding, validation, answers); the
+/// changes and their events are `AnalysisJobs`' (its `JobError`s are mapped to HTTP below).
 struct JobController: Sendable {
-    let jobs: JobRepository
-    let media: MediaClient
-    let outbox: Outbox
-    let topics: Topics
+    let jobs: AnalysisJobs
+    let videos: any VideoLookup
     let changes: JobChangeBroadcaster
     let heartbeat: Duration
-    /// Per user: jobs in processing (database-wide) and open streams (this replica), review L11.
-    var limits = Limits()
+    /// Per user: open streams on this replica, review L11 (jobs in processing are `AnalysisJobs`').
+    var maxStreamsPerUser = 10
     var streams = StreamSlots()
+    /// job-status from memory (issue 13); nil reads the database on every poll.
+    var statusCache: JobStatusCache? = nil
 
-    struct Limits: Sendable {
-        var maxProcessingJobsPerUser = 10
-        var maxStreamsPerUser = 10
-    }
-
-    static let analysisTypes = ["emotion_analysis", "caption_generation", "full_analysis"]
     static let acceptedMessage = "비디오 분석이 시작되었습니다."
 
     struct ProcessVideoRequest: Decodable {
@@ -39,6 +34,12 @@ struct JobController: Sendable {
         let job_id: String
         let status: String
         let message: String
+
+        init(_ job: Job) {
+            job_id = job.id.description
+            status = job.state.status.rawValue
+            message = JobController.acceptedMessage
+        }
     }
 
     struct JobList: Codable, Sendable {
@@ -59,7 +60,7 @@ struct JobController: Sendable {
             OpenAPIOperation(
                 "Start analysing one of the caller's uploaded videos",
                 body: .object(
-                    ["video_file_key": .text, "analysis_type": .string(enumValues: Self.analysisTypes), "language": .string(maxLength: 35)],
+                    ["video_file_key": .text, "analysis_type": .string(enumValues: AnalysisType.wireValues), "language": .string(maxLength: 35)],
                     required: ["video_file_key", "analysis_type"]
                 ),
                 responses: [
@@ -138,139 +139,41 @@ struct JobController: Sendable {
         guard !fileKey.isEmpty, fileKey.count <= 1024 else {
             throw APIError.validation(field: "video_file_key", "must be a file key of 1–1024 characters")
         }
-        guard Self.analysisTypes.contains(body.analysis_type) else {
-            throw APIError.validation(field: "analysis_type", "must be one of \(Self.analysisTypes.joined(separator: ", "))")
+        guard let analysisType = AnalysisType(rawValue: body.analysis_type) else {
+            throw APIError.validation(field: "analysis_type", "must be one of \(AnalysisType.wireValues.joined(separator: ", "))")
         }
         if let language = body.language, language.wholeMatch(of: /[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*/) == nil || language.count > 35 {
             throw APIError.validation(field: "language", "must be a language tag such as en or en-US")
         }
         let idempotencyKey = request.headers[HTTPField.Name("Idempotency-Key")!].map { String($0.prefix(200)) }
         if let idempotencyKey, idempotencyKey.isEmpty { throw APIError.validation(field: "Idempotency-Key", "must not be empty") }
-        let job = try await startJob(
-            userID: userID,
-            fileKey: fileKey,
-            analysisType: body.analysis_type,
-            language: body.language,
+        let job = try await jobs.request(
+            AnalysisJobs.Request(userID: userID, videoFileKey: fileKey, analysisType: analysisType, language: body.language),
             idempotencyKey: idempotencyKey,
+            videos: videos,
             logger: context.logger
         )
         // A replay answers with the job's real status (review L12), not always "processing".
-        return JSONResponse(
-            Accepted(job_id: job.id.uuidString.lowercased(), status: job.state.status.rawValue, message: Self.acceptedMessage),
-            status: .accepted
-        )
-    }
-
-    /// Creates a job for one of the user's uploaded videos and its `job.requested` event (with a fresh
-    /// presigned URL from media-service for the worker) in one transaction.
-    private func startJob(
-        userID: String,
-        fileKey: String,
-        analysisType: String,
-        language: String?,
-        idempotencyKey: String?,
-        logger: Logger
-    ) async throws -> Job {
-        // What an Idempotency-Key stands for: the same key with another request is refused (L12).
-        struct Fingerprint: Encodable {
-            let video_file_key: String
-            let analysis_type: String
-            let language: String?
-        }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let request = String(
-            decoding: try encoder.encode(Fingerprint(video_file_key: fileKey, analysis_type: analysisType, language: language)),
-            as: UTF8.self
-        )
-        guard let video = try await media.video(fileKey: fileKey), video.owner_id == userID else {
-            throw APIError.notFound("No video with this key belongs to you.", code: "video_not_found")
-        }
-        guard video.status == "uploaded", let videoURL = video.download_url else {
-            throw APIError(.conflict, code: "video_not_uploaded", detail: "The video has not been uploaded yet; finish the upload first.")
-        }
-        let expiresAt = video.download_url_expires_at.flatMap(EventCoding.parseTimestamp) ?? Date().addingTimeInterval(3600)
-
-        let jobID = UUID()
-        let outbox = self.outbox
-        let topic = topics.analysisRequests
-        let (job, _) = try await jobs.create(
-            id: jobID,
-            userID: userID,
-            videoFileKey: fileKey,
-            analysisType: analysisType,
-            language: language,
-            idempotencyKey: idempotencyKey,
-            request: request,
-            maxProcessingJobs: limits.maxProcessingJobsPerUser
-        ) { connection in
-            let event = CloudEvent(
-                source: "analysis-service",
-                type: EventType.jobRequested,
-                subject: jobID.uuidString.lowercased(),
-                data: JobRequested(
-                    job_id: jobID.uuidString.lowercased(),
-                    user_id: userID,
-                    video_file_key: fileKey,
-                    analysis_type: analysisType,
-                    video_url: videoURL,
-                    video_url_expires_at: expiresAt,
-                    requested_at: Date(),
-                    language: language
-                )
-            )
-            try await outbox.add(event, topic: topic, on: connection, logger: logger)
-        }
-        return job
+        return JSONResponse(Accepted(job), status: .accepted)
     }
 
     @Sendable func cancel(request: Request, context: ECGRequestContext) async throws -> JSONResponse<JobResponse> {
-        let job = try await ownedJob(context)
-        let outbox = self.outbox
-        let topic = topics.analysisRequests
-        let logger = context.logger
-        guard
-            let cancelled = try await jobs.cancel(
-                id: job.id,
-                userID: job.userID,
-                inTransaction: { job, connection in
-                    // Keyed like the request, so it follows it in the same partition.
-                    let id = job.id.uuidString.lowercased()
-                    let event = CloudEvent(source: "analysis-service", type: EventType.jobCancelled, subject: id, data: JobCancelled(job_id: id))
-                    try await outbox.add(event, topic: topic, on: connection, logger: logger)
-                }
-            )
-        else { throw Self.jobNotFound }
-        return JSONResponse(JobResponse(cancelled))
+        JSONResponse(JobResponse(try await jobs.cancel(id: try Self.jobID(context), userID: try context.requireIdentity().subject)))
     }
 
     @Sendable func retry(request: Request, context: ECGRequestContext) async throws -> JSONResponse<Accepted> {
-        let job = try await ownedJob(context)
-        guard job.state.status == .failed, job.state.retryable == true else {
-            throw APIError(
-                .conflict,
-                code: "job_not_retryable",
-                detail: job.state.status == .failed
-                    ? "This job's failure would happen again (\(job.state.error?.code ?? "unknown")); retrying cannot help."
-                    : "Only a failed job can be retried."
-            )
-        }
-        let next = try await startJob(
-            userID: job.userID,
-            fileKey: job.videoFileKey,
-            analysisType: job.analysisType,
-            language: job.language,
-            idempotencyKey: nil,
-            logger: context.logger
-        )
-        return JSONResponse(
-            Accepted(job_id: next.id.uuidString.lowercased(), status: next.state.status.rawValue, message: Self.acceptedMessage),
-            status: .accepted
-        )
+        let userID = try context.requireIdentity().subject
+        let next = try await jobs.retry(id: try Self.jobID(context), userID: userID, videos: videos, logger: context.logger)
+        return JSONResponse(Accepted(next), status: .accepted)
     }
 
-    @Sendable func status(request: Request, context: ECGRequestContext) async throws -> JSONResponse<JobResponse> {
-        JSONResponse(JobResponse(try await ownedJob(context)))
+    @Sendable func status(request: Request, context: ECGRequestContext) async throws -> Response {
+        guard let statusCache else {
+            return try JSONResponse(JobResponse(try await ownedJob(context))).response(from: request, context: context)
+        }
+        let userID = try context.requireIdentity().subject
+        guard let body = try await statusCache.body(jobID: try Self.jobID(context).uuid, userID: userID) else { throw JobError.notFound }
+        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: body))
     }
 
     @Sendable func list(request: Request, context: ECGRequestContext) async throws -> JSONResponse<JobList> {
@@ -290,11 +193,11 @@ struct JobController: Sendable {
             }
             filter.videoFileKey = key
         }
-        if let after = page.after, UUID(uuidString: after.id) == nil {
+        if let after = page.after, JobID(after.id) == nil {
             throw APIError.validation(field: "cursor", "is not a cursor this list returned; start again without it")
         }
-        let (items, next) = page.page(try await jobs.list(userID: userID, filter: filter, page: page)) {
-            PageCursor(createdAt: $0.createdAt, id: $0.id.uuidString.lowercased())
+        let (items, next) = page.page(try await jobs.jobs(userID: userID, filter: filter, page: page)) {
+            PageCursor(createdAt: $0.createdAt, id: $0.id.description)
         }
         return JSONResponse(JobList(items: items.map(JobResponse.init), next_cursor: next?.token))
     }
@@ -309,7 +212,7 @@ struct JobController: Sendable {
         let userID = first.userID
         // At most `maxStreamsPerUser` open streams per user on this replica (review L11).
         let slots = self.streams
-        guard slots.acquire(userID, limit: limits.maxStreamsPerUser) else {
+        guard slots.acquire(userID, limit: maxStreamsPerUser) else {
             throw APIError(
                 .tooManyRequests,
                 code: "too_many_streams",
@@ -327,7 +230,8 @@ struct JobController: Sendable {
             while true {
                 let changed = await subscription.wait(upTo: heartbeat)
                 // Read again even after a heartbeat: a notification may have been missed while reconnecting.
-                guard let current = try await jobs.find(id: first.id, userID: userID) else { break }
+                let current: Job
+                do { current = try await jobs.job(id: first.id, userID: userID) } catch JobError.notFound { break }
                 if current != last {
                     last = current
                     try await writer.write(Self.event(for: current))
@@ -353,19 +257,33 @@ struct JobController: Sendable {
     }
 
     func ownedJob(_ context: ECGRequestContext) async throws -> Job {
-        let userID = try context.requireIdentity().subject
-        guard let raw = context.parameters.get("job_id"), let id = UUID(uuidString: raw),
-            let job = try await jobs.find(id: id, userID: userID)
-        else { throw Self.jobNotFound }
-        return job
+        try await jobs.job(id: try Self.jobID(context), userID: try context.requireIdentity().subject)
     }
 
-    static let jobNotFound = APIError.notFound("No job with this id belongs to you.", code: "job_not_found")
+    /// The `{job_id}` of the path; text that is no job id names no job of the caller's.
+    static func jobID(_ context: ECGRequestContext) throws -> JobID {
+        guard let raw = context.parameters.get("job_id"), let id = JobID(raw) else { throw JobError.notFound }
+        return id
+    }
 }
 
-extension JobRepositoryError: APIErrorConvertible {
+extension JobError: APIErrorConvertible {
     var apiError: APIError {
         switch self {
+        case .notFound:
+            APIError.notFound("No job with this id belongs to you.", code: "job_not_found")
+        case .videoNotFound:
+            APIError.notFound("No video with this key belongs to you.", code: "video_not_found")
+        case .videoNotUploaded:
+            APIError(.conflict, code: "video_not_uploaded", detail: "The video has not been uploaded yet; finish the upload first.")
+        case .notRetryable(let status, let failureCode):
+            APIError(
+                .conflict,
+                code: "job_not_retryable",
+                detail: status == .failed
+                    ? "This job's failure would happen again (\(failureCode ?? "unknown")); retrying cannot help."
+                    : "Only a failed job can be retried."
+            )
         case .finished:
             APIError(.conflict, code: "job_finished", detail: "The job has already completed or failed; there is nothing to cancel.")
         case .idempotencyConflict:

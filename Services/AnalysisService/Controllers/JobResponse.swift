@@ -17,7 +17,7 @@ struct JobResponse: Codable, Sendable, Equatable {
     let updated_at: String
 
     init(_ job: Job) {
-        job_id = job.id.uuidString.lowercased()
+        job_id = job.id.description
         status = job.state.status.rawValue
         progress = job.state.progress
         stage = job.state.stage
@@ -25,7 +25,7 @@ struct JobResponse: Codable, Sendable, Equatable {
         error =
             job.state.status == .failed
             ? job.state.error.map { ErrorBody(code: $0.code, message: $0.message, retryable: job.state.retryable ?? false) } : nil
-        analysis_type = job.analysisType
+        analysis_type = job.analysisType.rawValue
         video_file_key = job.videoFileKey
         created_at = EventCoding.formatTimestamp(job.createdAt)
         updated_at = EventCoding.formatTimestamp(job.updatedAt)

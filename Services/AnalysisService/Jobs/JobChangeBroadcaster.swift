@@ -1,19 +1,16 @@
 import ECGMessaging
-import Foundation
-import Logging
-import PostgresNIO
-import ServiceLifecycle
 import Synchronization
 
-/// Fans PostgreSQL notifications about changed jobs out to the streams open on this replica.
-/// One `LISTEN` connection per replica, whichever replica applied the change.
-final class JobChangeBroadcaster: Service, Sendable {
+/// Wakes the status streams open on this replica when their job changes. Told by
+/// `JobChangeListener` (PostgreSQL `LISTEN`, whichever replica made the change) in the service,
+/// directly by the in-memory repository in the route tests.
+final class JobChangeBroadcaster: Sendable {
     final class Subscription: Sendable {
-        let jobID: UUID
-        let id = UUID()
+        let jobID: JobID
+        let id = JobID()
         private let signal = WakeSignal()
 
-        init(jobID: UUID) { self.jobID = jobID }
+        init(jobID: JobID) { self.jobID = jobID }
 
         func notify() { signal.signal() }
 
@@ -21,16 +18,11 @@ final class JobChangeBroadcaster: Service, Sendable {
         func wait(upTo timeout: Duration) async -> Bool { await signal.wait(upTo: timeout) }
     }
 
-    private let postgres: PostgresClient
-    private let logger: Logger
-    private let subscriptions = Mutex<[UUID: [UUID: Subscription]]>([:])
+    private let subscriptions = Mutex<[JobID: [JobID: Subscription]]>([:])
 
-    init(postgres: PostgresClient, logger: Logger) {
-        self.postgres = postgres
-        self.logger = logger
-    }
+    init() {}
 
-    func subscribe(jobID: UUID) -> Subscription {
+    func subscribe(jobID: JobID) -> Subscription {
         let subscription = Subscription(jobID: jobID)
         subscriptions.withLock { $0[jobID, default: [:]][subscription.id] = subscription }
         return subscription
@@ -43,30 +35,14 @@ final class JobChangeBroadcaster: Service, Sendable {
         }
     }
 
-    func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await self.postgres.withConnection { connection in
-                        try await connection.listen(on: JobRepository.changeChannel) { notifications in
-                            self.notifyAll()  // changes may have happened while not listening
-                            for try await notification in notifications {
-                                guard let jobID = UUID(uuidString: notification.payload) else { continue }
-                                let waiting = self.subscriptions.withLock { $0[jobID].map { Array($0.values) } ?? [] }
-                                for subscription in waiting { subscription.notify() }
-                            }
-                        }
-                    }
-                } catch {
-                    if Task.isCancelled { return }
-                    self.logger.debug("job-change LISTEN ended; reconnecting", metadata: ["error": "\(error)"])
-                }
-                try? await Task.sleep(for: .seconds(1))
-            }
-        }
+    /// Wakes the streams of `jobID`.
+    func jobChanged(_ jobID: JobID) {
+        let waiting = subscriptions.withLock { $0[jobID].map { Array($0.values) } ?? [] }
+        for subscription in waiting { subscription.notify() }
     }
 
-    private func notifyAll() {
+    /// Wakes every stream (changes may have been missed).
+    func everythingMayHaveChanged() {
         for subscription in subscriptions.withLock({ $0.values.flatMap(\.values) }) { subscription.notify() }
     }
 }

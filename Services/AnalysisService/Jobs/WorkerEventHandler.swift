@@ -5,13 +5,14 @@ import Logging
 import PostgresNIO
 import ServiceLifecycle
 
-/// Applies worker events (`ecg.analysis.job.*.v1`) to jobs, inside the idempotent consumer's transaction.
+/// Applies worker events (`ecg.analysis.job.*.v1`) to jobs through `AnalysisJobs.apply`, inside the
+/// idempotent consumer's transaction.
 enum WorkerEventHandler {
-    static func handler(logger: Logger) -> IdempotentEventProcessor.Handler {
+    static func handler(jobs: AnalysisJobs, repository: PostgresJobRepository, logger: Logger) -> IdempotentEventProcessor.Handler {
         { event, connection in
             let (jobID, workerEvent) = try decode(event)
-            guard let id = UUID(uuidString: jobID) else { throw EventRejected("job_id \(jobID) is not a UUID") }
-            if try await JobRepository.apply(workerEvent, toJob: id, on: connection, logger: logger) == nil {
+            guard let id = JobID(jobID) else { throw EventRejected("job_id \(jobID) is not a UUID") }
+            if try await jobs.apply(workerEvent, toJob: id, in: repository.transaction(on: connection)) == nil {
                 logger.warning("worker event for an unknown job dropped", metadata: ["job_id": "\(jobID)", "type": "\(event.header.type)"])
             }
         }
@@ -40,7 +41,7 @@ enum WorkerEventHandler {
 /// Fails jobs that no worker reported on for `JOB_TIMEOUT_SECONDS`. Safe on every replica at once:
 /// the update is one statement, so each job times out once.
 struct JobTimeoutSweeper: Service {
-    let jobs: JobRepository
+    let jobs: PostgresJobRepository
     let timeout: Duration
     let interval: Duration
     let logger: Logger

@@ -1,0 +1,14 @@
+import Foundation
+
+/// A job as stored.
+struct Job: Sendable, Equatable {
+    let id: JobID
+    let userID: String
+    let videoFileKey: String
+    let analysisType: AnalysisType
+    var state: JobState
+    let createdAt: Date
+    var updatedAt: Date
+    /// The spoken language the job asked for (nil: English).
+    var language: String? = nil
+}

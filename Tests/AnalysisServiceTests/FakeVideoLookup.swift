@@ -1,0 +1,28 @@
+import ECGPlatform
+import Synchronization
+
+@testable import AnalysisService
+
+/// media-service's internal lookup, answered from memory.
+final class FakeVideoLookup: VideoLookup {
+    let videos = Mutex<[String: VideoInfo]>([:])
+    /// Thrown by every lookup while set (media-service down, a changed object).
+    let failure = Mutex<APIError?>(nil)
+
+    func add(fileKey: String, ownerID: String, uploaded: Bool = true) {
+        videos.withLock {
+            $0[fileKey] = VideoInfo(
+                file_key: fileKey,
+                owner_id: ownerID,
+                status: uploaded ? "uploaded" : "pending",
+                download_url: "http://s3.test/\(fileKey)",
+                download_url_expires_at: "2030-01-01T00:00:00Z"
+            )
+        }
+    }
+
+    func video(fileKey: String) async throws -> VideoInfo? {
+        if let failure = failure.withLock({ $0 }) { throw failure }
+        return videos.withLock { $0[fileKey] }
+    }
+}
