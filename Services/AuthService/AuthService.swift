@@ -4,6 +4,9 @@ import Foundation
 import Hummingbird
 
 /// auth-service: users, passwords, sessions, Google sign-in and the user-token signing key.
+///
+/// The composition root: `buildRouter` makes the whole router from a set of dependencies (the live
+/// one in `buildApplication`, an in-memory one in the tests' `TestAuthApp`).
 enum AuthService {
     static let descriptor = ServiceDescriptor(
         name: "auth-service",
@@ -36,6 +39,98 @@ enum AuthService {
         return Runtime(shared: shared, settings: authSettings, userTokenKeys: keys)
     }
 
+    /// What auth-service's routes are built from: PostgreSQL (with the `/me` cache) in production,
+    /// memory in the route tests.
+    struct Dependencies: Sendable {
+        let users: any UserRepository
+        /// What `/api/auth/me` and the password routes read users from (the `/me` cache in production).
+        let sessionUsers: any UserRepository
+        let refreshSessions: any RefreshSessionRepository
+        let attempts: any LoginAttemptRepository
+        /// Account changes with their outbox events.
+        let accounts: any AccountRepository
+        let hasher: PasswordHasher
+        let userTokenKeys: UserTokenKeys
+        /// Google sign-in, when configured.
+        let google: GoogleAuthController.Provider?
+        /// The time of the login/signup limits and the lockout.
+        var clock: @Sendable () -> Date = { Date() }
+    }
+
+    /// Sessions over the dependencies' stores, signed with the current user-token key.
+    static func sessions(_ dependencies: Dependencies, settings: AuthSettings) async -> SessionService {
+        SessionService(
+            users: dependencies.users,
+            sessions: dependencies.refreshSessions,
+            accessTokens: AccessTokenIssuer(
+                signer: await TokenSigner(key: dependencies.userTokenKeys.current),
+                lifetime: TimeInterval(settings.accessTokenTTL)
+            ),
+            policy: RefreshPolicy(
+                graceWindow: 10,
+                lifetime: TimeInterval(settings.refreshTokenTTL),
+                maxFamilyAge: TimeInterval(settings.refreshFamilyMaxAge)
+            )
+        )
+    }
+
+    /// The router production serves and the route tests call: common middleware and routes, then the
+    /// password, session, account and Google routes.
+    static func buildRouter(
+        platform: ServicePlatform,
+        settings: AuthSettings,
+        dependencies: Dependencies,
+        document: OpenAPIDocument? = nil
+    ) async -> Router<ECGRequestContext> {
+        let sessions = await sessions(dependencies, settings: settings)
+        let cookie = RefreshCookie(maxAge: settings.refreshTokenTTL, secure: settings.cookieSecure)
+        let clientAddresses = ClientAddressResolver(trustedProxyHops: settings.rateLimits.trustedProxyHops)
+        let requestGuard = CookieRouteGuard(corsOrigins: platform.configuration.corsOrigins, frontendURL: settings.frontendURL)
+        let auth = AuthController(
+            users: dependencies.sessionUsers,
+            attempts: dependencies.attempts,
+            hasher: dependencies.hasher,
+            sessions: sessions,
+            cookie: cookie,
+            accessTokenLifetime: settings.accessTokenTTL,
+            requestGuard: requestGuard,
+            rateLimits: PasswordRouteLimits(settings.rateLimits),
+            clientAddresses: clientAddresses,
+            clock: dependencies.clock
+        )
+        let account = AccountController(
+            users: dependencies.users,
+            accounts: AccountService(
+                accounts: dependencies.accounts,
+                refreshSessions: dependencies.refreshSessions,
+                attempts: dependencies.attempts,
+                hasher: dependencies.hasher,
+                sessions: sessions,
+                eventSource: descriptor.name
+            ),
+            cookie: cookie,
+            accessTokenLifetime: settings.accessTokenTTL,
+            clientAddresses: clientAddresses
+        )
+        let google = GoogleAuthController(
+            provider: dependencies.google,
+            stateCookie: GoogleStateCookie(keys: dependencies.userTokenKeys.all.map(GoogleStateCookie.deriveKey), secure: settings.cookieSecure),
+            accounts: GoogleAccountResolver(users: dependencies.users, sessions: dependencies.refreshSessions),
+            sessions: sessions,
+            cookie: cookie,
+            frontendURL: settings.frontendURL,
+            requestGuard: requestGuard,
+            tokenInRedirect: settings.googleCallbackTokenInURL
+        )
+        return ServiceApplication.buildRouter(platform: platform, document: document) { routes in
+            auth.addRoutes(to: routes.public, authenticated: routes.user)
+            account.addRoutes(to: routes.user)
+            google.addRoutes(to: routes.public)
+        }
+    }
+
+    /// The production application: PostgreSQL stores, the `/me` cache, Google over HTTP, and the
+    /// background services (outbox relay, cache listener, maintenance).
     static func buildApplication(runtime: Runtime) async throws -> some ApplicationProtocol {
         let shared = runtime.shared
         let settings = runtime.settings
@@ -47,53 +142,18 @@ enum AuthService {
         let refreshSessions = PostgresRefreshSessionRepository(client: shared.postgres, logger: logger)
         let attempts = PostgresLoginAttemptRepository(client: shared.postgres, logger: logger)
         let hasher = try await PasswordHasher(cost: settings.bcryptCost, threadPool: PasswordHasher.makeThreadPool())
-        let sessions = SessionService(
+        let dependencies = Dependencies(
             users: users,
-            sessions: refreshSessions,
-            accessTokens: AccessTokenIssuer(
-                signer: await TokenSigner(key: runtime.userTokenKeys.current),
-                lifetime: TimeInterval(settings.accessTokenTTL)
-            ),
-            policy: RefreshPolicy(
-                graceWindow: 10,
-                lifetime: TimeInterval(settings.refreshTokenTTL),
-                maxFamilyAge: TimeInterval(settings.refreshFamilyMaxAge)
-            )
-        )
-        let cookie = RefreshCookie(maxAge: settings.refreshTokenTTL, secure: settings.cookieSecure)
-        let accounts = AccountService(
+            sessionUsers: CachedUserRepository(wrapped: users, cache: meCache),
+            refreshSessions: refreshSessions,
+            attempts: attempts,
             accounts: CacheInvalidatingAccountRepository(
                 wrapped: PostgresAccountRepository(client: shared.postgres, outbox: shared.outbox, topic: shared.topics.authEvents, logger: logger),
                 cache: meCache
             ),
-            refreshSessions: refreshSessions,
-            attempts: attempts,
             hasher: hasher,
-            sessions: sessions,
-            eventSource: descriptor.name
-        )
-
-        let requestGuard = CookieRouteGuard(corsOrigins: shared.configuration.corsOrigins, frontendURL: settings.frontendURL)
-        let auth = AuthController(
-            users: CachedUserRepository(wrapped: users, cache: meCache),
-            attempts: attempts,
-            hasher: hasher,
-            sessions: sessions,
-            cookie: cookie,
-            accessTokenLifetime: settings.accessTokenTTL,
-            requestGuard: requestGuard,
-            rateLimits: PasswordRouteLimits(settings.rateLimits),
-            clientAddresses: ClientAddressResolver(trustedProxyHops: settings.rateLimits.trustedProxyHops)
-        )
-        let account = AccountController(
-            users: users,
-            accounts: accounts,
-            cookie: cookie,
-            accessTokenLifetime: settings.accessTokenTTL,
-            clientAddresses: ClientAddressResolver(trustedProxyHops: settings.rateLimits.trustedProxyHops)
-        )
-        let google = GoogleAuthController(
-            provider: settings.google.map { google in
+            userTokenKeys: runtime.userTokenKeys,
+            google: settings.google.map { google in
                 GoogleAuthController.Provider(
                     settings: google,
                     tokens: GoogleTokenClient(settings: google, httpClient: shared.httpClient, logger: logger),
@@ -103,28 +163,17 @@ enum AuthService {
                         keys: RemoteGoogleKeySet(url: google.jwksURL, httpClient: shared.httpClient, logger: logger)
                     )
                 )
-            },
-            stateCookie: GoogleStateCookie(keys: runtime.userTokenKeys.all.map(GoogleStateCookie.deriveKey), secure: settings.cookieSecure),
-            accounts: GoogleAccountResolver(users: users, sessions: refreshSessions),
-            sessions: sessions,
-            cookie: cookie,
-            frontendURL: settings.frontendURL,
-            requestGuard: requestGuard,
-            tokenInRedirect: settings.googleCallbackTokenInURL
+            }
         )
-
         var beforeServing: [@Sendable () async throws -> Void] = []
         if settings.seedsDevelopmentData {
             beforeServing.append { try await DevelopmentSeed.run(users: users, hasher: hasher, logger: logger) }
         }
-        return try ServiceApplication.build(
+        return ServiceApplication.build(
             runtime: shared,
+            router: await buildRouter(platform: shared.platform, settings: settings, dependencies: dependencies),
             services: [shared.makeOutboxRelay(), meCache, AuthMaintenance(sessions: refreshSessions, attempts: attempts, logger: logger)],
             beforeServing: beforeServing
-        ) { routes in
-            auth.addRoutes(to: routes.public, authenticated: routes.user)
-            account.addRoutes(to: routes.user)
-            google.addRoutes(to: routes.public)
-        }
+        )
     }
 }

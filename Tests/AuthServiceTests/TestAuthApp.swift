@@ -7,14 +7,15 @@ import Synchronization
 
 @testable import AuthService
 
-/// auth-service's routes over in-memory repositories, with bcrypt at cost 4: the middleware and
-/// error mapping of the real service, without PostgreSQL or Kafka.
+/// auth-service's router as production builds it (`AuthService.buildRouter`: the whole middleware
+/// stack and route groups), over in-memory repositories, with bcrypt at cost 4 and keys made here.
 struct TestAuthApp {
     let users = InMemoryUserRepository()
     let sessionsStore = InMemoryRefreshSessionRepository()
     let attempts = InMemoryLoginAttemptRepository()
     /// Account changes over the three repositories above; its `deletedEvents` stand in for the outbox.
     let accounts: InMemoryAccountRepository
+    /// Sessions as the routes make them (same stores, key and policy).
     let sessions: SessionService
     let key: SigningKey
     let document = OpenAPIDocument(title: "auth-service")
@@ -33,68 +34,38 @@ struct TestAuthApp {
     ) async throws {
         key = try SigningKey.generate()
         accounts = InMemoryAccountRepository(users: users, sessions: sessionsStore, attempts: attempts)
-        let configuration = ServiceConfiguration(
-            serviceName: "auth-service",
-            schema: "auth",
-            settings: EnvironmentSettings(environment: ["ECG_ENV": "test"])
-        )
-        router = ServiceApplication.makeRouter(configuration: configuration)
-        let hasher = try await PasswordHasher.forTests()
-        let sessions = SessionService(
+        let environment = [
+            "ECG_ENV": "test",
+            "COOKIE_SECURE": String(cookieSecure),
+            "FRONTEND_URL": frontendURL,
+            "AUTH_RATE_LIMIT_PER_CLIENT_PER_MINUTE": String(rateLimits.perClientPerMinute),
+            "AUTH_RATE_LIMIT_GLOBAL_PER_SECOND": String(rateLimits.globalPerSecond),
+            "TRUSTED_PROXY_HOPS": String(rateLimits.trustedProxyHops),
+            "GOOGLE_CALLBACK_TOKEN_IN_URL": String(googleTokenInRedirect),
+        ]
+        let settings = EnvironmentSettings(environment: environment)
+        let authSettings = AuthSettings(settings: settings)
+        try settings.validate()
+        let dependencies = AuthService.Dependencies(
             users: users,
-            sessions: sessionsStore,
-            accessTokens: AccessTokenIssuer(signer: await TokenSigner(key: key), lifetime: 900),
-            policy: RefreshPolicy(graceWindow: 10, lifetime: 2_592_000)
-        )
-        self.sessions = sessions
-        let cookie = RefreshCookie(maxAge: 2_592_000, secure: cookieSecure)
-        let requestGuard = CookieRouteGuard(corsOrigins: configuration.corsOrigins, frontendURL: frontendURL)
-        let auth = AuthController(
-            users: users,
+            sessionUsers: users,
+            refreshSessions: sessionsStore,
             attempts: attempts,
-            hasher: hasher,
-            sessions: sessions,
-            cookie: cookie,
-            accessTokenLifetime: 900,
-            requestGuard: requestGuard,
-            rateLimits: PasswordRouteLimits(rateLimits),
-            clientAddresses: ClientAddressResolver(trustedProxyHops: rateLimits.trustedProxyHops),
+            accounts: accounts,
+            hasher: try await PasswordHasher.forTests(),
+            userTokenKeys: UserTokenKeys(current: key, previous: []),
+            google: google,
             clock: { [clock] in clock.now }
         )
-        let account = AccountController(
-            users: users,
-            accounts: AccountService(
-                accounts: accounts,
-                refreshSessions: sessionsStore,
-                attempts: attempts,
-                hasher: hasher,
-                sessions: sessions,
-                eventSource: "auth-service"
-            ),
-            cookie: cookie,
-            accessTokenLifetime: 900,
-            clientAddresses: ClientAddressResolver(trustedProxyHops: rateLimits.trustedProxyHops)
+        sessions = await AuthService.sessions(dependencies, settings: authSettings)
+        let platform = await ServicePlatform.withKeys(
+            descriptor: AuthService.descriptor,
+            environment: environment,
+            serviceKey: try SigningKey.generate(),
+            userTokenKey: key,
+            publishedUserTokenKeys: [key]
         )
-        let googleController = GoogleAuthController(
-            provider: google,
-            stateCookie: GoogleStateCookie(keys: [GoogleStateCookie.deriveKey(from: key)], secure: cookieSecure),
-            accounts: GoogleAccountResolver(users: users, sessions: sessionsStore),
-            sessions: sessions,
-            cookie: cookie,
-            frontendURL: frontendURL,
-            requestGuard: requestGuard,
-            tokenInRedirect: googleTokenInRedirect
-        )
-        let verifier = TokenVerifier(issuers: ["auth-service": StaticKeySource([key])], audience: "ecg-api", type: .access)
-        let publicRoutes = DocumentedRoutes(router, document: document, security: .none)
-        let userRoutes = DocumentedRoutes(
-            router.group().add(middleware: BearerAuthenticationMiddleware(verifier: verifier)),
-            document: document,
-            security: .userBearer
-        )
-        auth.addRoutes(to: publicRoutes, authenticated: userRoutes)
-        account.addRoutes(to: userRoutes)
-        googleController.addRoutes(to: publicRoutes)
+        router = await AuthService.buildRouter(platform: platform, settings: authSettings, dependencies: dependencies, document: document)
     }
 
     var application: some ApplicationProtocol { Application(router: router) }

@@ -23,10 +23,16 @@ public enum ServiceApplication {
     /// The service's whole router: the common middleware and routes (`/`, health, readiness, JWKS,
     /// OpenAPI, metrics) and the service's own routes added by `addRoutes`. Production and the route
     /// tests both build their router here.
-    /// - Parameter addRoutes: adds the service's routes; public routes go through `routes.user`, which requires a user token.
-    public static func buildRouter(platform: ServicePlatform, addRoutes: (ServiceRoutes) throws -> Void) rethrows -> Router<Context> {
+    /// - Parameters:
+    ///   - document: where the routes are documented (`/openapi.json`); a new one by default.
+    ///   - addRoutes: adds the service's routes; public routes go through `routes.user`, which requires a user token.
+    public static func buildRouter(
+        platform: ServicePlatform,
+        document: OpenAPIDocument? = nil,
+        addRoutes: (ServiceRoutes) throws -> Void
+    ) rethrows -> Router<Context> {
         let router = makeRouter(configuration: platform.configuration)
-        let document = OpenAPIDocument(title: platform.descriptor.name)
+        let document = document ?? OpenAPIDocument(title: platform.descriptor.name)
         let routes = ServiceRoutes(router: router, document: document, keys: platform.keys, deletedUsers: platform.deletedUsers)
         CommonRoutes.add(
             to: routes.public,

@@ -27,7 +27,8 @@ public struct ServicePlatform: Sendable {
 
 extension ServiceKeys {
     /// Keys given directly rather than loaded from files and fetched JWKS: the verifiers accept user
-    /// tokens signed by `userTokenKeys` and service tokens from `trustedServices`' keys.
+    /// tokens signed by `userTokenKeys` and service tokens from `trustedServices`' keys; the JWKS
+    /// publishes the service key and `publishedUserTokenKeys`, each with its purpose.
     public init(
         serviceName: String,
         serviceKey: SigningKey,
@@ -36,7 +37,7 @@ extension ServiceKeys {
         publishedUserTokenKeys: [SigningKey] = []
     ) async {
         self.serviceTokens = ServiceTokenClient(serviceName: serviceName, signer: await TokenSigner(key: serviceKey))
-        self.jwks = JWKSDocument(keys: ([serviceKey] + publishedUserTokenKeys).map(\.jwk))
+        self.jwks = JWKSDocument(keys: [serviceKey.jwk(purpose: .serviceToken)] + publishedUserTokenKeys.map { $0.jwk(purpose: .userToken) })
         self.userTokenVerifier = TokenVerifier(issuers: [Self.userTokenIssuer: userTokenKeys], audience: Self.userTokenAudience, type: .access)
         self.serviceTokenVerifier = TokenVerifier(issuers: trustedServices, audience: serviceName, type: .service)
     }
@@ -63,8 +64,8 @@ extension ServicePlatform {
         let keys = await ServiceKeys(
             serviceName: descriptor.name,
             serviceKey: serviceKey,
-            userTokenKeys: StaticKeySource([userTokenKey]),
-            trustedServices: trustedServices.mapValues { StaticKeySource([$0]) },
+            userTokenKeys: StaticKeySource([userTokenKey], purpose: .userToken),
+            trustedServices: trustedServices.mapValues { StaticKeySource([$0], purpose: .serviceToken) },
             publishedUserTokenKeys: publishedUserTokenKeys
         )
         return ServicePlatform(descriptor: descriptor, configuration: configuration, keys: keys)
