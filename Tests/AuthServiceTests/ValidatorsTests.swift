@@ -60,6 +60,19 @@ struct ValidatorsTests {
         #expect(try Validators.username(decomposed) == "\u{e9}\u{e9}\u{e9}")
     }
 
+    @Test("a username is bounded in bytes and in marks per letter, not only in characters (review L6)")
+    func usernameBytes() throws {
+        let zalgo = "abc".map { String($0) + String(repeating: "\u{301}\u{302}", count: 350) }.joined()
+        #expect(throws: APIError.self) { try Validators.username(zalgo) }
+        // "x" has no precomposed form with these marks, so NFC keeps them all.
+        #expect(throws: APIError.self) { try Validators.username("x\u{301}\u{302}\u{303}\u{304}\u{305}bc") }
+        #expect(try Validators.username("x\u{301}\u{302}\u{303}\u{304}bc").unicodeScalars.count == 7)
+        // 40 letters with 4 marks each: within the character and mark limits, 360 bytes.
+        #expect(throws: APIError.self) { try Validators.username(String(repeating: "x\u{301}\u{302}\u{303}\u{304}", count: 40)) }
+        #expect(try Validators.username(String(repeating: "가", count: 50)) == String(repeating: "가", count: 50))
+        #expect(try Validators.username("नमस्ते") == "नमस्ते")
+    }
+
     @Test("the uniqueness key ignores case and compatibility forms")
     func usernameKey() {
         #expect(Validators.usernameKey("Alice") == Validators.usernameKey("aLICE"))

@@ -129,6 +129,12 @@ struct AuthController: Sendable {
         let client = try admit(request, context: context, now: now)
         let body = try await request.decodeJSON(LoginRequest.self, context: context)
         let email = body.email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        // No account has a malformed address (signup checks it), and one of kilobytes or with NUL would
+        // not fit PostgreSQL's index or text (security review L5): the usual 401, before any database work.
+        guard Validators.isValidEmail(email) else {
+            context.logger.info("login refused", metadata: ["reason": "malformed_email"])
+            throw Self.invalidCredentials
+        }
         let decision = try await attempts.reserve(
             email: email,
             client: client,

@@ -5,6 +5,8 @@ import Foundation
 /// `validation_error` naming the field.
 enum Validators {
     static let usernameLength = 3...50
+    static let usernameMaximumBytes = 200
+    static let maximumMarksPerCharacter = 4
     static let passwordLength = 8...128
 
     // MARK: - Email
@@ -43,11 +45,21 @@ enum Validators {
     // MARK: - Username
 
     /// 3–50 characters, each a Unicode letter, a decimal digit, `_` or `-` (so `사용자명` is valid);
-    /// stored in Unicode NFC.
+    /// stored in Unicode NFC. A character may carry combining marks, but at most
+    /// `maximumMarksPerCharacter` of them, and the whole name at most `usernameMaximumBytes` of UTF-8:
+    /// a "character" could otherwise be kilobytes long (security review L6).
     static func username(_ raw: String) throws(APIError) -> String {
         let username = raw.precomposedStringWithCanonicalMapping
         guard usernameLength.contains(username.count) else {
             throw APIError.validation(field: "username", "must be 3 to 50 characters long")
+        }
+        guard username.utf8.count <= usernameMaximumBytes,
+            username.allSatisfy({ $0.unicodeScalars.count <= 1 + maximumMarksPerCharacter })
+        else {
+            throw APIError.validation(
+                field: "username",
+                "must be at most \(usernameMaximumBytes) bytes of UTF-8, with at most \(maximumMarksPerCharacter) marks on a letter"
+            )
         }
         guard username.allSatisfy(isUsernameCharacter) else {
             throw APIError.validation(field: "username", "may contain only letters, digits, '_' and '-'")
