@@ -37,6 +37,33 @@ def check_execution_role(label, resources, td):
         problem(f"{label}: execution role may pull {sorted(pullable)}, the task runs {sorted(images)}")
 
 
+WORKER_TASK_PROTECTION = {"ecs:UpdateTaskProtection", "ecs:GetTaskProtection"}
+
+
+def check_worker_task_role(task_role, container):
+    """The worker's one AWS call: task scale-in protection while it holds a job (deploy review M2),
+    scoped to the cluster's tasks; and a StopTimeout long enough to finish the job in hand (caption-worker
+    stops within 110 s of SIGTERM)."""
+    if task_role.get("ManagedPolicyArns"):
+        problem("ml-worker: the task role must carry no managed policies (only task scale-in protection)")
+    granted = [st for policy in task_role.get("Policies", [])
+                  for st in entries((policy.get("PolicyDocument") or {}).get("Statement"))]
+    actions = set()
+    for st in granted:
+        acts = st.get("Action")
+        acts = set(acts) if isinstance(acts, list) else {acts}
+        actions |= acts
+        resource = str(st.get("Resource"))
+        if st.get("Effect") != "Allow" or "*" == resource or ":task/" not in resource:
+            problem(f"ml-worker: task role statement must allow only the cluster's tasks (got {resource})")
+    if actions != WORKER_TASK_PROTECTION:
+        problem(f"ml-worker: the task role must allow exactly {sorted(WORKER_TASK_PROTECTION)} (task scale-in "
+                f"protection while a job runs), got {sorted(actions)}")
+    stop = container.get("StopTimeout")
+    if not isinstance(stop, int) or not 115 <= stop <= 120:
+        problem(f"ml-worker: StopTimeout must be 115-120 s so a stopped worker finishes its job (got {stop})")
+
+
 def check_aws(directory, settings, dockerfile):
     """settings: the services' print-settings reports (settings.Settings); dockerfile: the one the images are built from."""
     templates = {os.path.basename(p): load_cfn(os.path.join(directory, p))
@@ -175,6 +202,8 @@ def check_aws(directory, settings, dockerfile):
         if service_name == "media-service":
             if list(task_role.get("Policies", [])) or [names_in(a) for a in attached] != [{"MediaBucketPolicyArn"}]:
                 problem("media-service: the task role must carry only the bucket policy")
+        elif service_name == "ml-worker":
+            check_worker_task_role(task_role, c)
         elif attached or task_role.get("Policies"):
             problem(f"{service_name}: the task role must have no permissions (it calls no AWS API)")
 

@@ -41,6 +41,19 @@ class AwsTests(BrokenCopies):
         self.assertRejects("analysis-service: the task role must have no permissions", *self.check(directory))
         self.assertRejects("media-service: execution role may read", *self.check(directory))
 
+    def test_worker_task_role_beyond_task_protection_and_short_stop_timeout(self):
+        def edit(text):
+            text = text.replace("Action: [ecs:UpdateTaskProtection, ecs:GetTaskProtection]",
+                                "Action: [ecs:UpdateTaskProtection, ecs:GetTaskProtection, s3:GetObject]")
+            return text.replace("StopTimeout: 120", "StopTimeout: 30")
+        directory = self.aws_copy({"services.yaml": edit})
+        self.assertRejects("ml-worker: the task role must allow exactly", *self.check(directory))
+        self.assertRejects("ml-worker: StopTimeout must be 115-120 s", *self.check(directory))
+
+    def test_worker_task_protection_on_every_resource(self):
+        scoped = self.aws_copy({"services.yaml": sub(r"task/\$\{EnvironmentName\}/\*", "*")})
+        self.assertRejects("ml-worker: task role statement must allow only the cluster's tasks", *self.check(scoped))
+
     def test_worker_running_another_image(self):
         directory = self.aws_copy({"services.yaml": sub(r'-CaptionWorkerRepositoryUri"}$', '-AnalysisServiceRepositoryUri"}')})
         self.assertRejects("ml-worker: must run the caption-worker image", *self.check(directory))
