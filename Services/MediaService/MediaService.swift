@@ -24,6 +24,8 @@ enum MediaService {
     struct Dependencies: Sendable {
         let videos: any VideoRepository
         let storage: any VideoStorage
+        /// Where `video.uploaded` and `video.deleted` go.
+        var eventsTopic = Topics().mediaEvents
     }
 
     static func makeRuntime(settings: EnvironmentSettings) async throws -> (ServiceRuntime, MediaSettings) {
@@ -36,10 +38,12 @@ enum MediaService {
     /// The router production serves and the route tests call: common middleware and routes, then
     /// the upload routes (user tokens) and the internal lookup (service tokens).
     static func buildRouter(platform: ServicePlatform, settings: MediaSettings, dependencies: Dependencies) -> Router<ECGRequestContext> {
-        let confirmation = UploadConfirmation(repository: dependencies.videos, storage: dependencies.storage, maxUploadBytes: settings.maxUploadBytes)
+        let records = VideoRecords(repository: dependencies.videos, topic: dependencies.eventsTopic, source: descriptor.name)
+        let confirmation = UploadConfirmation(records: records, storage: dependencies.storage, maxUploadBytes: settings.maxUploadBytes)
         return ServiceApplication.buildRouter(platform: platform) { routes in
             UploadController(
                 repository: dependencies.videos,
+                records: records,
                 storage: dependencies.storage,
                 confirmation: confirmation,
                 maxUploadBytes: settings.maxUploadBytes,
@@ -58,13 +62,8 @@ enum MediaService {
     /// The production application: PostgreSQL records, S3, and the background services.
     static func buildApplication(runtime: ServiceRuntime, settings: MediaSettings) async throws -> some ApplicationProtocol {
         let s3 = S3Client(configuration: settings.s3, httpClient: runtime.httpClient)
-        let repository = PostgresVideoRepository(
-            postgres: runtime.postgres,
-            outbox: runtime.outbox,
-            topic: runtime.topics.mediaEvents,
-            source: descriptor.name,
-            logger: runtime.logger
-        )
+        let repository = PostgresVideoRepository(postgres: runtime.postgres, outbox: runtime.outbox, logger: runtime.logger)
+        let records = VideoRecords(repository: repository, topic: runtime.topics.mediaEvents, source: descriptor.name)
         let logger = runtime.logger
         var beforeServing: [@Sendable () async throws -> Void] = []
         if settings.createBucketIfMissing {
@@ -86,7 +85,7 @@ enum MediaService {
                 schema: runtime.outbox.schema,
                 postgres: runtime.postgres,
                 logger: runtime.logger,
-                handler: UserDeletionHandler.handler(repository: repository, storage: s3, deletedUsers: runtime.deletedUsers, logger: runtime.logger)
+                handler: UserDeletionHandler.handler(records: records, repository: repository, storage: s3, deletedUsers: runtime.deletedUsers, logger: runtime.logger)
             ),
             deadLetters: runtime.kafka,
             logger: runtime.logger,
@@ -94,7 +93,7 @@ enum MediaService {
         )
         return ServiceApplication.build(
             runtime: runtime,
-            router: buildRouter(platform: runtime.platform, settings: settings, dependencies: Dependencies(videos: repository, storage: s3)),
+            router: buildRouter(platform: runtime.platform, settings: settings, dependencies: Dependencies(videos: repository, storage: s3, eventsTopic: runtime.topics.mediaEvents)),
             services: [runtime.makeOutboxRelay(), userEvents],
             beforeServing: beforeServing
         )

@@ -5,15 +5,17 @@ import Synchronization
 
 @testable import MediaService
 
-/// Video records in memory, for unit tests of the routes; keeps the events it would have put in the outbox.
+/// Video records in memory, for the route tests; transactions commit or roll back as a whole, one at
+/// a time, and keep the events the outbox would have published.
 final class InMemoryVideoRepository: VideoRepository {
-    private struct State {
+    struct State: Sendable {
         var videos: [String: Video] = [:]
         var events: [CloudEvent<VideoUploaded>] = []
         var deleted: [CloudEvent<VideoDeleted>] = []
     }
 
     private let state = Mutex(State())
+    private let turn = TransactionTurn()
 
     /// The `video.uploaded` events announced so far, oldest first.
     var events: [CloudEvent<VideoUploaded>] { state.withLock { $0.events } }
@@ -55,26 +57,89 @@ final class InMemoryVideoRepository: VideoRepository {
         }
     }
 
-    func delete(fileKey: String, ownerID: Int64) async throws -> Video? {
-        state.withLock { state in
-            guard let video = state.videos[fileKey], video.ownerID == ownerID else { return nil }
-            state.videos[fileKey] = nil
-            state.deleted.append(video.deletedEvent(source: "media-service"))
-            return video
+    func transaction<Result: Sendable>(_ body: @Sendable (any VideoTransaction) async throws -> Result) async throws -> Result {
+        try await turn.take {
+            let working = InMemoryVideoTransaction(state: state.withLock { $0 })
+            let result = try await body(working)
+            // Only what the transaction touched: records created meanwhile outside it stay.
+            let (changed, touched) = working.state.withLock { ($0, working.touched.withLock { $0 }) }
+            state.withLock { state in
+                for key in touched { state.videos[key] = changed.videos[key] }
+                state.events += changed.events.dropFirst(working.eventsBefore)
+                state.deleted += changed.deleted.dropFirst(working.deletedBefore)
+            }
+            return result
         }
     }
+}
 
-    func markUploaded(fileKey: String, sizeBytes: Int64, eTag: String?) async throws -> (video: Video, changed: Bool)? {
+/// One transaction at a time (PostgreSQL's row locks, for everyone).
+private actor TransactionTurn {
+    private var busy = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    func take<Result: Sendable>(_ body: @Sendable () async throws -> Result) async throws -> Result {
+        while busy { await withCheckedContinuation { waiting.append($0) } }
+        busy = true
+        defer {
+            busy = false
+            if !waiting.isEmpty { waiting.removeFirst().resume() }
+        }
+        return try await body()
+    }
+}
+
+/// A working copy of the state, written back when the transaction's body returns.
+private final class InMemoryVideoTransaction: VideoTransaction {
+    let state: Mutex<InMemoryVideoRepository.State>
+    /// The file keys this transaction changed or deleted.
+    let touched = Mutex<Set<String>>([])
+    let eventsBefore: Int
+    let deletedBefore: Int
+
+    init(state: InMemoryVideoRepository.State) {
+        self.state = Mutex(state)
+        eventsBefore = state.events.count
+        deletedBefore = state.deleted.count
+    }
+
+    func find(fileKey: String) async throws -> Video? { state.withLock { $0.videos[fileKey] } }
+
+    func markUploaded(fileKey: String, sizeBytes: Int64, eTag: String?) async throws -> Video? {
         state.withLock { state in
-            guard var video = state.videos[fileKey] else { return nil }
-            guard video.status == .pending else { return (video, false) }
+            guard var video = state.videos[fileKey], video.status == .pending else { return nil }
             video.status = .uploaded
             video.sizeBytes = sizeBytes
             video.eTag = eTag
             video.uploadedAt = Date()
             state.videos[fileKey] = video
-            state.events.append(video.uploadedEvent(source: "media-service"))
-            return (video, true)
+            touched.withLock { _ = $0.insert(fileKey) }
+            return video
+        }
+    }
+
+    func delete(fileKey: String, ownerID: Int64) async throws -> Video? {
+        state.withLock { state in
+            guard let video = state.videos[fileKey], video.ownerID == ownerID else { return nil }
+            state.videos[fileKey] = nil
+            touched.withLock { _ = $0.insert(fileKey) }
+            return video
+        }
+    }
+
+    func deleteAll(ownerID: Int64) async throws -> [Video] {
+        state.withLock { state in
+            let gone = state.videos.values.filter { $0.ownerID == ownerID }
+            for video in gone { state.videos[video.fileKey] = nil }
+            touched.withLock { $0.formUnion(gone.map(\.fileKey)) }
+            return gone
+        }
+    }
+
+    func publish<Payload: Codable & Sendable>(_ event: CloudEvent<Payload>, topic: String) async throws {
+        state.withLock { state in
+            if let uploaded = event as? CloudEvent<VideoUploaded> { state.events.append(uploaded) }
+            if let deleted = event as? CloudEvent<VideoDeleted> { state.deleted.append(deleted) }
         }
     }
 }

@@ -6,6 +6,8 @@ import Hummingbird
 /// The public routes under `/api/upload-video` (SPEC.md §3: rows 8, 9, `complete`, `videos`); all need a user token.
 struct UploadController: Sendable {
     let repository: any VideoRepository
+    /// Changes that announce an event (the deletion's `video.deleted`).
+    let records: VideoRecords
     let storage: any VideoStorage
     let confirmation: UploadConfirmation
     let maxUploadBytes: Int64
@@ -208,7 +210,7 @@ struct UploadController: Sendable {
             context.logger.warning("S3 delete failed", metadata: ["error": "\(error)"])
             throw MediaErrors.storageUnavailable
         }
-        guard try await repository.delete(fileKey: video.fileKey, ownerID: video.ownerID) != nil else { throw MediaErrors.videoNotFound }
+        guard try await records.delete(fileKey: video.fileKey, ownerID: video.ownerID) != nil else { throw MediaErrors.videoNotFound }
     }
 
     // MARK: - Helpers

@@ -6,18 +6,27 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// Video records in the `media` schema; `video.uploaded` goes through the schema's outbox.
+/// Video records in the `media` schema; events go through the schema's outbox (`publish`).
 struct PostgresVideoRepository: VideoRepository {
     let postgres: PostgresClient
     let outbox: Outbox
-    /// `ecg.media.events` (or its `TOPIC_MEDIA_EVENTS` override).
-    let topic: String
-    let source: String
     let logger: Logger
 
     struct UnknownStatus: Error { let value: String }
 
-    private typealias Row = (String, Int64, String, String, Int64?, Int64?, String, Date, Date?, String?)
+    fileprivate typealias Row = (String, Int64, String, String, Int64?, Int64?, String, Date, Date?, String?)
+    fileprivate static let columns = "file_key, owner_id, filename, content_type, declared_size_bytes, size_bytes, status, created_at, uploaded_at, etag"
+
+    func transaction<Result: Sendable>(_ body: @Sendable (any VideoTransaction) async throws -> Result) async throws -> Result {
+        try await postgres.transaction(logger: logger) { connection in
+            try await body(transaction(on: connection))
+        }
+    }
+
+    /// The statements of a transaction someone else opened (the idempotent consumer's).
+    func transaction(on connection: PostgresConnection) -> any VideoTransaction {
+        PostgresVideoTransaction(connection: connection, outbox: outbox, logger: logger)
+    }
 
     func create(_ video: Video) async throws {
         try await postgres.query(
@@ -107,80 +116,7 @@ struct PostgresVideoRepository: VideoRepository {
         return videos
     }
 
-    func delete(fileKey: String, ownerID: Int64) async throws -> Video? {
-        let outbox = self.outbox
-        let topic = self.topic
-        let source = self.source
-        let logger = self.logger
-        return try await postgres.transaction(logger: logger) { connection -> Video? in
-            let deleted = try await connection.query(
-                """
-                DELETE FROM media.videos WHERE file_key = \(fileKey) AND owner_id = \(ownerID)
-                RETURNING file_key, owner_id, filename, content_type, declared_size_bytes, size_bytes, status, created_at, uploaded_at, etag
-                """,
-                logger: logger
-            )
-            for try await row in deleted.decode(Row.self) {
-                let video = try Self.video(row)
-                try await outbox.add(video.deletedEvent(source: source), topic: topic, on: connection, logger: logger)
-                return video
-            }
-            return nil
-        }
-    }
-
-    /// Deletes every video record of a user inside the caller's transaction, announcing each with
-    /// `video.deleted`; returns their file keys (whose objects the caller deletes).
-    func deleteAll(ownerID: Int64, on connection: PostgresConnection) async throws -> [String] {
-        let deleted = try await connection.query(
-            """
-            DELETE FROM media.videos WHERE owner_id = \(ownerID)
-            RETURNING file_key, owner_id, filename, content_type, declared_size_bytes, size_bytes, status, created_at, uploaded_at, etag
-            """,
-            logger: logger
-        )
-        var keys: [String] = []
-        for try await row in deleted.decode(Row.self) {
-            let video = try Self.video(row)
-            try await outbox.add(video.deletedEvent(source: source), topic: topic, on: connection, logger: logger)
-            keys.append(video.fileKey)
-        }
-        return keys
-    }
-
-    func markUploaded(fileKey: String, sizeBytes: Int64, eTag: String?) async throws -> (video: Video, changed: Bool)? {
-        let outbox = self.outbox
-        let topic = self.topic
-        let source = self.source
-        let logger = self.logger
-        return try await postgres.transaction(logger: logger) { connection -> (video: Video, changed: Bool)? in
-            // The row lock makes a racing second caller wait here, then find the row no longer pending.
-            let updated = try await connection.query(
-                """
-                UPDATE media.videos SET status = 'uploaded', size_bytes = \(sizeBytes), etag = \(eTag), uploaded_at = now(), updated_at = now()
-                WHERE file_key = \(fileKey) AND status = 'pending'
-                RETURNING file_key, owner_id, filename, content_type, declared_size_bytes, size_bytes, status, created_at, uploaded_at, etag
-                """,
-                logger: logger
-            )
-            for try await row in updated.decode(Row.self) {
-                let video = try Self.video(row)
-                try await outbox.add(video.uploadedEvent(source: source), topic: topic, on: connection, logger: logger)
-                return (video, true)
-            }
-            let current = try await connection.query(
-                """
-                SELECT file_key, owner_id, filename, content_type, declared_size_bytes, size_bytes, status, created_at, uploaded_at, etag
-                FROM media.videos WHERE file_key = \(fileKey)
-                """,
-                logger: logger
-            )
-            for try await row in current.decode(Row.self) { return (try Self.video(row), false) }
-            return nil
-        }
-    }
-
-    private static func video(_ row: Row) throws -> Video {
+    fileprivate static func video(_ row: Row) throws -> Video {
         guard let status = Video.Status(rawValue: row.6) else { throw UnknownStatus(value: row.6) }
         return Video(
             fileKey: row.0,
@@ -194,5 +130,61 @@ struct PostgresVideoRepository: VideoRepository {
             uploadedAt: row.8,
             eTag: row.9
         )
+    }
+}
+
+/// The statements of `VideoTransaction` on one connection inside an open transaction.
+private struct PostgresVideoTransaction: VideoTransaction {
+    let connection: PostgresConnection
+    let outbox: Outbox
+    let logger: Logger
+
+    func find(fileKey: String) async throws -> Video? {
+        let rows = try await connection.query(
+            "SELECT \(unescaped: PostgresVideoRepository.columns) FROM media.videos WHERE file_key = \(fileKey)",
+            logger: logger
+        )
+        for try await row in rows.decode(PostgresVideoRepository.Row.self) { return try PostgresVideoRepository.video(row) }
+        return nil
+    }
+
+    func markUploaded(fileKey: String, sizeBytes: Int64, eTag: String?) async throws -> Video? {
+        // The row lock makes a racing second caller wait here, then find the row no longer pending.
+        let updated = try await connection.query(
+            """
+            UPDATE media.videos SET status = 'uploaded', size_bytes = \(sizeBytes), etag = \(eTag), uploaded_at = now(), updated_at = now()
+            WHERE file_key = \(fileKey) AND status = 'pending'
+            RETURNING \(unescaped: PostgresVideoRepository.columns)
+            """,
+            logger: logger
+        )
+        for try await row in updated.decode(PostgresVideoRepository.Row.self) { return try PostgresVideoRepository.video(row) }
+        return nil
+    }
+
+    func delete(fileKey: String, ownerID: Int64) async throws -> Video? {
+        let deleted = try await connection.query(
+            """
+            DELETE FROM media.videos WHERE file_key = \(fileKey) AND owner_id = \(ownerID)
+            RETURNING \(unescaped: PostgresVideoRepository.columns)
+            """,
+            logger: logger
+        )
+        for try await row in deleted.decode(PostgresVideoRepository.Row.self) { return try PostgresVideoRepository.video(row) }
+        return nil
+    }
+
+    func deleteAll(ownerID: Int64) async throws -> [Video] {
+        let deleted = try await connection.query(
+            "DELETE FROM media.videos WHERE owner_id = \(ownerID) RETURNING \(unescaped: PostgresVideoRepository.columns)",
+            logger: logger
+        )
+        var videos: [Video] = []
+        for try await row in deleted.decode(PostgresVideoRepository.Row.self) { videos.append(try PostgresVideoRepository.video(row)) }
+        return videos
+    }
+
+    func publish<Payload: Codable & Sendable>(_ event: CloudEvent<Payload>, topic: String) async throws {
+        try await outbox.add(event, topic: topic, on: connection, logger: logger)
     }
 }

@@ -2,7 +2,8 @@ import ECGEvents
 import ECGPlatform
 import Foundation
 
-/// Where video records live.
+/// Where video records live: PostgreSQL in the service, memory in the route tests. SQL only; the
+/// changes that announce an event (upload confirmed, deletion) run in `transaction` through `VideoRecords`.
 protocol VideoRepository: Sendable {
     func create(_ video: Video) async throws
     /// Creates the record unless the owner's stored and pending bytes (`size_bytes`, else
@@ -13,14 +14,22 @@ protocol VideoRepository: Sendable {
     /// The owner's videos, newest first, after `page.after`: at most `page.limit + 1` (one more than a
     /// page, so the caller knows whether another page follows).
     func list(ownerID: Int64, page: PageRequest) async throws -> [Video]
-    /// Deletes the owner's video record and, in the same transaction, adds `video.deleted` to the
-    /// outbox. Returns the deleted video, or nil when the owner has no such video.
+    /// Runs `body` in one transaction: its changes and events commit together or not at all.
+    func transaction<Result: Sendable>(_ body: @Sendable (any VideoTransaction) async throws -> Result) async throws -> Result
+}
+
+/// The statements a use case runs inside one transaction.
+protocol VideoTransaction: Sendable {
+    func find(fileKey: String) async throws -> Video?
+    /// Moves a `pending` video to `uploaded` with its size and ETag under a row lock; nil when the
+    /// video is unknown or no longer pending (a racing caller changed it first).
+    func markUploaded(fileKey: String, sizeBytes: Int64, eTag: String?) async throws -> Video?
+    /// Deletes the owner's video; nil when the owner has no such video.
     func delete(fileKey: String, ownerID: Int64) async throws -> Video?
-    /// Moves a `pending` video to `uploaded` with its size, and in the same transaction adds the
-    /// `video.uploaded` event to the outbox. Only the call that makes the change adds the event, so it
-    /// is announced once however many callers race. Returns the video as it is afterwards (nil when
-    /// unknown) and whether this call changed it.
-    func markUploaded(fileKey: String, sizeBytes: Int64, eTag: String?) async throws -> (video: Video, changed: Bool)?
+    /// Deletes every video of the owner; returns them as they were.
+    func deleteAll(ownerID: Int64) async throws -> [Video]
+    /// Adds `event` to the outbox, published to `topic` once the transaction commits.
+    func publish<Payload: Codable & Sendable>(_ event: CloudEvent<Payload>, topic: String) async throws
 }
 
 extension Video {

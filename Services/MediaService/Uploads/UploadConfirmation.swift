@@ -9,7 +9,7 @@ import Logging
 /// (otherwise it is deleted and the video stays pending), and its ETag is recorded; an `uploaded`
 /// video whose object's ETag changed since (overwritten through the still-valid PUT URL) is refused.
 struct UploadConfirmation: Sendable {
-    let repository: any VideoRepository
+    let records: VideoRecords
     let storage: any VideoStorage
     let maxUploadBytes: Int64
 
@@ -62,7 +62,7 @@ struct UploadConfirmation: Sendable {
             try await discard(video, reason: "content type differs from the declared type", logger: logger)
             return .mismatch(video, .contentType(declared: video.contentType, stored: stored))
         }
-        guard let result = try await repository.markUploaded(fileKey: video.fileKey, sizeBytes: object.contentLength, eTag: object.eTag) else {
+        guard let result = try await records.markUploaded(fileKey: video.fileKey, sizeBytes: object.contentLength, eTag: object.eTag) else {
             return .missing(video)
         }
         if result.changed {

@@ -12,6 +12,7 @@ import PostgresNIO
 /// event finds nothing left to do.
 enum UserDeletionHandler {
     static func handler(
+        records: VideoRecords,
         repository: PostgresVideoRepository,
         storage: any VideoStorage,
         deletedUsers: DeletedUsers,
@@ -23,7 +24,7 @@ enum UserDeletionHandler {
             guard event.header.type == EventType.userDeleted else { return }  // other auth events are not ours
             let data = try event.decode(UserDeleted.self).data
             guard let ownerID = Int64(data.user_id) else { throw EventRejected("user_id \(data.user_id) is not a user id") }
-            let keys = try await repository.deleteAll(ownerID: ownerID, on: connection)
+            let keys = try await records.deleteAll(ownerID: ownerID, in: repository.transaction(on: connection))
             for key in keys {
                 do {
                     try await storage.delete(key: key)
