@@ -12,11 +12,11 @@ final class FakeVideoLookup: VideoLookup {
     func add(fileKey: String, ownerID: String, uploaded: Bool = true) {
         videos.withLock {
             $0[fileKey] = VideoInfo(
-                file_key: fileKey,
-                owner_id: ownerID,
+                fileKey: fileKey,
+                ownerID: ownerID,
                 status: uploaded ? "uploaded" : "pending",
-                download_url: "http://s3.test/\(fileKey)",
-                download_url_expires_at: "2030-01-01T00:00:00Z"
+                downloadURL: "http://s3.test/\(fileKey)",
+                downloadURLExpiresAt: "2030-01-01T00:00:00Z"
             )
         }
     }

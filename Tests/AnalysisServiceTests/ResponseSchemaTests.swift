@@ -67,7 +67,7 @@ struct ResponseSchemaTests {
 
     @Test("a page of jobs")
     func jobList() throws {
-        let page = JobController.JobList(items: [JobResponse(Self.job(.new))], next_cursor: nil)
+        let page = JobController.JobList(items: [JobResponse(Self.job(.new))], nextCursor: nil)
         let schema = JSONSchema.record(["items": .array(JobResponse.schema), "next_cursor": .nullable(.text)])
         #expect(schema.violations(of: try Self.json(page)) == [])
     }

@@ -47,7 +47,7 @@ struct WireFormatTests {
             accepted == #"{"job_id":"7f1c9e34-5b2a-4c1d-9e8f-0a1b2c3d4e5f","message":"비디오 분석이 시작되었습니다.","status":"processing"}"#,
             "\(accepted)"
         )
-        #expect(try Self.json(JobController.JobList(items: [], next_cursor: nil)) == #"{"items":[],"next_cursor":null}"#)
+        #expect(try Self.json(JobController.JobList(items: [], nextCursor: nil)) == #"{"items":[],"next_cursor":null}"#)
     }
 
     @Test("a job id is its lower-case UUID in JSON, and only a UUID parses")
@@ -67,5 +67,25 @@ struct WireFormatTests {
         let check = try #require(sql.firstMatch(of: /analysis_type text NOT NULL CHECK \(analysis_type IN \(([^)]*)\)\)/)?.1)
         let values = check.split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " '")) }
         #expect(values == AnalysisType.wireValues)
+    }
+
+    @Test("the Idempotency-Key fingerprint is the text jobs were stored with (its hash is in the table)")
+    func fingerprint() throws {
+        let request = AnalysisJobs.Request(userID: "7", videoFileKey: "uploads/a/v.mp4", analysisType: .fullAnalysis, language: "en-US")
+        #expect(try request.fingerprint == #"{"analysis_type":"full_analysis","language":"en-US","video_file_key":"uploads/a/v.mp4"}"#)
+        let english = AnalysisJobs.Request(userID: "7", videoFileKey: "k", analysisType: .emotionAnalysis, language: nil)
+        #expect(try english.fingerprint == #"{"analysis_type":"emotion_analysis","video_file_key":"k"}"#)
+    }
+
+    @Test("media-service's internal answer decodes into VideoInfo")
+    func videoInfo() throws {
+        let json = #"""
+            {"file_key":"uploads/a/v.mp4","owner_id":"7","status":"uploaded","content_type":"video/mp4","size_bytes":42,
+             "filename":"v.mp4","created_at":"2025-09-09T12:30:00.000Z","download_url":"http://s3/x",
+             "download_url_expires_at":"2025-09-09T18:30:00.000Z"}
+            """#
+        let video = try JSONDecoder().decode(VideoInfo.self, from: Data(json.utf8))
+        #expect(video.fileKey == "uploads/a/v.mp4" && video.ownerID == "7" && video.isUploaded)
+        #expect(video.downloadURL == "http://s3/x" && video.downloadURLExpiresAt == "2025-09-09T18:30:00.000Z")
     }
 }

@@ -23,37 +23,6 @@ struct JobController: Sendable {
 
     static let acceptedMessage = "비디오 분석이 시작되었습니다."
 
-    struct ProcessVideoRequest: Decodable {
-        let video_file_key: String
-        let analysis_type: String
-        /// The spoken language (BCP 47), passed to the worker; absent means English.
-        let language: String?
-    }
-
-    struct Accepted: Codable, Sendable {
-        let job_id: String
-        let status: String
-        let message: String
-
-        init(_ job: Job) {
-            job_id = job.id.description
-            status = job.state.status.rawValue
-            message = JobController.acceptedMessage
-        }
-    }
-
-    struct JobList: Codable, Sendable {
-        let items: [JobResponse]
-        let next_cursor: String?
-
-        /// `next_cursor` is written as null on the last page.
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(items, forKey: .items)
-            try container.encode(next_cursor, forKey: .next_cursor)
-        }
-    }
-
     func addRoutes(to routes: DocumentedRoutes<RouterGroup<ECGRequestContext>>) {
         routes.post(
             "/api/v1/ml/process-video",
@@ -135,11 +104,11 @@ struct JobController: Sendable {
     @Sendable func processVideo(request: Request, context: ECGRequestContext) async throws -> JSONResponse<Accepted> {
         let userID = try context.requireIdentity().subject
         let body = try await request.decodeJSON(ProcessVideoRequest.self, context: context)
-        let fileKey = body.video_file_key.trimmingCharacters(in: .whitespaces)
+        let fileKey = body.videoFileKey.trimmingCharacters(in: .whitespaces)
         guard !fileKey.isEmpty, fileKey.count <= 1024 else {
             throw APIError.validation(field: "video_file_key", "must be a file key of 1–1024 characters")
         }
-        guard let analysisType = AnalysisType(rawValue: body.analysis_type) else {
+        guard let analysisType = AnalysisType(rawValue: body.analysisType) else {
             throw APIError.validation(field: "analysis_type", "must be one of \(AnalysisType.wireValues.joined(separator: ", "))")
         }
         if let language = body.language, language.wholeMatch(of: /[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*/) == nil || language.count > 35 {
@@ -199,7 +168,7 @@ struct JobController: Sendable {
         let (items, next) = page.page(try await jobs.jobs(userID: userID, filter: filter, page: page)) {
             PageCursor(createdAt: $0.createdAt, id: $0.id.description)
         }
-        return JSONResponse(JobList(items: items.map(JobResponse.init), next_cursor: next?.token))
+        return JSONResponse(JobList(items: items.map(JobResponse.init), nextCursor: next?.token))
     }
 
     /// One `data:` line with the current status, then one per change, until a terminal state;

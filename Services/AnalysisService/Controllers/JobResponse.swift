@@ -4,31 +4,31 @@ import Foundation
 
 /// The job-status body of SPEC.md §3 row 11.
 struct JobResponse: Codable, Sendable, Equatable {
-    let job_id: String
-    let status: String
+    let jobID: JobID
+    let status: JobState.Status
     let progress: Int
     /// What the worker is doing (`downloading`, `recognising`, …), `completed` or `failed`; null before a worker reported.
     let stage: String?
     let result: AnalysisResult?
     let error: ErrorBody?
-    let analysis_type: String
-    let video_file_key: String
-    let created_at: String
-    let updated_at: String
+    let analysisType: AnalysisType
+    let videoFileKey: String
+    let createdAt: String
+    let updatedAt: String
 
     init(_ job: Job) {
-        job_id = job.id.description
-        status = job.state.status.rawValue
+        jobID = job.id
+        status = job.state.status
         progress = job.state.progress
         stage = job.state.stage
         result = job.state.status == .completed ? job.state.result : nil
         error =
             job.state.status == .failed
             ? job.state.error.map { ErrorBody(code: $0.code, message: $0.message, retryable: job.state.retryable ?? false) } : nil
-        analysis_type = job.analysisType.rawValue
-        video_file_key = job.videoFileKey
-        created_at = EventCoding.formatTimestamp(job.createdAt)
-        updated_at = EventCoding.formatTimestamp(job.updatedAt)
+        analysisType = job.analysisType
+        videoFileKey = job.videoFileKey
+        createdAt = EventCoding.formatTimestamp(job.createdAt)
+        updatedAt = EventCoding.formatTimestamp(job.updatedAt)
     }
 
     /// `error` of SPEC.md plus whether `POST …/retry` may help.
@@ -38,25 +38,35 @@ struct JobResponse: Codable, Sendable, Equatable {
         let retryable: Bool
     }
 
+    /// SPEC's names on the wire.
+    enum CodingKeys: String, CodingKey {
+        case jobID = "job_id"
+        case status, progress, stage, result, error
+        case analysisType = "analysis_type"
+        case videoFileKey = "video_file_key"
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+    }
+
     /// Nulls are written out, as clients expect `result: null` until completion.
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(job_id, forKey: .job_id)
+        try container.encode(jobID, forKey: .jobID)
         try container.encode(status, forKey: .status)
         try container.encode(progress, forKey: .progress)
         try container.encode(stage, forKey: .stage)
         try container.encode(result, forKey: .result)
         try container.encode(error, forKey: .error)
-        try container.encode(analysis_type, forKey: .analysis_type)
-        try container.encode(video_file_key, forKey: .video_file_key)
-        try container.encode(created_at, forKey: .created_at)
-        try container.encode(updated_at, forKey: .updated_at)
+        try container.encode(analysisType, forKey: .analysisType)
+        try container.encode(videoFileKey, forKey: .videoFileKey)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(updatedAt, forKey: .updatedAt)
     }
 
     static let schema = JSONSchema.object(
         [
             "job_id": .string(format: "uuid"),
-            "status": .string(enumValues: ["processing", "completed", "failed"]),
+            "status": .string(enumValues: JobState.Status.allCases.map(\.rawValue)),
             "progress": .integer(minimum: 0, maximum: 100),
             "stage": .nullable(.text),
             "result": .nullable(
@@ -80,7 +90,7 @@ struct JobResponse: Codable, Sendable, Equatable {
                 )
             ),
             "error": .nullable(.record(["code": .text, "message": .text, "retryable": .boolean])),
-            "analysis_type": .text,
+            "analysis_type": .string(enumValues: AnalysisType.wireValues),
             "video_file_key": .text,
             "created_at": .dateTime,
             "updated_at": .dateTime,

@@ -24,14 +24,21 @@ struct AnalysisJobs: Sendable {
         /// The canonical text an Idempotency-Key stands for: the same key with another request is refused (L12).
         var fingerprint: String {
             get throws {
+                // Its keys are stored (hashed) with every keyed job: they must never change.
                 struct Fingerprint: Encodable {
-                    let video_file_key: String
-                    let analysis_type: String
+                    let videoFileKey: String
+                    let analysisType: AnalysisType
                     let language: String?
+
+                    enum CodingKeys: String, CodingKey {
+                        case videoFileKey = "video_file_key"
+                        case analysisType = "analysis_type"
+                        case language
+                    }
                 }
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-                let body = Fingerprint(video_file_key: videoFileKey, analysis_type: analysisType.rawValue, language: language)
+                let body = Fingerprint(videoFileKey: videoFileKey, analysisType: analysisType, language: language)
                 return String(decoding: try encoder.encode(body), as: UTF8.self)
             }
         }
@@ -58,11 +65,11 @@ struct AnalysisJobs: Sendable {
     /// processing-job limit together.
     func request(_ request: Request, idempotencyKey: String?, videos: any VideoLookup, logger: Logger) async throws -> Job {
         let fingerprint = try request.fingerprint
-        guard let video = try await videos.video(fileKey: request.videoFileKey), video.owner_id == request.userID else {
+        guard let video = try await videos.video(fileKey: request.videoFileKey), video.ownerID == request.userID else {
             throw JobError.videoNotFound
         }
-        guard video.status == "uploaded", let videoURL = video.download_url else { throw JobError.videoNotUploaded }
-        let expiresAt = video.download_url_expires_at.flatMap(EventCoding.parseTimestamp) ?? Date().addingTimeInterval(3600)
+        guard video.isUploaded, let videoURL = video.downloadURL else { throw JobError.videoNotUploaded }
+        let expiresAt = video.downloadURLExpiresAt.flatMap(EventCoding.parseTimestamp) ?? Date().addingTimeInterval(3600)
         let new = NewJob(
             id: JobID(),
             userID: request.userID,

@@ -2,7 +2,7 @@ import ECGEvents
 
 /// A job's mutable state (SPEC.md §3 row 11).
 struct JobState: Sendable, Equatable {
-    enum Status: String, Codable, Sendable { case processing, completed, failed }
+    enum Status: String, Codable, Sendable, CaseIterable { case processing, completed, failed }
 
     var status: Status
     var progress: Int
