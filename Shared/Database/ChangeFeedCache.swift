@@ -24,11 +24,11 @@ import Synchronization
 ///
 /// A read that started before an invalidation of its key (or of everything) is served but not kept:
 /// it may have seen the row before the change was committed.
-public final class ChangeFeedCache<Key: Hashable & Sendable, Value: Sendable>: Service, Sendable {
-    public let channel: String
-    public let capacity: Int
-    public let timeToLive: Duration
-    public let maxCost: Int
+package final class ChangeFeedCache<Key: Hashable & Sendable, Value: Sendable>: Service, Sendable {
+    package let channel: String
+    package let capacity: Int
+    package let timeToLive: Duration
+    package let maxCost: Int
     private let cost: @Sendable (Value) -> Int
     private let postgres: PostgresClient?
     private let logger: Logger
@@ -45,7 +45,7 @@ public final class ChangeFeedCache<Key: Hashable & Sendable, Value: Sendable>: S
     ///   - postgres: the pool that lends `run()` its `LISTEN` connection; nil for a cache that is told
     ///     about changes and connection state by hand (`setListening`, `invalidate`), as in unit tests.
     ///   - parseKey: the key named by a notification's payload; nil ignores the notification.
-    public init(
+    package init(
         channel: String,
         capacity: Int,
         timeToLive: Duration,
@@ -72,7 +72,7 @@ public final class ChangeFeedCache<Key: Hashable & Sendable, Value: Sendable>: S
     // MARK: - Reads
 
     /// The value for `key`: from memory when held, fresh and listening; otherwise from `load`.
-    public func value(for key: Key, load: () async throws -> Value?) async throws -> Value? {
+    package func value(for key: Key, load: () async throws -> Value?) async throws -> Value? {
         let now = ContinuousClock.now
         let lookup = state.withLock { $0.lookup(key, now: now) }
         let started: UInt64
@@ -97,37 +97,37 @@ public final class ChangeFeedCache<Key: Hashable & Sendable, Value: Sendable>: S
     // MARK: - Changes
 
     /// Drops `key` (a change of its row was notified or made here).
-    public func invalidate(_ key: Key) {
+    package func invalidate(_ key: Key) {
         state.withLock { $0.invalidate(key) }
     }
 
     /// Drops everything held.
-    public func invalidateAll() {
+    package func invalidateAll() {
         state.withLock { $0.invalidateAll() }
     }
 
     /// Whether the cache is in use: true once `LISTEN` is in place. Turning it off or on drops
     /// everything held.
-    public func setListening(_ listening: Bool) {
+    package func setListening(_ listening: Bool) {
         state.withLock { state in
             state.listening = listening
             state.invalidateAll()
         }
     }
 
-    public var isListening: Bool { state.withLock { $0.listening } }
+    package var isListening: Bool { state.withLock { $0.listening } }
 
     /// Entries held now (for tests and metrics).
-    public var count: Int { state.withLock { $0.index.count } }
+    package var count: Int { state.withLock { $0.index.count } }
 
     /// The cost of the entries held now (for tests and metrics).
-    public var totalCost: Int { state.withLock { $0.totalCost } }
+    package var totalCost: Int { state.withLock { $0.totalCost } }
 
     // MARK: - The LISTEN connection
 
     /// Holds one pooled connection in `LISTEN` on `channel` until cancelled or graceful shutdown,
     /// reconnecting after `reconnectDelay` when it is lost. The cache is in use only meanwhile.
-    public func run() async throws {
+    package func run() async throws {
         guard let postgres else { return }
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {

@@ -11,7 +11,7 @@ extension PostgresClient.Configuration {
     /// connections served `/me` and `job-status` faster than 20 (3,760 and 3,400 req/s against
     /// 3,350–3,540 and 2,390–2,770, p99 14 ms against 17–34 ms) and halved the services' RSS: more
     /// PostgreSQL backends than cores only add context switches.
-    public static func fromURL(_ string: String, maximumConnections: Int = 8) throws -> PostgresClient.Configuration {
+    package static func fromURL(_ string: String, maximumConnections: Int = 8) throws -> PostgresClient.Configuration {
         let url = try DatabaseURL(string)
         let tls: PostgresClient.Configuration.TLS =
             switch url.tls {
@@ -48,21 +48,21 @@ extension PostgresClient.Configuration {
 /// bundle the image ships), or `system` (the system trust store; libpq 16 then requires
 /// `verify-full`). Unknown modes, an unreadable file, or a weaker mode with `system` are refused
 /// here, at start, not discovered as a failed handshake.
-public struct DatabaseURL: Sendable {
-    public var host: String
-    public var port: Int
-    public var username: String
-    public var password: String?
-    public var database: String
-    public var tls: TLSMode
+package struct DatabaseURL: Sendable {
+    package var host: String
+    package var port: Int
+    package var username: String
+    package var password: String?
+    package var database: String
+    package var tls: TLSMode
 
-    public enum TLSMode: Sendable {
+    package enum TLSMode: Sendable {
         case disable
         case prefer(TLSConfiguration)
         case require(TLSConfiguration)
     }
 
-    public init(_ string: String) throws {
+    package init(_ string: String) throws {
         guard let components = URLComponents(string: string), ["postgres", "postgresql"].contains(components.scheme),
             let host = components.host, !host.isEmpty
         else { throw DatabaseURLError(reason: "DATABASE_URL must look like postgres://user:password@host:5432/database") }
@@ -123,7 +123,7 @@ public struct DatabaseURL: Sendable {
     }
 }
 
-public struct DatabaseURLError: Error, CustomStringConvertible {
-    public let reason: String
-    public var description: String { reason }
+package struct DatabaseURLError: Error, CustomStringConvertible {
+    package let reason: String
+    package var description: String { reason }
 }

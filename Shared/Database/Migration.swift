@@ -2,12 +2,12 @@ import Crypto
 import Foundation
 
 /// One numbered SQL migration, e.g. `0001_create_users.sql` → version 1, name `create_users`.
-public struct Migration: Sendable, Equatable {
-    public let version: Int
-    public let name: String
-    public let sql: String
+package struct Migration: Sendable, Equatable {
+    package let version: Int
+    package let name: String
+    package let sql: String
 
-    public init(version: Int, name: String, sql: String) {
+    package init(version: Int, name: String, sql: String) {
         self.version = version
         self.name = name
         self.sql = sql
@@ -15,7 +15,7 @@ public struct Migration: Sendable, Equatable {
 
     /// Reads every `NNNN_name.sql` file of a directory, ordered by version.
     /// Refuses duplicate versions and files that do not follow the naming rule.
-    public static func load(from directory: URL) throws -> [Migration] {
+    package static func load(from directory: URL) throws -> [Migration] {
         let files = try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
             .filter { $0.pathExtension == "sql" }
         let migrations = try files.map { url -> Migration in
@@ -32,18 +32,18 @@ public struct Migration: Sendable, Equatable {
     }
 
     /// SHA-256 of the SQL, hex: recorded when applied, compared on every later start.
-    public var checksum: String {
+    package var checksum: String {
         SHA256.hash(data: Data(sql.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
     /// The statements of `sql`, split on `;` outside quotes, dollar-quoted bodies and comments,
     /// because PostgreSQL's extended protocol runs one statement per query.
-    public var statements: [String] {
+    package var statements: [String] {
         SQLStatementSplitter.split(sql)
     }
 }
 
-public enum MigrationError: Error, CustomStringConvertible, Equatable {
+package enum MigrationError: Error, CustomStringConvertible, Equatable {
     case badFileName(String)
     case duplicateVersion(Int)
     case invalidSchemaName(String)
@@ -51,7 +51,7 @@ public enum MigrationError: Error, CustomStringConvertible, Equatable {
     case outOfOrder(version: Int, newerApplied: Int)
     case changedAfterApplied(version: Int, name: String, schema: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .badFileName(let name): "migration file \(name) must be named NNNN_description.sql"
         case .duplicateVersion(let version): "two migration files have version \(version)"

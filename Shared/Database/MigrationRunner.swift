@@ -6,11 +6,11 @@ import PostgresNIO
 /// replicas starting together apply each migration exactly once. Each applied migration's SHA-256
 /// is recorded; a file edited after it was applied is refused at start, not discovered later as
 /// a missing column.
-public struct MigrationRunner: Sendable {
-    public let schema: String
-    public let migrations: [Migration]
+package struct MigrationRunner: Sendable {
+    package let schema: String
+    package let migrations: [Migration]
 
-    public init(schema: String, migrations: [Migration]) throws {
+    package init(schema: String, migrations: [Migration]) throws {
         guard schema.range(of: "^[a-z_][a-z0-9_]*$", options: .regularExpression) != nil else {
             throw MigrationError.invalidSchemaName(schema)
         }
@@ -20,7 +20,7 @@ public struct MigrationRunner: Sendable {
 
     /// Applies what is missing; returns the versions applied by this call.
     @discardableResult
-    public func run(on client: PostgresClient, logger: Logger) async throws -> [Int] {
+    package func run(on client: PostgresClient, logger: Logger) async throws -> [Int] {
         // The schema name was validated against [a-z_][a-z0-9_]* in init; identifiers cannot be bound parameters.
         let schema = self.schema
         let lockKey = "ecg.migrations.\(schema)"

@@ -4,7 +4,7 @@ import PostgresNIO
 extension PostgresClient {
     /// `withTransaction`, rethrowing what the body threw rather than PostgresNIO's wrapper, so that a
     /// domain error thrown inside a transaction reaches the error mapper as itself.
-    public func transaction<Result: Sendable>(
+    package func transaction<Result: Sendable>(
         logger: Logger,
         _ body: (PostgresConnection) async throws -> sending Result
     ) async throws -> Result {

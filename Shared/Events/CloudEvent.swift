@@ -1,18 +1,18 @@
 import Foundation
 
 /// A CloudEvents 1.0 envelope in JSON form (SPEC.md §5).
-public struct CloudEvent<Payload: Codable & Sendable>: Codable, Sendable {
-    public var specversion: String
-    public var id: String
-    public var source: String
-    public var type: String
-    public var time: Date
+package struct CloudEvent<Payload: Codable & Sendable>: Codable, Sendable {
+    package var specversion: String
+    package var id: String
+    package var source: String
+    package var type: String
+    package var time: Date
     /// The entity the event is about (job id or file key); also the Kafka message key.
-    public var subject: String
-    public var datacontenttype: String
-    public var data: Payload
+    package var subject: String
+    package var datacontenttype: String
+    package var data: Payload
 
-    public init(id: String = UUID().uuidString.lowercased(), source: String, type: String, time: Date = Date(), subject: String, data: Payload) {
+    package init(id: String = UUID().uuidString.lowercased(), source: String, type: String, time: Date = Date(), subject: String, data: Payload) {
         self.specversion = "1.0"
         self.id = id
         self.source = source
@@ -25,17 +25,17 @@ public struct CloudEvent<Payload: Codable & Sendable>: Codable, Sendable {
 }
 
 /// The envelope's attributes without its data, to route a message before decoding its payload.
-public struct CloudEventHeader: Codable, Sendable, Equatable {
-    public var specversion: String
-    public var id: String
-    public var source: String
-    public var type: String
-    public var subject: String
+package struct CloudEventHeader: Codable, Sendable, Equatable {
+    package var specversion: String
+    package var id: String
+    package var source: String
+    package var type: String
+    package var subject: String
 }
 
 /// JSON coding shared by every producer and consumer: ISO 8601 times with fractional seconds in UTC.
-public enum EventCoding {
-    public static func encoder() -> JSONEncoder {
+package enum EventCoding {
+    package static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in
@@ -45,7 +45,7 @@ public enum EventCoding {
         return encoder
     }
 
-    public static func decoder() -> JSONDecoder {
+    package static func decoder() -> JSONDecoder {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
@@ -59,12 +59,12 @@ public enum EventCoding {
     }
 
     /// `2026-11-25T10:00:00.123Z`.
-    public static func formatTimestamp(_ date: Date) -> String {
+    package static func formatTimestamp(_ date: Date) -> String {
         date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
             .replacingOccurrences(of: "+0000", with: "Z")
     }
 
-    public static func parseTimestamp(_ text: String) -> Date? {
+    package static func parseTimestamp(_ text: String) -> Date? {
         (try? Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true)))
             ?? (try? Date(text, strategy: .iso8601))
     }

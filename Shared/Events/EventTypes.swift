@@ -1,36 +1,36 @@
 import Foundation
 
 /// The event types of SPEC.md §5.
-public enum EventType {
-    public static let videoUploaded = "ecg.media.video.uploaded.v1"
-    public static let videoDeleted = "ecg.media.video.deleted.v1"
-    public static let userDeleted = "ecg.auth.user.deleted.v1"
+package enum EventType {
+    package static let videoUploaded = "ecg.media.video.uploaded.v1"
+    package static let videoDeleted = "ecg.media.video.deleted.v1"
+    package static let userDeleted = "ecg.auth.user.deleted.v1"
     /// On the requests topic, keyed by job id like the request it follows: workers stop work on it.
-    public static let jobCancelled = "ecg.analysis.job.cancelled.v1"
-    public static let jobRequested = "ecg.analysis.job.requested.v1"
-    public static let jobStarted = "ecg.analysis.job.started.v1"
-    public static let jobProgress = "ecg.analysis.job.progress.v1"
-    public static let jobCompleted = "ecg.analysis.job.completed.v1"
-    public static let jobFailed = "ecg.analysis.job.failed.v1"
+    package static let jobCancelled = "ecg.analysis.job.cancelled.v1"
+    package static let jobRequested = "ecg.analysis.job.requested.v1"
+    package static let jobStarted = "ecg.analysis.job.started.v1"
+    package static let jobProgress = "ecg.analysis.job.progress.v1"
+    package static let jobCompleted = "ecg.analysis.job.completed.v1"
+    package static let jobFailed = "ecg.analysis.job.failed.v1"
 }
 
 /// The Kafka headers every event carries.
-public enum EventHeader {
-    public static let id = "ce_id"
-    public static let type = "ce_type"
-    public static let traceparent = "traceparent"
+package enum EventHeader {
+    package static let id = "ce_id"
+    package static let type = "ce_type"
+    package static let traceparent = "traceparent"
     /// Set on messages in a `.dlq` topic: why the consumer gave up on them.
-    public static let error = "error"
+    package static let error = "error"
 }
 
 /// The topics of SPEC.md §5 with their environment overrides.
-public struct Topics: Sendable, Equatable {
-    public var authEvents: String
-    public var mediaEvents: String
-    public var analysisRequests: String
-    public var analysisEvents: String
+package struct Topics: Sendable, Equatable {
+    package var authEvents: String
+    package var mediaEvents: String
+    package var analysisRequests: String
+    package var analysisEvents: String
 
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    package init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         func value(_ name: String, _ fallback: String) -> String {
             guard let value = environment[name], !value.isEmpty else { return fallback }
             return value
@@ -42,29 +42,29 @@ public struct Topics: Sendable, Equatable {
     }
 
     /// Where a consumer of `topic` parks what it cannot process.
-    public static func deadLetter(for topic: String) -> String { topic + ".dlq" }
+    package static func deadLetter(for topic: String) -> String { topic + ".dlq" }
 }
 
 /// Consumer groups of SPEC.md §5.
-public enum ConsumerGroup {
-    public static let analysisService = "analysis-service"
+package enum ConsumerGroup {
+    package static let analysisService = "analysis-service"
     /// analysis-service's consumer of `ecg.media.events` and `ecg.auth.events`.
-    public static let analysisServiceLifecycle = "analysis-service-lifecycle"
+    package static let analysisServiceLifecycle = "analysis-service-lifecycle"
     /// media-service's consumer of `ecg.auth.events`.
-    public static let mediaService = "media-service"
-    public static let mlWorkers = "ecg-ml-workers"
+    package static let mediaService = "media-service"
+    package static let mlWorkers = "ecg-ml-workers"
 }
 
 // MARK: - Data shapes
 
 /// `ecg.media.video.uploaded.v1`
-public struct VideoUploaded: Codable, Sendable, Equatable {
-    public var file_key: String
-    public var owner_id: String
-    public var content_type: String
-    public var size_bytes: Int64
+package struct VideoUploaded: Codable, Sendable, Equatable {
+    package var file_key: String
+    package var owner_id: String
+    package var content_type: String
+    package var size_bytes: Int64
 
-    public init(file_key: String, owner_id: String, content_type: String, size_bytes: Int64) {
+    package init(file_key: String, owner_id: String, content_type: String, size_bytes: Int64) {
         self.file_key = file_key
         self.owner_id = owner_id
         self.content_type = content_type
@@ -73,11 +73,11 @@ public struct VideoUploaded: Codable, Sendable, Equatable {
 }
 
 /// `ecg.media.video.deleted.v1`, keyed by file key: the video and its object are gone.
-public struct VideoDeleted: Codable, Sendable, Equatable {
-    public var file_key: String
-    public var owner_id: String
+package struct VideoDeleted: Codable, Sendable, Equatable {
+    package var file_key: String
+    package var owner_id: String
 
-    public init(file_key: String, owner_id: String) {
+    package init(file_key: String, owner_id: String) {
         self.file_key = file_key
         self.owner_id = owner_id
     }
@@ -85,38 +85,38 @@ public struct VideoDeleted: Codable, Sendable, Equatable {
 
 /// `ecg.auth.user.deleted.v1` on `ecg.auth.events`, keyed by user id: every service deletes the
 /// user's data and refuses the user's access tokens issued before `deleted_at`.
-public struct UserDeleted: Codable, Sendable, Equatable {
-    public var user_id: String
-    public var deleted_at: Date
+package struct UserDeleted: Codable, Sendable, Equatable {
+    package var user_id: String
+    package var deleted_at: Date
 
-    public init(user_id: String, deleted_at: Date) {
+    package init(user_id: String, deleted_at: Date) {
         self.user_id = user_id
         self.deleted_at = deleted_at
     }
 }
 
 /// `ecg.analysis.job.cancelled.v1` on `ecg.analysis.requests`, keyed by job id.
-public struct JobCancelled: Codable, Sendable, Equatable {
-    public var job_id: String
+package struct JobCancelled: Codable, Sendable, Equatable {
+    package var job_id: String
 
-    public init(job_id: String) {
+    package init(job_id: String) {
         self.job_id = job_id
     }
 }
 
 /// `ecg.analysis.job.requested.v1`
-public struct JobRequested: Codable, Sendable, Equatable {
-    public var job_id: String
-    public var user_id: String
-    public var video_file_key: String
-    public var analysis_type: String
-    public var video_url: String
-    public var video_url_expires_at: Date
-    public var requested_at: Date
+package struct JobRequested: Codable, Sendable, Equatable {
+    package var job_id: String
+    package var user_id: String
+    package var video_file_key: String
+    package var analysis_type: String
+    package var video_url: String
+    package var video_url_expires_at: Date
+    package var requested_at: Date
     /// The spoken language the client asked for (BCP 47, e.g. `en`); absent means English.
-    public var language: String?
+    package var language: String?
 
-    public init(
+    package init(
         job_id: String,
         user_id: String,
         video_file_key: String,
@@ -138,23 +138,23 @@ public struct JobRequested: Codable, Sendable, Equatable {
 }
 
 /// `ecg.analysis.job.started.v1`
-public struct JobStarted: Codable, Sendable, Equatable {
-    public var job_id: String
-    public var worker_id: String
+package struct JobStarted: Codable, Sendable, Equatable {
+    package var job_id: String
+    package var worker_id: String
 
-    public init(job_id: String, worker_id: String) {
+    package init(job_id: String, worker_id: String) {
         self.job_id = job_id
         self.worker_id = worker_id
     }
 }
 
 /// `ecg.analysis.job.progress.v1`
-public struct JobProgress: Codable, Sendable, Equatable {
-    public var job_id: String
-    public var progress: Int
-    public var stage: String
+package struct JobProgress: Codable, Sendable, Equatable {
+    package var job_id: String
+    package var progress: Int
+    package var stage: String
 
-    public init(job_id: String, progress: Int, stage: String) {
+    package init(job_id: String, progress: Int, stage: String) {
         self.job_id = job_id
         self.progress = progress
         self.stage = stage
@@ -162,33 +162,33 @@ public struct JobProgress: Codable, Sendable, Equatable {
 }
 
 /// `ecg.analysis.job.completed.v1`
-public struct JobCompleted: Codable, Sendable, Equatable {
-    public var job_id: String
-    public var result: AnalysisResult
+package struct JobCompleted: Codable, Sendable, Equatable {
+    package var job_id: String
+    package var result: AnalysisResult
 
-    public init(job_id: String, result: AnalysisResult) {
+    package init(job_id: String, result: AnalysisResult) {
         self.job_id = job_id
         self.result = result
     }
 }
 
 /// `ecg.analysis.job.failed.v1`
-public struct JobFailed: Codable, Sendable, Equatable {
-    public struct Failure: Codable, Sendable, Equatable {
-        public var code: String
-        public var message: String
+package struct JobFailed: Codable, Sendable, Equatable {
+    package struct Failure: Codable, Sendable, Equatable {
+        package var code: String
+        package var message: String
 
-        public init(code: String, message: String) {
+        package init(code: String, message: String) {
             self.code = code
             self.message = message
         }
     }
 
-    public var job_id: String
-    public var error: Failure
-    public var retryable: Bool
+    package var job_id: String
+    package var error: Failure
+    package var retryable: Bool
 
-    public init(job_id: String, error: Failure, retryable: Bool) {
+    package init(job_id: String, error: Failure, retryable: Bool) {
         self.job_id = job_id
         self.error = error
         self.retryable = retryable
@@ -198,17 +198,17 @@ public struct JobFailed: Codable, Sendable, Equatable {
 /// What a completed job carries (SPEC.md §3 row 11). The seed's fields are checked; anything else a
 /// worker adds (`method`, `processing_seconds`, a caption's `words`, or fields of a future worker) is
 /// kept as it came and passed through to clients.
-public struct AnalysisResult: Codable, Sendable, Equatable {
-    public struct Caption: Codable, Sendable, Equatable {
-        public var start: Double
-        public var end: Double
-        public var text: String
-        public var emotion: String
-        public var intensity: Double
+package struct AnalysisResult: Codable, Sendable, Equatable {
+    package struct Caption: Codable, Sendable, Equatable {
+        package var start: Double
+        package var end: Double
+        package var text: String
+        package var emotion: String
+        package var intensity: Double
         /// Fields beyond the seed's, e.g. `words`.
-        public var extra: [String: JSONValue]
+        package var extra: [String: JSONValue]
 
-        public init(start: Double, end: Double, text: String, emotion: String, intensity: Double, extra: [String: JSONValue] = [:]) {
+        package init(start: Double, end: Double, text: String, emotion: String, intensity: Double, extra: [String: JSONValue] = [:]) {
             self.start = start
             self.end = end
             self.text = text
@@ -219,7 +219,7 @@ public struct AnalysisResult: Codable, Sendable, Equatable {
 
         private enum CodingKeys: String, CodingKey, CaseIterable { case start, end, text, emotion, intensity }
 
-        public init(from decoder: any Decoder) throws {
+        package init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             start = try container.decode(Double.self, forKey: .start)
             end = try container.decode(Double.self, forKey: .end)
@@ -229,7 +229,7 @@ public struct AnalysisResult: Codable, Sendable, Equatable {
             extra = try JSONValue.extraFields(in: decoder, known: CodingKeys.allCases.map(\.rawValue))
         }
 
-        public func encode(to encoder: any Encoder) throws {
+        package func encode(to encoder: any Encoder) throws {
             try JSONValue.encode(extra, to: encoder)
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(start, forKey: .start)
@@ -240,14 +240,14 @@ public struct AnalysisResult: Codable, Sendable, Equatable {
         }
     }
 
-    public struct Emotion: Codable, Sendable, Equatable {
-        public var start: Double
-        public var end: Double
-        public var label: String
-        public var score: Double
-        public var extra: [String: JSONValue]
+    package struct Emotion: Codable, Sendable, Equatable {
+        package var start: Double
+        package var end: Double
+        package var label: String
+        package var score: Double
+        package var extra: [String: JSONValue]
 
-        public init(start: Double, end: Double, label: String, score: Double, extra: [String: JSONValue] = [:]) {
+        package init(start: Double, end: Double, label: String, score: Double, extra: [String: JSONValue] = [:]) {
             self.start = start
             self.end = end
             self.label = label
@@ -257,7 +257,7 @@ public struct AnalysisResult: Codable, Sendable, Equatable {
 
         private enum CodingKeys: String, CodingKey, CaseIterable { case start, end, label, score }
 
-        public init(from decoder: any Decoder) throws {
+        package init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             start = try container.decode(Double.self, forKey: .start)
             end = try container.decode(Double.self, forKey: .end)
@@ -266,7 +266,7 @@ public struct AnalysisResult: Codable, Sendable, Equatable {
             extra = try JSONValue.extraFields(in: decoder, known: CodingKeys.allCases.map(\.rawValue))
         }
 
-        public func encode(to encoder: any Encoder) throws {
+        package func encode(to encoder: any Encoder) throws {
             try JSONValue.encode(extra, to: encoder)
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(start, forKey: .start)
@@ -276,15 +276,15 @@ public struct AnalysisResult: Codable, Sendable, Equatable {
         }
     }
 
-    public var captions: [Caption]
-    public var emotions: [Emotion]
+    package var captions: [Caption]
+    package var emotions: [Emotion]
     /// When the analysis finished: an ISO-8601 UTC timestamp in the seed (`"2025-09-09T12:30:00Z"`).
     /// Kept as the worker sent it (workers before this contract sent seconds as a number).
-    public var analysisTime: JSONValue
+    package var analysisTime: JSONValue
     /// Fields beyond the seed's: `method`, `processing_seconds`, …
-    public var extra: [String: JSONValue]
+    package var extra: [String: JSONValue]
 
-    public init(captions: [Caption], emotions: [Emotion], analysisTime: JSONValue, extra: [String: JSONValue] = [:]) {
+    package init(captions: [Caption], emotions: [Emotion], analysisTime: JSONValue, extra: [String: JSONValue] = [:]) {
         self.captions = captions
         self.emotions = emotions
         self.analysisTime = analysisTime
@@ -292,7 +292,7 @@ public struct AnalysisResult: Codable, Sendable, Equatable {
     }
 
     /// How the result was derived, when the worker said.
-    public var method: String? {
+    package var method: String? {
         if case .string(let method) = extra["method"] { return method }
         return nil
     }
@@ -302,7 +302,7 @@ public struct AnalysisResult: Codable, Sendable, Equatable {
         case analysisTime = "analysis_time"
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         captions = try container.decode([Caption].self, forKey: .captions)
         emotions = try container.decode([Emotion].self, forKey: .emotions)
@@ -319,7 +319,7 @@ public struct AnalysisResult: Codable, Sendable, Equatable {
         extra = try JSONValue.extraFields(in: decoder, known: CodingKeys.allCases.map(\.rawValue))
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         try JSONValue.encode(extra, to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(captions, forKey: .captions)

@@ -2,20 +2,20 @@
 ///
 /// Typed values cover what ECG configures itself (SPEC.md §6); `properties` passes any other
 /// librdkafka property through unchanged (for example `ssl.ca.location` or `socket.timeout.ms`).
-public struct KafkaConfiguration: Sendable {
-    public var bootstrapServers: String
+package struct KafkaConfiguration: Sendable {
+    package var bootstrapServers: String
     /// `plaintext`, `ssl`, `sasl_plaintext` or `sasl_ssl` (`KAFKA_SECURITY_PROTOCOL`).
-    public var securityProtocol: String?
+    package var securityProtocol: String?
     /// `PLAIN`, `SCRAM-SHA-256`, `SCRAM-SHA-512` (`KAFKA_SASL_MECHANISM`).
-    public var saslMechanism: String?
-    public var saslUsername: String?
-    public var saslPassword: String?
-    public var clientID: String
+    package var saslMechanism: String?
+    package var saslUsername: String?
+    package var saslPassword: String?
+    package var clientID: String
     /// Longest a consumer's fetch waits for data (`KAFKA_FETCH_WAIT_MS`, librdkafka's
     /// `fetch.wait.max.ms`). A real broker answers as soon as data arrives, so this only bounds
     /// idle polling there; the embedded broker answers an empty fetch only when the wait ends, so
     /// with it this is the latency each consumer hop adds.
-    public var consumerFetchWaitMilliseconds: Int
+    package var consumerFetchWaitMilliseconds: Int
     /// Longest a consumer may hold one message before it must poll again (librdkafka's
     /// `max.poll.interval.ms`); past it, librdkafka leaves the group and the partition (with the
     /// message in hand) moves to another member. A worker holds an analysis request for the whole
@@ -24,11 +24,11 @@ public struct KafkaConfiguration: Sendable {
     /// analysis-service anyway. librdkafka's own default (300 s) evicted workers on long videos
     /// and restarted their jobs elsewhere (deploy review M1). A member that dies is still noticed
     /// after `session.timeout.ms` (10 s), which heartbeats from librdkafka's own thread keep alive.
-    public var consumerMaxPollIntervalMilliseconds: Int
+    package var consumerMaxPollIntervalMilliseconds: Int
     /// Extra librdkafka properties; they win over the typed values.
-    public var properties: [String: String]
+    package var properties: [String: String]
 
-    public init(
+    package init(
         bootstrapServers: String,
         securityProtocol: String? = nil,
         saslMechanism: String? = nil,
@@ -52,7 +52,7 @@ public struct KafkaConfiguration: Sendable {
 
     /// The librdkafka properties of a consumer: the common ones plus the consumer's typed
     /// settings (`properties` still wins).
-    public var consumerProperties: [String: String] {
+    package var consumerProperties: [String: String] {
         [
             "fetch.wait.max.ms": String(consumerFetchWaitMilliseconds),
             "max.poll.interval.ms": String(consumerMaxPollIntervalMilliseconds),

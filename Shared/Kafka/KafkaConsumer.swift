@@ -8,13 +8,13 @@ import Synchronization
 /// Read `messages`, process each one, then `commit(_:)` it: a message is redelivered after a crash
 /// or a rebalance only if it was not committed. Run it as a `Service`; on graceful shutdown the
 /// sequence ends and the consumer leaves its group cleanly.
-public final class KafkaConsumer: Service, Sendable {
+package final class KafkaConsumer: Service, Sendable {
     private let client: RDKafkaClient
     private let isClosed = Atomic<Bool>(false)
     private let stopRequested = Atomic<Bool>(false)
     private let logger: Logger
 
-    public init(configuration: KafkaConfiguration, groupID: String, topics: [String], logger: Logger) async throws {
+    package init(configuration: KafkaConfiguration, groupID: String, topics: [String], logger: Logger) async throws {
         var properties = configuration.consumerProperties
         properties["group.id"] = groupID
         properties["enable.auto.commit"] = "false"
@@ -31,32 +31,32 @@ public final class KafkaConsumer: Service, Sendable {
     }
 
     /// The messages of the subscribed topics, in partition order; ends when the consumer closes.
-    public var messages: Messages { Messages(consumer: self) }
+    package var messages: Messages { Messages(consumer: self) }
 
     /// Marks everything up to and including `message` in its partition as processed.
-    public func commit(_ message: KafkaMessage) async throws {
+    package func commit(_ message: KafkaMessage) async throws {
         try await client.withHandle { handle throws(KafkaError) in
             try RDKafkaConsume.commit(handle: handle, topic: message.topic, partition: message.partition, offset: message.offset)
         }
     }
 
-    public func run() async throws {
+    package func run() async throws {
         try? await gracefulShutdown()
         await close()
     }
 
     /// Ends `messages` after the message in hand, without leaving the group yet; `close()` follows.
-    public func stop() {
+    package func stop() {
         stopRequested.store(true, ordering: .releasing)
     }
 
     /// True once `stop()` or `close()` was called.
-    public var isStopping: Bool {
+    package var isStopping: Bool {
         stopRequested.load(ordering: .acquiring) || isClosed.load(ordering: .acquiring)
     }
 
     /// Leaves the consumer group and frees the handle. Safe to call more than once.
-    public func close() async {
+    package func close() async {
         guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         await client.destroy { handle in RDKafkaConsume.close(handle: handle) }
     }
@@ -82,15 +82,15 @@ public final class KafkaConsumer: Service, Sendable {
         return nil
     }
 
-    public struct Messages: AsyncSequence, Sendable {
-        public typealias Element = KafkaMessage
+    package struct Messages: AsyncSequence, Sendable {
+        package typealias Element = KafkaMessage
         let consumer: KafkaConsumer
 
-        public struct AsyncIterator: AsyncIteratorProtocol {
+        package struct AsyncIterator: AsyncIteratorProtocol {
             let consumer: KafkaConsumer
-            public mutating func next() async -> KafkaMessage? { await consumer.nextMessage() }
+            package mutating func next() async -> KafkaMessage? { await consumer.nextMessage() }
         }
 
-        public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(consumer: consumer) }
+        package func makeAsyncIterator() -> AsyncIterator { AsyncIterator(consumer: consumer) }
     }
 }

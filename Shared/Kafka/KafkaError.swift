@@ -1,6 +1,6 @@
 /// An error from the Kafka client, carrying librdkafka's reason.
-public struct KafkaError: Error, CustomStringConvertible, Sendable, Equatable {
-    public enum Code: Sendable, Equatable {
+package struct KafkaError: Error, CustomStringConvertible, Sendable, Equatable {
+    package enum Code: Sendable, Equatable {
         /// A property was rejected or a handle could not be created.
         case configuration
         /// librdkafka or the broker answered with this `rd_kafka_resp_err_t` value.
@@ -11,13 +11,13 @@ public struct KafkaError: Error, CustomStringConvertible, Sendable, Equatable {
         case cancelled
     }
 
-    public let code: Code
-    public let message: String
+    package let code: Code
+    package let message: String
 
-    public init(code: Code, message: String) {
+    package init(code: Code, message: String) {
         self.code = code
         self.message = message
     }
 
-    public var description: String { "KafkaError(\(code)): \(message)" }
+    package var description: String { "KafkaError(\(code)): \(message)" }
 }

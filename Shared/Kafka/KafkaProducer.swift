@@ -8,13 +8,13 @@ import ServiceLifecycle
 /// `send` returns once the broker acknowledged the message. Each message has its own continuation,
 /// resumed exactly once: by the delivery report, by cancellation, or by shutdown.
 /// Run it as a `Service`: on graceful shutdown it flushes what is in flight, then closes.
-public final class KafkaProducer: Service, Sendable {
+package final class KafkaProducer: Service, Sendable {
     private let client: RDKafkaClient
     private let deliveries: DeliveryRegistry
     private let logger: Logger
     private let flushTimeoutMilliseconds: Int32
 
-    public init(configuration: KafkaConfiguration, logger: Logger, flushTimeoutMilliseconds: Int32 = 8_000) throws {
+    package init(configuration: KafkaConfiguration, logger: Logger, flushTimeoutMilliseconds: Int32 = 8_000) throws {
         let deliveries = DeliveryRegistry()
         var properties = configuration.commonProperties
         properties["enable.idempotence"] = properties["enable.idempotence"] ?? "true"
@@ -43,13 +43,13 @@ public final class KafkaProducer: Service, Sendable {
 
     /// Registers the failure counter at zero, so `/metrics` shows it before the first failure
     /// (a series that appears late breaks `rate()` and alerts). Idempotent.
-    public static func registerFailureCounters() {
+    package static func registerFailureCounters() {
         _ = Counter(label: "kafka_messages_failed_total")
     }
 
     /// Sends one message and waits for the broker's acknowledgement.
     @discardableResult
-    public func send(topic: String, key: String?, value: [UInt8], headers: [KafkaHeader] = []) async throws -> KafkaDeliveryReport {
+    package func send(topic: String, key: String?, value: [UInt8], headers: [KafkaHeader] = []) async throws -> KafkaDeliveryReport {
         let id = deliveries.makeID()
         let deliveries = self.deliveries
         return try await withTaskCancellationHandler {
@@ -89,14 +89,14 @@ public final class KafkaProducer: Service, Sendable {
     }
 
     /// Runs until graceful shutdown, then flushes and closes.
-    public func run() async throws {
+    package func run() async throws {
         try? await gracefulShutdown()
         await shutdown()
     }
 
     /// Flushes in-flight messages (bounded by the flush timeout), fails whatever is left, and closes.
     /// Safe to call more than once.
-    public func shutdown() async {
+    package func shutdown() async {
         guard deliveries.close() else { return }
         let timeout = flushTimeoutMilliseconds
         let logger = self.logger
@@ -124,7 +124,7 @@ public final class KafkaProducer: Service, Sendable {
 extension KafkaProducer {
     /// Asks the cluster for its metadata; throws when no broker answers within the timeout.
     /// Used by `/ready`.
-    public func checkBrokers(timeoutMilliseconds: Int32 = 1_500) async throws {
+    package func checkBrokers(timeoutMilliseconds: Int32 = 1_500) async throws {
         try await client.withHandle { handle throws(KafkaError) in
             try RDKafkaMetadata.check(handle: handle, timeoutMilliseconds: timeoutMilliseconds)
         }

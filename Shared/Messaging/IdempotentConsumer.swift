@@ -8,48 +8,48 @@ import ServiceLifecycle
 import Synchronization
 
 /// A consumed event: its envelope attributes, with the payload decoded on demand.
-public struct ReceivedEvent: Sendable {
-    public let header: CloudEventHeader
-    public let message: KafkaMessage
+package struct ReceivedEvent: Sendable {
+    package let header: CloudEventHeader
+    package let message: KafkaMessage
 
-    public init(message: KafkaMessage) throws {
+    package init(message: KafkaMessage) throws {
         self.message = message
         self.header = try EventCoding.decoder().decode(CloudEventHeader.self, from: Data(message.value))
         guard header.specversion == "1.0" else { throw EventRejected("unsupported CloudEvents specversion \(header.specversion)") }
     }
 
-    public func decode<Payload>(_ type: Payload.Type) throws -> CloudEvent<Payload> {
+    package func decode<Payload>(_ type: Payload.Type) throws -> CloudEvent<Payload> {
         try EventCoding.decoder().decode(CloudEvent<Payload>.self, from: Data(message.value))
     }
 }
 
 /// Thrown by a handler when something it needs outside PostgreSQL (S3, another service) is away:
 /// the event is retried, never dead-lettered, however long that takes.
-public struct RetryLater: Error, CustomStringConvertible {
-    public let reason: String
-    public init(_ reason: String) { self.reason = reason }
-    public var description: String { reason }
+package struct RetryLater: Error, CustomStringConvertible {
+    package let reason: String
+    package init(_ reason: String) { self.reason = reason }
+    package var description: String { reason }
 }
 
 /// Thrown by a handler for an event that can never be processed; the event goes to the DLQ.
-public struct EventRejected: Error, CustomStringConvertible {
-    public let reason: String
-    public init(_ reason: String) { self.reason = reason }
-    public var description: String { reason }
+package struct EventRejected: Error, CustomStringConvertible {
+    package let reason: String
+    package init(_ reason: String) { self.reason = reason }
+    package var description: String { reason }
 }
 
 /// Runs a handler for an event inside a PostgreSQL transaction that also records the event id in
 /// `processed_events`; an id seen before is skipped, so redelivery never applies an event twice.
-public struct IdempotentEventProcessor: Sendable {
-    public enum Outcome: Sendable, Equatable { case processed, duplicate }
-    public typealias Handler = @Sendable (ReceivedEvent, PostgresConnection) async throws -> Void
+package struct IdempotentEventProcessor: Sendable {
+    package enum Outcome: Sendable, Equatable { case processed, duplicate }
+    package typealias Handler = @Sendable (ReceivedEvent, PostgresConnection) async throws -> Void
 
     private let schema: SchemaName
     private let postgres: PostgresClient
     private let logger: Logger
     private let handler: Handler
 
-    public init(schema: SchemaName, postgres: PostgresClient, logger: Logger, handler: @escaping Handler) {
+    package init(schema: SchemaName, postgres: PostgresClient, logger: Logger, handler: @escaping Handler) {
         self.schema = schema
         self.postgres = postgres
         self.logger = logger
@@ -57,7 +57,7 @@ public struct IdempotentEventProcessor: Sendable {
     }
 
     /// Decoding errors and `EventRejected` mean the message is bad; other errors may be transient.
-    public func process(_ message: KafkaMessage) async throws -> Outcome {
+    package func process(_ message: KafkaMessage) async throws -> Outcome {
         let event = try ReceivedEvent(message: message)
         let schema = self.schema
         let logger = self.logger
@@ -87,7 +87,7 @@ public struct IdempotentEventProcessor: Sendable {
 /// Consumes a topic through an `IdempotentEventProcessor`: commits each offset only after the event's
 /// transaction committed, sends what cannot be processed to `<topic>.dlq` with an `error` header and
 /// goes on, and retries (without committing) while PostgreSQL is unreachable.
-public final class IdempotentConsumer: Service, Sendable {
+package final class IdempotentConsumer: Service, Sendable {
     private let consumer: KafkaConsumer
     private let processor: IdempotentEventProcessor
     private let deadLetters: KafkaProducer
@@ -96,7 +96,7 @@ public final class IdempotentConsumer: Service, Sendable {
 
     /// - Parameter topics: the topics consumed, whose `events_dead_lettered_total` series are
     ///   exported at zero from the start (Prometheus convention: no series that appears late).
-    public init(
+    package init(
         consumer: KafkaConsumer,
         processor: IdempotentEventProcessor,
         deadLetters: KafkaProducer,
@@ -113,13 +113,13 @@ public final class IdempotentConsumer: Service, Sendable {
     }
 
     /// Registers `events_dead_lettered_total{topic}` for each topic at zero. Idempotent.
-    public static func registerFailureCounters(topics: [String]) {
+    package static func registerFailureCounters(topics: [String]) {
         for topic in topics {
             _ = Counter(label: "events_dead_lettered_total", dimensions: [("topic", topic)])
         }
     }
 
-    public func run() async throws {
+    package func run() async throws {
         await withGracefulShutdownHandler {
             for await message in consumer.messages {
                 await handle(message)

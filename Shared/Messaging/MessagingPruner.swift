@@ -9,12 +9,12 @@ import ServiceLifecycle
 /// retention (Kafka's default is 7 days): an event redelivered after its id was pruned would be
 /// applied again. Runs every `interval` on every replica; deletes are batched and idempotent, so
 /// replicas running it at once only share the work.
-public final class MessagingPruner: Service, Sendable {
-    public struct Result: Sendable, Equatable {
-        public var outboxRows: Int
-        public var processedEvents: Int
+package final class MessagingPruner: Service, Sendable {
+    package struct Result: Sendable, Equatable {
+        package var outboxRows: Int
+        package var processedEvents: Int
 
-        public init(outboxRows: Int, processedEvents: Int) {
+        package init(outboxRows: Int, processedEvents: Int) {
             self.outboxRows = outboxRows
             self.processedEvents = processedEvents
         }
@@ -23,12 +23,12 @@ public final class MessagingPruner: Service, Sendable {
     private let schema: SchemaName
     private let postgres: PostgresClient
     private let logger: Logger
-    public let outboxRetention: Duration
-    public let processedEventsRetention: Duration
+    package let outboxRetention: Duration
+    package let processedEventsRetention: Duration
     private let interval: Duration
     private let batchSize: Int
 
-    public init(
+    package init(
         schema: SchemaName,
         postgres: PostgresClient,
         logger: Logger,
@@ -46,7 +46,7 @@ public final class MessagingPruner: Service, Sendable {
         self.batchSize = batchSize
     }
 
-    public func run() async throws {
+    package func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
@@ -67,7 +67,7 @@ public final class MessagingPruner: Service, Sendable {
 
     /// Deletes expired rows now, relative to `now` (the database's clock when nil).
     @discardableResult
-    public func prune(now: Date? = nil) async throws -> Result {
+    package func prune(now: Date? = nil) async throws -> Result {
         let outbox = try await deleteInBatches(
             table: "outbox",
             key: "id",

@@ -6,18 +6,18 @@ import PostgresNIO
 
 /// The transactional outbox (SPEC.md §5): events are written in the same PostgreSQL transaction as the
 /// state change they announce, and `OutboxRelay` publishes them after the commit.
-public struct Outbox: Sendable {
-    public let schema: SchemaName
+package struct Outbox: Sendable {
+    package let schema: SchemaName
 
-    public init(schema: SchemaName) {
+    package init(schema: SchemaName) {
         self.schema = schema
     }
 
     /// The `LISTEN/NOTIFY` channel that wakes the relay; notifications are delivered at commit.
-    public var channel: String { "\(schema)_outbox" }
+    package var channel: String { "\(schema)_outbox" }
 
     /// Adds `event` for `topic`, keyed by its subject, on the caller's transaction connection.
-    public func add<Payload>(
+    package func add<Payload>(
         _ event: CloudEvent<Payload>,
         topic: String,
         traceparent: String? = nil,
@@ -41,7 +41,7 @@ public struct Outbox: Sendable {
     }
 
     /// Rows not yet acknowledged by Kafka.
-    public func backlog(on client: PostgresClient, logger: Logger) async throws -> Int {
+    package func backlog(on client: PostgresClient, logger: Logger) async throws -> Int {
         let rows = try await client.query(
             PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(schema).outbox WHERE published_at IS NULL"),
             logger: logger

@@ -12,7 +12,7 @@ import Synchronization
 /// `FOR UPDATE SKIP LOCKED`, so replicas share the work, a key's next row is only taken after its
 /// predecessor is published (order per key), and a row is marked published only after its delivery
 /// report. Woken by `LISTEN/NOTIFY` at commit, with a slow poll as a safety net.
-public final class OutboxRelay: Service, Sendable {
+package final class OutboxRelay: Service, Sendable {
     private let outbox: Outbox
     private let postgres: PostgresClient
     private let producer: KafkaProducer
@@ -23,7 +23,7 @@ public final class OutboxRelay: Service, Sendable {
     private let wake = WakeSignal()
     private let isStopping = Atomic<Bool>(false)
 
-    public init(
+    package init(
         outbox: Outbox,
         postgres: PostgresClient,
         producer: KafkaProducer,
@@ -40,7 +40,7 @@ public final class OutboxRelay: Service, Sendable {
         self.backlogGauge = Gauge(label: "outbox_backlog", dimensions: [("schema", outbox.schema.rawValue)])
     }
 
-    public func run() async throws {
+    package func run() async throws {
         try await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.listenForCommits() }
@@ -55,7 +55,7 @@ public final class OutboxRelay: Service, Sendable {
 
     /// Publishes what is pending now, batch after batch, until nothing is left. Returns the rows published.
     @discardableResult
-    public func drain() async throws -> Int {
+    package func drain() async throws -> Int {
         var total = 0
         while true {
             let published = try await publishBatch()

@@ -2,8 +2,8 @@ import ECGDatabase
 
 /// The tables the messaging library keeps in a service's own schema. Their versions (900+) are
 /// reserved for shared tables, so they never collide with a service's own numbered migrations.
-public enum MessagingMigrations {
-    public static let all: [Migration] = [
+package enum MessagingMigrations {
+    package static let all: [Migration] = [
         Migration(
             version: 900,
             name: "outbox",
@@ -40,15 +40,15 @@ public enum MessagingMigrations {
 }
 
 /// A validated schema name, safe to splice into SQL (identifiers cannot be bound parameters).
-public struct SchemaName: Sendable, Equatable, CustomStringConvertible {
-    public let rawValue: String
+package struct SchemaName: Sendable, Equatable, CustomStringConvertible {
+    package let rawValue: String
 
-    public init(_ rawValue: String) throws {
+    package init(_ rawValue: String) throws {
         guard rawValue.range(of: "^[a-z_][a-z0-9_]*$", options: .regularExpression) != nil else {
             throw MigrationError.invalidSchemaName(rawValue)
         }
         self.rawValue = rawValue
     }
 
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 }

@@ -2,7 +2,7 @@ import Synchronization
 
 /// Wakes one waiting loop: `signal()` from anywhere, `wait(upTo:)` in the loop. A signal sent while
 /// nobody waits is remembered, so a commit between two rounds is never missed.
-public final class WakeSignal: Sendable {
+package final class WakeSignal: Sendable {
     private struct State {
         var pending = false
         var waiter: CheckedContinuation<Void, Never>?
@@ -10,9 +10,9 @@ public final class WakeSignal: Sendable {
 
     private let state = Mutex(State())
 
-    public init() {}
+    package init() {}
 
-    public func signal() {
+    package func signal() {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             guard let waiter = state.waiter else {
                 state.pending = true
@@ -26,7 +26,7 @@ public final class WakeSignal: Sendable {
 
     /// Returns on a signal (true) or after `timeout` (false), whichever comes first.
     @discardableResult
-    public func wait(upTo timeout: Duration) async -> Bool {
+    package func wait(upTo timeout: Duration) async -> Bool {
         await withTaskGroup(of: Bool.self) { group in
             group.addTask {
                 await self.waitForSignal()

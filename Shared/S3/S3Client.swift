@@ -4,13 +4,13 @@ import NIOCore
 import NIOHTTP1
 
 /// A presigned request: the URL, the method, and the headers the client must send as they are (they are signed).
-public struct PresignedRequest: Sendable, Equatable {
-    public let url: String
-    public let method: String
-    public let headers: [String: String]
-    public let expiresAt: Date
+package struct PresignedRequest: Sendable, Equatable {
+    package let url: String
+    package let method: String
+    package let headers: [String: String]
+    package let expiresAt: Date
 
-    public init(url: String, method: String, headers: [String: String], expiresAt: Date) {
+    package init(url: String, method: String, headers: [String: String], expiresAt: Date) {
         self.url = url
         self.method = method
         self.headers = headers
@@ -19,12 +19,12 @@ public struct PresignedRequest: Sendable, Equatable {
 }
 
 /// What a HEAD of an object tells.
-public struct S3ObjectInfo: Sendable, Equatable {
-    public let contentLength: Int64
-    public let contentType: String?
-    public let eTag: String?
+package struct S3ObjectInfo: Sendable, Equatable {
+    package let contentLength: Int64
+    package let contentType: String?
+    package let eTag: String?
 
-    public init(contentLength: Int64, contentType: String?, eTag: String?) {
+    package init(contentLength: Int64, contentType: String?, eTag: String?) {
         self.contentLength = contentLength
         self.contentType = contentType
         self.eTag = eTag
@@ -32,13 +32,13 @@ public struct S3ObjectInfo: Sendable, Equatable {
 }
 
 /// The S3 operations ECG needs, signed with SigV4 (`SigV4Signer`), over AsyncHTTPClient.
-public struct S3Client: Sendable {
-    public let configuration: S3Configuration
-    public let signer: SigV4Signer
+package struct S3Client: Sendable {
+    package let configuration: S3Configuration
+    package let signer: SigV4Signer
     private let httpClient: HTTPClient
     private let timeout: TimeAmount
 
-    public init(configuration: S3Configuration, httpClient: HTTPClient = .shared, timeout: TimeAmount = .seconds(10)) {
+    package init(configuration: S3Configuration, httpClient: HTTPClient = .shared, timeout: TimeAmount = .seconds(10)) {
         self.configuration = configuration
         self.signer = SigV4Signer(credentials: configuration.credentials, region: configuration.region)
         self.httpClient = httpClient
@@ -49,7 +49,7 @@ public struct S3Client: Sendable {
 
     /// A URL that lets its holder PUT one object: `Content-Type` (and `Content-Length` when given) are
     /// signed, so S3 refuses the upload if the client sends anything else.
-    public func presignedPut(
+    package func presignedPut(
         key: String,
         contentType: String,
         contentLength: Int64? = nil,
@@ -63,7 +63,7 @@ public struct S3Client: Sendable {
     }
 
     /// A URL that lets its holder GET one object.
-    public func presignedGet(key: String, expires: Int, audience: S3Configuration.Audience = .browser, date: Date = Date()) -> PresignedRequest {
+    package func presignedGet(key: String, expires: Int, audience: S3Configuration.Audience = .browser, date: Date = Date()) -> PresignedRequest {
         presign(method: "GET", key: key, headers: [], expires: expires, audience: audience, date: date)
     }
 
@@ -98,7 +98,7 @@ public struct S3Client: Sendable {
     // MARK: - Calls
 
     /// HEAD an object: its size and type, or nil when there is no such object.
-    public func headObject(key: String) async throws(S3Error) -> S3ObjectInfo? {
+    package func headObject(key: String) async throws(S3Error) -> S3ObjectInfo? {
         let response = try await send(method: .HEAD, key: key, operation: "HeadObject")
         switch response.status {
         case 200:
@@ -116,7 +116,7 @@ public struct S3Client: Sendable {
     }
 
     /// Deletes an object; deleting one that does not exist succeeds too (S3 answers 204 either way).
-    public func deleteObject(key: String) async throws(S3Error) {
+    package func deleteObject(key: String) async throws(S3Error) {
         let response = try await send(method: .DELETE, key: key, operation: "DeleteObject")
         guard response.status == 204 || response.status == 200 || response.status == 404 else {
             throw .unexpectedStatus(operation: "DeleteObject", status: response.status, code: response.errorCode)
@@ -124,7 +124,7 @@ public struct S3Client: Sendable {
     }
 
     /// True when the bucket exists and these credentials may use it.
-    public func bucketExists() async throws(S3Error) -> Bool {
+    package func bucketExists() async throws(S3Error) -> Bool {
         let response = try await send(method: .HEAD, key: nil, operation: "HeadBucket")
         switch response.status {
         case 200: return true
@@ -135,7 +135,7 @@ public struct S3Client: Sendable {
 
     /// Creates the bucket (development and test: production buckets are made by infrastructure).
     /// A bucket that already exists and is ours counts as created.
-    public func createBucket() async throws(S3Error) {
+    package func createBucket() async throws(S3Error) {
         var body = Data()
         if configuration.region != "us-east-1" {
             body = Data(
@@ -153,7 +153,7 @@ public struct S3Client: Sendable {
 
     /// Creates the bucket unless it exists; returns true when it had to be created.
     @discardableResult
-    public func createBucketIfMissing() async throws(S3Error) -> Bool {
+    package func createBucketIfMissing() async throws(S3Error) -> Bool {
         if try await bucketExists() { return false }
         try await createBucket()
         return true

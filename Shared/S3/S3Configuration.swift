@@ -1,17 +1,17 @@
 /// One bucket on one S3 endpoint, with the credentials that sign for it.
-public struct S3Configuration: Sendable, Equatable {
-    public var bucket: String
-    public var region: String
+package struct S3Configuration: Sendable, Equatable {
+    package var bucket: String
+    package var region: String
     /// Where this service talks to S3 (HEAD, create bucket) and where worker URLs point.
-    public var endpoint: S3Endpoint
+    package var endpoint: S3Endpoint
     /// The host browsers must use when it differs from `endpoint` (`S3_PUBLIC_ENDPOINT`); browser URLs
     /// are signed for this host, since the `Host` header is part of the signature.
-    public var publicEndpoint: S3Endpoint?
-    public var credentials: S3Credentials
+    package var publicEndpoint: S3Endpoint?
+    package var credentials: S3Credentials
     /// Path-style (`host/bucket/key`) instead of virtual-host style (`bucket.host/key`).
-    public var forcePathStyle: Bool
+    package var forcePathStyle: Bool
 
-    public init(
+    package init(
         bucket: String,
         region: String,
         endpoint: S3Endpoint,
@@ -28,14 +28,14 @@ public struct S3Configuration: Sendable, Equatable {
     }
 
     /// Which of the two endpoints a URL is for.
-    public enum Audience: Sendable {
+    package enum Audience: Sendable {
         /// Browsers: `publicEndpoint` when set.
         case browser
         /// This service and the backend's workers: `endpoint`.
         case backend
     }
 
-    public func endpoint(for audience: Audience) -> S3Endpoint {
+    package func endpoint(for audience: Audience) -> S3Endpoint {
         switch audience {
         case .browser: publicEndpoint ?? endpoint
         case .backend: endpoint
@@ -43,7 +43,7 @@ public struct S3Configuration: Sendable, Equatable {
     }
 
     /// The host header and the canonical (encoded) path of an object, or of the bucket when `key` is nil.
-    public func address(key: String?, on endpoint: S3Endpoint) -> (host: String, path: String) {
+    package func address(key: String?, on endpoint: S3Endpoint) -> (host: String, path: String) {
         let encodedKey = key.map { SigV4.uriEncode($0, encodeSlash: false) }
         if forcePathStyle {
             let bucketPath = "/" + SigV4.uriEncode(bucket, encodeSlash: true)

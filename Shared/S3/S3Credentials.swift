@@ -1,12 +1,12 @@
 /// The credentials that sign S3 requests: an access key pair and, for temporary credentials
 /// (an ECS task role, STS), the session token that goes with them.
-public struct S3Credentials: Sendable, Equatable {
-    public var accessKeyID: String
-    public var secretAccessKey: String
+package struct S3Credentials: Sendable, Equatable {
+    package var accessKeyID: String
+    package var secretAccessKey: String
     /// Sent as `X-Amz-Security-Token` (a signed query parameter in presigned URLs, a signed header otherwise).
-    public var sessionToken: String?
+    package var sessionToken: String?
 
-    public init(accessKeyID: String, secretAccessKey: String, sessionToken: String? = nil) {
+    package init(accessKeyID: String, secretAccessKey: String, sessionToken: String? = nil) {
         self.accessKeyID = accessKeyID
         self.secretAccessKey = secretAccessKey
         self.sessionToken = sessionToken.flatMap { $0.isEmpty ? nil : $0 }
@@ -15,7 +15,7 @@ public struct S3Credentials: Sendable, Equatable {
 
 extension S3Credentials: CustomStringConvertible {
     /// Never prints the secret or the token.
-    public var description: String {
+    package var description: String {
         "S3Credentials(accessKeyID: \(accessKeyID), secretAccessKey: <redacted>, sessionToken: \(sessionToken == nil ? "none" : "<redacted>"))"
     }
 }

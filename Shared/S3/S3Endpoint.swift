@@ -2,14 +2,14 @@ import Foundation
 
 /// Where S3 answers: scheme, host and port, without a path (`https://s3.eu-west-1.amazonaws.com`,
 /// `http://127.0.0.1:9000`).
-public struct S3Endpoint: Sendable, Equatable, CustomStringConvertible {
-    public let scheme: String
-    public let host: String
+package struct S3Endpoint: Sendable, Equatable, CustomStringConvertible {
+    package let scheme: String
+    package let host: String
     /// Only when it differs from the scheme's default port.
-    public let port: Int?
+    package let port: Int?
 
     /// Parses `http(s)://host[:port]`, with an optional trailing slash.
-    public init(url: String) throws(S3Error) {
+    package init(url: String) throws(S3Error) {
         let trimmed = url.trimmingCharacters(in: .whitespaces)
         guard let components = URLComponents(string: trimmed), let scheme = components.scheme?.lowercased(),
             scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty,
@@ -24,7 +24,7 @@ public struct S3Endpoint: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// AWS's regional endpoint, `https://s3.<region>.amazonaws.com`.
-    public static func aws(region: String) -> S3Endpoint {
+    package static func aws(region: String) -> S3Endpoint {
         // The region comes from configuration; a malformed one fails when the URL is used, not here.
         (try? S3Endpoint(url: "https://s3.\(region).amazonaws.com")) ?? S3Endpoint(scheme: "https", host: "s3.amazonaws.com", port: nil)
     }
@@ -36,12 +36,12 @@ public struct S3Endpoint: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The `Host` header value for `host` on this endpoint's port: what a client sends, and so what is signed.
-    public func hostHeader(for host: String? = nil) -> String {
+    package func hostHeader(for host: String? = nil) -> String {
         var name = host ?? self.host
         // IPv6 literals are bracketed in URLs and Host headers.
         if name.contains(":") { name = "[\(name)]" }
         return port.map { "\(name):\($0)" } ?? name
     }
 
-    public var description: String { "\(scheme)://\(hostHeader())" }
+    package var description: String { "\(scheme)://\(hostHeader())" }
 }

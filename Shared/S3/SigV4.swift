@@ -3,19 +3,19 @@ import Foundation
 
 /// The pieces of AWS Signature Version 4 that do not depend on a key: encoding, canonical forms, hashes.
 /// Written from AWS's "Signature Version 4 signing process" and the S3 "Authenticating Requests" pages.
-public enum SigV4 {
-    public static let algorithm = "AWS4-HMAC-SHA256"
+package enum SigV4 {
+    package static let algorithm = "AWS4-HMAC-SHA256"
     /// The payload hash of presigned URLs: the body is not known when the URL is made.
-    public static let unsignedPayload = "UNSIGNED-PAYLOAD"
+    package static let unsignedPayload = "UNSIGNED-PAYLOAD"
     /// SHA-256 of the empty string.
-    public static let emptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    package static let emptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
     // MARK: - Encoding
 
     /// AWS's `UriEncode`: every byte of the UTF-8 form is percent-encoded (upper-case hex) except the
     /// unreserved characters `A-Z a-z 0-9 - _ . ~`; `/` is kept when `encodeSlash` is false (object key
     /// paths) and encoded otherwise (query names and values). A space is `%20`, never `+`.
-    public static func uriEncode(_ text: String, encodeSlash: Bool) -> String {
+    package static func uriEncode(_ text: String, encodeSlash: Bool) -> String {
         var result = [UInt8]()
         result.reserveCapacity(text.utf8.count)
         for byte in text.utf8 {
@@ -47,7 +47,7 @@ public enum SigV4 {
 
     /// Query parameters, each name and value `UriEncode`d, sorted by name then value, joined with `&`;
     /// a parameter without a value is `name=`.
-    public static func canonicalQuery(_ parameters: [(name: String, value: String)]) -> String {
+    package static func canonicalQuery(_ parameters: [(name: String, value: String)]) -> String {
         let encoded: [(name: String, value: String)] = parameters.map { parameter in
             (uriEncode(parameter.name, encodeSlash: true), uriEncode(parameter.value, encodeSlash: true))
         }
@@ -59,7 +59,7 @@ public enum SigV4 {
 
     /// Lower-case names; values trimmed with inner runs of spaces collapsed; repeated names joined with `,`.
     /// Returns the canonical header block (each line ending in `\n`) and the signed-headers list.
-    public static func canonicalHeaders(_ headers: [(name: String, value: String)]) -> (block: String, signedHeaders: String) {
+    package static func canonicalHeaders(_ headers: [(name: String, value: String)]) -> (block: String, signedHeaders: String) {
         var merged: [String: [String]] = [:]
         for (name, value) in headers {
             merged[name.lowercased(), default: []].append(normalizeHeaderValue(value))
@@ -92,7 +92,7 @@ public enum SigV4 {
     }
 
     /// The canonical request: method, canonical URI, canonical query, canonical headers, signed headers, payload hash.
-    public static func canonicalRequest(
+    package static func canonicalRequest(
         method: String,
         path: String,
         query: String,
@@ -103,13 +103,13 @@ public enum SigV4 {
     }
 
     /// `AWS4-HMAC-SHA256`, the timestamp, the credential scope, and the hex SHA-256 of the canonical request.
-    public static func stringToSign(canonicalRequest: String, timestamp: String, scope: String) -> String {
+    package static func stringToSign(canonicalRequest: String, timestamp: String, scope: String) -> String {
         [algorithm, timestamp, scope, sha256Hex(Data(canonicalRequest.utf8))].joined(separator: "\n")
     }
 
     // MARK: - Hashes and dates
 
-    public static func sha256Hex(_ data: some DataProtocol) -> String {
+    package static func sha256Hex(_ data: some DataProtocol) -> String {
         hex(SHA256.hash(data: data))
     }
 
@@ -126,7 +126,7 @@ public enum SigV4 {
     private static let hexLower = Array("0123456789abcdef".utf8)
 
     /// `20130524T000000Z` and `20130524` for a moment, in UTC.
-    public static func timestamp(_ date: Date) -> (timestamp: String, day: String) {
+    package static func timestamp(_ date: Date) -> (timestamp: String, day: String) {
         let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400

@@ -7,43 +7,43 @@ import Synchronization
 /// Two forms: `presign` puts the authentication in the query string (a URL a browser or worker can use
 /// until it expires); `sign` puts it in the `Authorization` header (this service's own calls).
 /// The derived signing key is cached per (date, region, service), so signing costs two HMACs and a hash.
-public final class SigV4Signer: Sendable {
-    public let credentials: S3Credentials
-    public let region: String
-    public let service: String
+package final class SigV4Signer: Sendable {
+    package let credentials: S3Credentials
+    package let region: String
+    package let service: String
     private let keyCache = Mutex<[String: SymmetricKey]>([:])
     private let derivationCount = Atomic<Int>(0)
 
-    public init(credentials: S3Credentials, region: String, service: String = "s3") {
+    package init(credentials: S3Credentials, region: String, service: String = "s3") {
         self.credentials = credentials
         self.region = region
         self.service = service
     }
 
     /// What a signature was computed from, for tests and for debugging a mismatch.
-    public struct Signature: Sendable {
-        public let canonicalRequest: String
-        public let stringToSign: String
+    package struct Signature: Sendable {
+        package let canonicalRequest: String
+        package let stringToSign: String
         /// Lower-case hex.
-        public let signature: String
-        public let signedHeaders: String
-        public let credentialScope: String
+        package let signature: String
+        package let signedHeaders: String
+        package let credentialScope: String
     }
 
     /// A URL whose query string carries the signature.
-    public struct PresignedURL: Sendable {
-        public let url: String
-        public let expiresAt: Date
-        public let details: Signature
+    package struct PresignedURL: Sendable {
+        package let url: String
+        package let expiresAt: Date
+        package let details: Signature
     }
 
     /// Headers to send with a request whose `Authorization` header carries the signature.
-    public struct SignedHeaders: Sendable {
+    package struct SignedHeaders: Sendable {
         /// `Host`, `X-Amz-Date`, `X-Amz-Content-SHA256`, `X-Amz-Security-Token` when there is one, `Authorization`,
         /// and the caller's own headers.
-        public let headers: [(name: String, value: String)]
-        public let authorization: String
-        public let details: Signature
+        package let headers: [(name: String, value: String)]
+        package let authorization: String
+        package let details: Signature
     }
 
     // MARK: - Query-string authentication
@@ -54,7 +54,7 @@ public final class SigV4Signer: Sendable {
     ///   - query: further query parameters, unencoded; they are signed too.
     ///   - headers: headers beside `host` that the client must send with exactly these values (`content-type`, `content-length`).
     ///   - expires: seconds the URL stays valid, 1...604800.
-    public func presign(
+    package func presign(
         method: String,
         scheme: String,
         host: String,
@@ -96,7 +96,7 @@ public final class SigV4Signer: Sendable {
     ///   - headers: the caller's headers to sign and send (e.g. `Range`); `host`, `x-amz-date`,
     ///     `x-amz-content-sha256` and the session token are added here.
     ///   - payloadHash: hex SHA-256 of the body (`SigV4.emptyPayloadHash` for none).
-    public func sign(
+    package func sign(
         method: String,
         host: String,
         path: String,
@@ -174,5 +174,5 @@ public final class SigV4Signer: Sendable {
     }
 
     /// How many signing keys were derived (not taken from the cache).
-    public var signingKeyDerivations: Int { derivationCount.load(ordering: .relaxed) }
+    package var signingKeyDerivations: Int { derivationCount.load(ordering: .relaxed) }
 }

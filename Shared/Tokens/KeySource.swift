@@ -6,7 +6,7 @@ import NIOCore
 import Synchronization
 
 /// Where a verifier finds the public key for a `kid`, for one issuer.
-public protocol KeySource: Sendable {
+package protocol KeySource: Sendable {
     /// The key with this id, whatever its purpose; a remote source refetches the issuer's JWKS once
     /// when the id is unknown.
     func publicKey(kid: String) async throws(TokenError) -> EdDSA.PublicKey
@@ -17,7 +17,7 @@ public protocol KeySource: Sendable {
 
 extension KeySource {
     /// A source that knows no purposes (a test double) serves every key for either.
-    public func publicKey(kid: String, purpose: KeyPurpose) async throws(TokenError) -> EdDSA.PublicKey {
+    package func publicKey(kid: String, purpose: KeyPurpose) async throws(TokenError) -> EdDSA.PublicKey {
         try await publicKey(kid: kid)
     }
 }
@@ -34,18 +34,18 @@ struct PurposedKey: Sendable {
 }
 
 /// Keys known in advance: a service's own keys, or keys in tests.
-public struct StaticKeySource: KeySource {
+package struct StaticKeySource: KeySource {
     private let keys: [String: PurposedKey]
 
     /// - Parameter purpose: what the keys may verify; nil, either (tests).
-    public init(_ keys: [SigningKey], purpose: KeyPurpose? = nil) {
+    package init(_ keys: [SigningKey], purpose: KeyPurpose? = nil) {
         self.keys = Dictionary(
             keys.map { ($0.kid, PurposedKey(key: $0.publicKey, purpose: purpose)) },
             uniquingKeysWith: { first, _ in first }
         )
     }
 
-    public init(jwks: JWKSDocument) {
+    package init(jwks: JWKSDocument) {
         self.keys = Self.keysByID(jwks)
     }
 
@@ -57,12 +57,12 @@ public struct StaticKeySource: KeySource {
         return keys
     }
 
-    public func publicKey(kid: String) async throws(TokenError) -> EdDSA.PublicKey {
+    package func publicKey(kid: String) async throws(TokenError) -> EdDSA.PublicKey {
         guard let entry = keys[kid] else { throw .unknownKey(kid) }
         return entry.key
     }
 
-    public func publicKey(kid: String, purpose: KeyPurpose) async throws(TokenError) -> EdDSA.PublicKey {
+    package func publicKey(kid: String, purpose: KeyPurpose) async throws(TokenError) -> EdDSA.PublicKey {
         guard let entry = keys[kid] else { throw .unknownKey(kid) }
         return try entry.checked(kid: kid, for: purpose)
     }
@@ -79,7 +79,7 @@ public struct StaticKeySource: KeySource {
 /// - When a refetch fails, the last good keys stay usable for `staleIfError` more (an auth outage
 ///   does not turn every token into 401); after that lookups fail with `keysUnavailable` (503).
 ///   A withdrawn key is therefore trusted at most `maximumAge + staleIfError` after its removal.
-public final class RemoteJWKSKeySource: KeySource {
+package final class RemoteJWKSKeySource: KeySource {
     private struct Cache {
         var keys: [String: PurposedKey] = [:]
         /// When the keys above were fetched; nil until the first successful fetch.
@@ -92,16 +92,16 @@ public final class RemoteJWKSKeySource: KeySource {
         var inFlight: Task<[String: PurposedKey], any Error>?
     }
 
-    public let url: String
+    package let url: String
     private let httpClient: HTTPClient
     private let cache = Mutex(Cache())
     private let minimumRefetchInterval: TimeInterval
-    public let maximumAge: TimeInterval
-    public let staleIfError: TimeInterval
+    package let maximumAge: TimeInterval
+    package let staleIfError: TimeInterval
     private let logger: Logger
     private let clock: @Sendable () -> Date
 
-    public init(
+    package init(
         url: String,
         httpClient: HTTPClient,
         minimumRefetchInterval: TimeInterval = 10,
@@ -120,15 +120,15 @@ public final class RemoteJWKSKeySource: KeySource {
     }
 
     /// How many fetches have been started (for tests and metrics).
-    public var fetchCount: Int { fetches.load(ordering: .relaxed) }
+    package var fetchCount: Int { fetches.load(ordering: .relaxed) }
     private let fetches = Atomic<Int>(0)
 
-    public func publicKey(kid: String) async throws(TokenError) -> EdDSA.PublicKey {
+    package func publicKey(kid: String) async throws(TokenError) -> EdDSA.PublicKey {
         try await entry(kid: kid).key
     }
 
     /// A key of the wrong purpose is refused without a refetch: its `kid` is known.
-    public func publicKey(kid: String, purpose: KeyPurpose) async throws(TokenError) -> EdDSA.PublicKey {
+    package func publicKey(kid: String, purpose: KeyPurpose) async throws(TokenError) -> EdDSA.PublicKey {
         try await entry(kid: kid).checked(kid: kid, for: purpose)
     }
 

@@ -3,20 +3,20 @@ import Synchronization
 
 /// Signs the service tokens a service sends with its outgoing calls (SPEC.md §4):
 /// `iss`=`sub`=this service, `aud`=the callee, `typ`=`service`, 5 minutes, reused until a minute before expiry.
-public final class ServiceTokenClient: Sendable {
-    public let serviceName: String
+package final class ServiceTokenClient: Sendable {
+    package let serviceName: String
     private let signer: TokenSigner
     private let lifetime: TimeInterval
     private let cache = Mutex<[String: (token: String, expiresAt: Date)]>([:])
 
-    public init(serviceName: String, signer: TokenSigner, lifetime: TimeInterval = 300) {
+    package init(serviceName: String, signer: TokenSigner, lifetime: TimeInterval = 300) {
         self.serviceName = serviceName
         self.signer = signer
         self.lifetime = min(lifetime, 300)
     }
 
     /// A bearer token for calls to `audience`.
-    public func token(for audience: String, now: Date = Date()) async throws -> String {
+    package func token(for audience: String, now: Date = Date()) async throws -> String {
         if let cached = cache.withLock({ $0[audience] }), cached.expiresAt.timeIntervalSince(now) > 60 {
             return cached.token
         }

@@ -3,14 +3,14 @@ import Foundation
 import JWTKit
 
 /// An Ed25519 signing key with its key id (`kid`), the RFC 7638 thumbprint of its public key.
-public struct SigningKey: Sendable {
-    public let kid: String
-    public let privateKey: EdDSA.PrivateKey
+package struct SigningKey: Sendable {
+    package let kid: String
+    package let privateKey: EdDSA.PrivateKey
 
-    public var publicKey: EdDSA.PublicKey { privateKey.publicKey }
+    package var publicKey: EdDSA.PublicKey { privateKey.publicKey }
 
     /// Reads a PKCS#8 PEM private key (`-----BEGIN PRIVATE KEY-----`).
-    public init(pem: String) throws {
+    package init(pem: String) throws {
         do {
             self.init(privateKey: try EdDSA.PrivateKey(pem: pem))
         } catch {
@@ -18,28 +18,28 @@ public struct SigningKey: Sendable {
         }
     }
 
-    public init(privateKey: EdDSA.PrivateKey) {
+    package init(privateKey: EdDSA.PrivateKey) {
         self.privateKey = privateKey
         self.kid = Self.thumbprint(of: privateKey.publicKey)
     }
 
     /// A new random key.
-    public static func generate() throws -> SigningKey {
+    package static func generate() throws -> SigningKey {
         SigningKey(privateKey: try EdDSA.PrivateKey(curve: .ed25519))
     }
 
     /// The PKCS#8 PEM form, for development key files.
-    public var pemRepresentation: String {
+    package var pemRepresentation: String {
         privateKey.pemRepresentation
     }
 
     /// The public half as a JWK.
-    public var jwk: PublicJWK {
+    package var jwk: PublicJWK {
         PublicJWK(kid: kid, x: publicKey.rawRepresentation.base64URLEncodedString())
     }
 
     /// The public key marked with what it may verify (how services publish their keys).
-    public func jwk(purpose: KeyPurpose) -> PublicJWK {
+    package func jwk(purpose: KeyPurpose) -> PublicJWK {
         PublicJWK(kid: kid, x: publicKey.rawRepresentation.base64URLEncodedString(), purpose: purpose)
     }
 
@@ -52,14 +52,14 @@ public struct SigningKey: Sendable {
 
 extension Data {
     /// Base64url without padding (RFC 7515 §2).
-    public func base64URLEncodedString() -> String {
+    package func base64URLEncodedString() -> String {
         var bytes = base64EncodedData()
         while bytes.last == UInt8(ascii: "=") { bytes.removeLast() }
         return String(decoding: bytes.map(Self.base64URLByte), as: UTF8.self)
     }
 
     /// Decodes base64url with or without padding. Byte-wise: this runs for every token verified.
-    public init?(base64URLEncoded string: String) {
+    package init?(base64URLEncoded string: String) {
         var bytes = Array(string.utf8)
         for index in bytes.indices {
             switch bytes[index] {
@@ -76,7 +76,7 @@ extension Data {
     /// Decodes canonical base64url only (RFC 7515 §2, RFC 4648 §3.5): no padding, no character
     /// outside `A–Z a–z 0–9 - _`, no impossible length, and the unused bits of the last character
     /// zero. Each byte string then has exactly one accepted spelling, so tokens are not malleable.
-    public init?(strictBase64URLEncoded text: Substring) {
+    package init?(strictBase64URLEncoded text: Substring) {
         let utf8 = text.utf8
         guard utf8.count % 4 != 1 else { return nil }
         for byte in utf8 {

@@ -1,13 +1,13 @@
 import Foundation
 
 /// Loads a signing key from PEM text, or in development and test from (or into) a file under the keys directory.
-public enum SigningKeyStore {
+package enum SigningKeyStore {
     /// - Parameters:
     ///   - pem: the configured PEM (`SERVICE_SIGNING_KEY`, `USER_TOKEN_SIGNING_KEY`), which wins when set.
     ///   - fileName: the development key file, e.g. `auth-service.service.pem`.
     ///   - directory: `.data/keys` by default (`KEYS_DIR`).
     ///   - mayGenerate: false in production, where a missing key is a configuration error.
-    public static func load(pem: String?, fileName: String, directory: String, mayGenerate: Bool) throws -> SigningKey {
+    package static func load(pem: String?, fileName: String, directory: String, mayGenerate: Bool) throws -> SigningKey {
         if let pem, !pem.isEmpty {
             return try SigningKey(pem: pem)
         }

@@ -2,22 +2,22 @@ import Foundation
 import JWTKit
 
 /// What a token is for: `access` tokens are user sessions, `service` tokens are service-to-service calls.
-public enum TokenType: String, Codable, Sendable {
+package enum TokenType: String, Codable, Sendable {
     case access
     case service
 }
 
 /// The claims of every token ECG signs (SPEC.md §4): `iss aud sub iat exp jti typ`.
-public struct TokenClaims: JWTPayload, Equatable {
-    public var iss: IssuerClaim
-    public var aud: AudienceClaim
-    public var sub: SubjectClaim
-    public var iat: IssuedAtClaim
-    public var exp: ExpirationClaim
-    public var jti: IDClaim
-    public var typ: String
+package struct TokenClaims: JWTPayload, Equatable {
+    package var iss: IssuerClaim
+    package var aud: AudienceClaim
+    package var sub: SubjectClaim
+    package var iat: IssuedAtClaim
+    package var exp: ExpirationClaim
+    package var jti: IDClaim
+    package var typ: String
 
-    public init(issuer: String, audience: String, subject: String, type: TokenType, issuedAt: Date, lifetime: TimeInterval) {
+    package init(issuer: String, audience: String, subject: String, type: TokenType, issuedAt: Date, lifetime: TimeInterval) {
         // Whole seconds, as the JWT NumericDate is normally written.
         let now = Date(timeIntervalSince1970: issuedAt.timeIntervalSince1970.rounded(.down))
         self.iss = IssuerClaim(value: issuer)
@@ -30,14 +30,14 @@ public struct TokenClaims: JWTPayload, Equatable {
     }
 
     /// Signature checks happen before this; issuer, audience, type and expiry are checked by `TokenVerifier`.
-    public func verify(using algorithm: some JWTAlgorithm) async throws {}
+    package func verify(using algorithm: some JWTAlgorithm) async throws {}
 }
 
 /// The identity a verified token carries.
-public struct VerifiedToken: Sendable, Equatable {
-    public let issuer: String
-    public let subject: String
-    public let type: TokenType
-    public let tokenID: String
-    public let expiresAt: Date
+package struct VerifiedToken: Sendable, Equatable {
+    package let issuer: String
+    package let subject: String
+    package let type: TokenType
+    package let tokenID: String
+    package let expiresAt: Date
 }

@@ -1,5 +1,5 @@
 /// Why a token or key was refused. The reason is for logs; clients only ever see "invalid token".
-public enum TokenError: Error, Equatable, Sendable, CustomStringConvertible {
+package enum TokenError: Error, Equatable, Sendable, CustomStringConvertible {
     case malformed
     case unsupportedAlgorithm(String)
     case unknownKey(String)
@@ -16,7 +16,7 @@ public enum TokenError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidKey(String)
     case keysUnavailable(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .malformed: "the token is not a well-formed JWT"
         case .unsupportedAlgorithm(let alg): "algorithm \(alg) is not accepted (EdDSA only)"

@@ -2,18 +2,18 @@ import Foundation
 import JWTKit
 
 /// Signs ECG tokens with one Ed25519 key, putting its `kid` in the header.
-public struct TokenSigner: Sendable {
-    public let key: SigningKey
+package struct TokenSigner: Sendable {
+    package let key: SigningKey
     private let keys: JWTKeyCollection
 
-    public init(key: SigningKey) async {
+    package init(key: SigningKey) async {
         self.key = key
         self.keys = JWTKeyCollection()
         await keys.add(eddsa: key.privateKey, kid: JWKIdentifier(string: key.kid))
     }
 
     /// Signs a token; returns it with its claims.
-    public func sign(
+    package func sign(
         issuer: String,
         audience: String,
         subject: String,

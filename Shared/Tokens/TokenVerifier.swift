@@ -4,7 +4,7 @@ import JWTKit
 
 /// Verifies ECG tokens: algorithm EdDSA only, a `kid` from a trusted issuer's keys, the signature,
 /// then issuer, audience, type, expiry, `nbf` and a maximum lifetime.
-public struct TokenVerifier: Sendable {
+package struct TokenVerifier: Sendable {
     /// Trusted issuers and where their keys come from.
     private let issuers: [String: any KeySource]
     private let audience: String
@@ -15,7 +15,7 @@ public struct TokenVerifier: Sendable {
 
     /// The longest `exp - iat` accepted by default: access tokens 1 h (auth issues 15 min), service
     /// tokens 5 min (SPEC.md §4). The leeway is added on top.
-    public static func defaultMaximumLifetime(for type: TokenType) -> TimeInterval {
+    package static func defaultMaximumLifetime(for type: TokenType) -> TimeInterval {
         switch type {
         case .access: 3600
         case .service: 300
@@ -28,7 +28,7 @@ public struct TokenVerifier: Sendable {
     ///   - type: the only `typ` accepted.
     ///   - maximumLifetime: the longest `exp - iat` accepted (plus `leeway`); by default per type.
     ///   - cache: tokens already verified by this verifier, skipped until they expire; `nil` checks every time.
-    public init(
+    package init(
         issuers: [String: any KeySource],
         audience: String,
         type: TokenType,
@@ -44,7 +44,7 @@ public struct TokenVerifier: Sendable {
         self.cache = cache
     }
 
-    public func verify(_ token: String, now: Date = Date()) async throws(TokenError) -> VerifiedToken {
+    package func verify(_ token: String, now: Date = Date()) async throws(TokenError) -> VerifiedToken {
         if let cached = cache?.lookup(token, now: now, leeway: leeway) { return cached }
         let verified = try await verifyUncached(token, now: now)
         cache?.store(verified, for: token, now: now)

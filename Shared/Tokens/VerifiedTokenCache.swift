@@ -15,17 +15,17 @@ import Synchronization
 /// bound (`RemoteJWKSKeySource.maximumAge`) applies. A withdrawn key's tokens are thus refused at
 /// most `maximumAge` after the key source stops trusting it. Bounded in size: when full, expired
 /// entries go first, then everything (a refill costs one verification per live token).
-public final class VerifiedTokenCache: Sendable {
+package final class VerifiedTokenCache: Sendable {
     private struct Entry {
         var token: VerifiedToken
         var verifiedAt: Date
     }
 
     private let entries = Mutex([String: Entry]())
-    public let capacity: Int
-    public let maximumAge: TimeInterval
+    package let capacity: Int
+    package let maximumAge: TimeInterval
 
-    public init(capacity: Int = 10_000, maximumAge: TimeInterval = 60) {
+    package init(capacity: Int = 10_000, maximumAge: TimeInterval = 60) {
         precondition(capacity > 0, "a cache needs room for one token")
         self.capacity = capacity
         self.maximumAge = maximumAge
@@ -52,5 +52,5 @@ public final class VerifiedTokenCache: Sendable {
         }
     }
 
-    public var count: Int { entries.withLock { $0.count } }
+    package var count: Int { entries.withLock { $0.count } }
 }

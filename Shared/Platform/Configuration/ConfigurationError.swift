@@ -1,12 +1,12 @@
 /// Everything wrong with the configuration, collected so that one start names every bad variable.
-public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
-    public let problems: [String]
+package struct ConfigurationError: Error, CustomStringConvertible, Sendable {
+    package let problems: [String]
 
-    public init(problems: [String]) {
+    package init(problems: [String]) {
         self.problems = problems
     }
 
-    public var description: String {
+    package var description: String {
         "invalid configuration:\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
     }
 }

@@ -5,16 +5,16 @@ import Configuration
 ///
 /// In production, `required` values must be set and must not equal a development default;
 /// elsewhere the development default fills the gap.
-public final class EnvironmentSettings {
-    public let environment: DeploymentEnvironment
+package final class EnvironmentSettings {
+    package let environment: DeploymentEnvironment
     private let reader: ConfigReader
-    public private(set) var problems: [String] = []
+    package private(set) var problems: [String] = []
     /// Every variable read so far, in the order first read, with its default and whether production
     /// must set it: what `<service> print-settings` reports (see `SettingsReport`).
-    public private(set) var reads: [SettingRead] = []
+    package private(set) var reads: [SettingRead] = []
 
     /// - Parameter reader: environment variables by default; tests pass their own.
-    public init(reader: ConfigReader = ConfigReader(provider: EnvironmentVariablesProvider())) {
+    package init(reader: ConfigReader = ConfigReader(provider: EnvironmentVariablesProvider())) {
         self.reader = reader
         let raw = reader.string(forKey: Self.key("ECG_ENV")) ?? DeploymentEnvironment.development.rawValue
         if let environment = DeploymentEnvironment(rawValue: raw) {
@@ -28,25 +28,25 @@ public final class EnvironmentSettings {
     }
 
     /// Convenience for tests and tools: settings from a dictionary of environment variables.
-    public convenience init(environment variables: [String: String]) {
+    package convenience init(environment variables: [String: String]) {
         self.init(reader: ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: variables)))
     }
 
     /// An optional value; empty counts as unset.
-    public func optional(_ name: String) -> String? {
+    package func optional(_ name: String) -> String? {
         record(name, default: nil)
         guard let value = reader.string(forKey: Self.key(name), isSecret: Self.looksSecret(name)), !value.isEmpty else { return nil }
         return value
     }
 
     /// A value with a default that is fine everywhere, production included.
-    public func string(_ name: String, default defaultValue: String) -> String {
+    package func string(_ name: String, default defaultValue: String) -> String {
         record(name, default: defaultValue)
         return optional(name) ?? defaultValue
     }
 
     /// A value production must set explicitly; `developmentDefault` is used elsewhere and refused in production.
-    public func required(_ name: String, developmentDefault: String?) -> String {
+    package func required(_ name: String, developmentDefault: String?) -> String {
         record(name, default: environment.isProduction ? nil : developmentDefault, requiredInProduction: true)
         if let value = optional(name) {
             if environment.isProduction, let developmentDefault, value == developmentDefault {
@@ -61,7 +61,7 @@ public final class EnvironmentSettings {
         return developmentDefault!
     }
 
-    public func int(_ name: String, default defaultValue: Int, range: ClosedRange<Int>) -> Int {
+    package func int(_ name: String, default defaultValue: Int, range: ClosedRange<Int>) -> Int {
         record(name, default: String(defaultValue))
         guard let raw = optional(name) else { return defaultValue }
         guard let value = Int(raw), range.contains(value) else {
@@ -71,7 +71,7 @@ public final class EnvironmentSettings {
         return value
     }
 
-    public func bool(_ name: String, default defaultValue: Bool) -> Bool {
+    package func bool(_ name: String, default defaultValue: Bool) -> Bool {
         record(name, default: String(defaultValue))
         guard let raw = optional(name)?.lowercased() else { return defaultValue }
         switch raw {
@@ -84,12 +84,12 @@ public final class EnvironmentSettings {
     }
 
     /// Records a problem found by a caller's own validation.
-    public func report(_ problem: String) {
+    package func report(_ problem: String) {
         problems.append(problem)
     }
 
     /// Throws every problem found so far.
-    public func validate() throws(ConfigurationError) {
+    package func validate() throws(ConfigurationError) {
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
     }
 

@@ -3,37 +3,37 @@ import Foundation
 import Logging
 
 /// The settings every service shares (SPEC.md §6), typed and validated at start.
-public struct ServiceConfiguration: Sendable {
-    public let serviceName: String
-    public let environment: DeploymentEnvironment
-    public let host: String
-    public let port: Int
-    public let databaseURL: String
+package struct ServiceConfiguration: Sendable {
+    package let serviceName: String
+    package let environment: DeploymentEnvironment
+    package let host: String
+    package let port: Int
+    package let databaseURL: String
     /// `DATABASE_POOL_SIZE`: the most PostgreSQL connections one process opens (default 8).
-    public let databasePoolSize: Int
-    public let kafka: KafkaConfiguration
+    package let databasePoolSize: Int
+    package let kafka: KafkaConfiguration
     /// `SERVICE_SIGNING_KEY` (PEM); nil in development/test, where a key file is generated.
-    public let serviceSigningKeyPEM: String?
+    package let serviceSigningKeyPEM: String?
     /// `TRUSTED_SERVICES`: issuer name → JWKS URL.
-    public let trustedServices: [String: String]
-    public let logLevel: Logger.Level
-    public let corsOrigins: [String]
+    package let trustedServices: [String: String]
+    package let logLevel: Logger.Level
+    package let corsOrigins: [String]
     /// Where development/test keys live (`KEYS_DIR`, default `.data/keys`).
-    public let keysDirectory: String
+    package let keysDirectory: String
 
     /// The local stack's addresses (SPEC.md §2), used only outside production.
-    public enum LocalDefaults {
-        public static let ports = ["auth-service": 8081, "media-service": 8082, "analysis-service": 8083]
-        public static let trustedServices = ports.sorted { $0.key < $1.key }
+    package enum LocalDefaults {
+        package static let ports = ["auth-service": 8081, "media-service": 8082, "analysis-service": 8083]
+        package static let trustedServices = ports.sorted { $0.key < $1.key }
             .map { "\($0.key)=http://127.0.0.1:\($0.value)/.well-known/jwks.json" }.joined(separator: ",")
-        public static func databaseURL(schema: String) -> String {
+        package static func databaseURL(schema: String) -> String {
             "postgres://\(schema)_service:\(schema)_service_pw@127.0.0.1:54320/ecg"
         }
     }
 
     /// Reads the common settings; problems are collected in `settings` (call `settings.validate()` after
     /// the service has read its own).
-    public init(serviceName: String, schema: String, settings: EnvironmentSettings) {
+    package init(serviceName: String, schema: String, settings: EnvironmentSettings) {
         self.serviceName = serviceName
         self.environment = settings.environment
         self.host = settings.string("HOST", default: settings.environment.isProduction ? "0.0.0.0" : "127.0.0.1")
@@ -68,7 +68,7 @@ public struct ServiceConfiguration: Sendable {
     }
 
     /// `KAFKA_BROKERS` and the optional security settings, for services and for the worker alike.
-    public static func kafka(settings: EnvironmentSettings, clientID: String) -> KafkaConfiguration {
+    package static func kafka(settings: EnvironmentSettings, clientID: String) -> KafkaConfiguration {
         let brokers = settings.required("KAFKA_BROKERS", developmentDefault: localKafkaBootstrap())
         let securityProtocol = settings.optional("KAFKA_SECURITY_PROTOCOL")?.lowercased()
         if let securityProtocol, !["plaintext", "ssl", "sasl_plaintext", "sasl_ssl"].contains(securityProtocol) {

@@ -1,11 +1,11 @@
 /// One environment variable a service read through `EnvironmentSettings`.
-public struct SettingRead: Sendable, Equatable {
-    public let name: String
+package struct SettingRead: Sendable, Equatable {
+    package let name: String
     /// The value used when the variable is unset; nil when there is none (the service then fails, or
     /// goes without the feature).
-    public internal(set) var defaultValue: String?
+    package internal(set) var defaultValue: String?
     /// True when `ECG_ENV=production` refuses to start without it.
-    public internal(set) var requiredInProduction: Bool
+    package internal(set) var requiredInProduction: Bool
     /// True when its value is kept out of logs and configuration dumps.
-    public let secret: Bool
+    package let secret: Bool
 }

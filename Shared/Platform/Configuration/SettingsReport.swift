@@ -9,50 +9,50 @@ import Foundation
 /// The variables are not listed here: the service's own settings code runs against an empty
 /// environment, once as development and once as production, and `EnvironmentSettings` records what it
 /// reads. Production's problems name the variables that are required only there.
-public struct SettingsReport: Codable, Sendable, Equatable {
-    public struct Variable: Codable, Sendable, Equatable {
-        public let name: String
+package struct SettingsReport: Codable, Sendable, Equatable {
+    package struct Variable: Codable, Sendable, Equatable {
+        package let name: String
         /// The default in production; nil when there is none. A secret's default is printed as `hiddenDefault`.
-        public let productionDefault: String?
+        package let productionDefault: String?
         /// The default in development and test (the local stack's values).
-        public let developmentDefault: String?
-        public let requiredInProduction: Bool
-        public let secret: Bool
+        package let developmentDefault: String?
+        package let requiredInProduction: Bool
+        package let secret: Bool
     }
 
     /// A consumer group, by its full name or by a prefix (a group per process, such as the worker's
     /// cancellation watcher).
-    public struct ConsumerGroupUse: Codable, Sendable, Equatable {
-        public enum Match: String, Codable, Sendable { case literal, prefixed }
-        public let name: String
-        public let match: Match
+    package struct ConsumerGroupUse: Codable, Sendable, Equatable {
+        package enum Match: String, Codable, Sendable { case literal, prefixed }
+        package let name: String
+        package let match: Match
 
-        public static func literal(_ name: String) -> Self { .init(name: name, match: .literal) }
-        public static func prefixed(_ name: String) -> Self { .init(name: name, match: .prefixed) }
+        package static func literal(_ name: String) -> Self { .init(name: name, match: .literal) }
+        package static func prefixed(_ name: String) -> Self { .init(name: name, match: .prefixed) }
     }
 
     /// The topics a service writes and reads, by their default names, and its consumer groups.
-    public struct KafkaUse: Codable, Sendable, Equatable {
-        public let produces: [String]
-        public let consumes: [String]
-        public let groups: [ConsumerGroupUse]
+    package struct KafkaUse: Codable, Sendable, Equatable {
+        package let produces: [String]
+        package let consumes: [String]
+        package let groups: [ConsumerGroupUse]
 
         /// `deadLetters`: consumed topics whose undeliverable messages this service writes to `<topic>.dlq`.
-        public init(produces: [String], consumes: [String], groups: [ConsumerGroupUse], deadLetters: Bool) {
+        package init(produces: [String], consumes: [String], groups: [ConsumerGroupUse], deadLetters: Bool) {
             self.produces = (produces + (deadLetters ? consumes.map(Topics.deadLetter(for:)) : [])).sorted()
             self.consumes = consumes.sorted()
             self.groups = groups
         }
     }
 
-    public let service: String
+    package let service: String
     /// The HTTP port (`PORT`'s default); nil for the worker, which serves no HTTP.
-    public let port: Int?
-    public let variables: [Variable]
-    public let kafka: KafkaUse
+    package let port: Int?
+    package let variables: [Variable]
+    package let kafka: KafkaUse
 
     /// The `TOPIC_*` variables `Topics` reads from the process environment, with the field each overrides.
-    public static var topicVariables: [(name: String, field: KeyPath<Topics, String>)] {
+    package static var topicVariables: [(name: String, field: KeyPath<Topics, String>)] {
         [
             ("TOPIC_AUTH_EVENTS", \.authEvents),
             ("TOPIC_MEDIA_EVENTS", \.mediaEvents),
@@ -64,7 +64,7 @@ public struct SettingsReport: Codable, Sendable, Equatable {
     /// - Parameters:
     ///   - readsTopics: the service builds `Topics()` (so it reads the `TOPIC_*` variables).
     ///   - read: the service's settings code (the same calls its start-up makes, before connecting).
-    public init(service: String, kafka: KafkaUse, readsTopics: Bool = true, read: (EnvironmentSettings) -> Void) {
+    package init(service: String, kafka: KafkaUse, readsTopics: Bool = true, read: (EnvironmentSettings) -> Void) {
         let development = EnvironmentSettings(environment: ["ECG_ENV": DeploymentEnvironment.development.rawValue])
         read(development)
         let production = EnvironmentSettings(environment: ["ECG_ENV": DeploymentEnvironment.production.rawValue])
@@ -102,7 +102,7 @@ public struct SettingsReport: Codable, Sendable, Equatable {
     }
 
     /// What a secret's default is printed as.
-    public static let hiddenDefault = "(hidden)"
+    package static let hiddenDefault = "(hidden)"
 
     /// `NAME` of a problem `NAME is required …`.
     static func requiredVariable(in problem: String) -> String? {
@@ -112,7 +112,7 @@ public struct SettingsReport: Codable, Sendable, Equatable {
     }
 
     /// The report as sorted, indented JSON.
-    public func json() throws -> Data {
+    package func json() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return try encoder.encode(self) + Data("\n".utf8)

@@ -6,10 +6,10 @@ import NIOCore
 ///
 /// Built only when the logger's level lets it through, from integers and the strings the request
 /// already holds: no `Double` or `description` formatting per request.
-public struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
-    public init() {}
+package struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
+    package init() {}
 
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         let response = try await next(request, context)
         guard context.logger.logLevel <= .info else { return response }

@@ -4,17 +4,17 @@ import Hummingbird
 
 /// Requires a bearer token that `verifier` accepts and puts the caller into the context.
 /// Public routes use a verifier for user access tokens; `/internal/*` routes one for service tokens.
-public struct BearerAuthenticationMiddleware<Context: ECGRequestContextProtocol>: RouterMiddleware {
+package struct BearerAuthenticationMiddleware<Context: ECGRequestContextProtocol>: RouterMiddleware {
     private let verifier: TokenVerifier
     private let deletedUsers: DeletedUsers?
 
     /// - Parameter deletedUsers: whose tokens are refused although valid (their account was deleted).
-    public init(verifier: TokenVerifier, deletedUsers: DeletedUsers? = nil) {
+    package init(verifier: TokenVerifier, deletedUsers: DeletedUsers? = nil) {
         self.verifier = verifier
         self.deletedUsers = deletedUsers
     }
 
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization], header.count > 7, header.prefix(7).lowercased() == "bearer " else {
             throw APIError.unauthorized()
         }

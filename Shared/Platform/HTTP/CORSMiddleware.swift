@@ -3,14 +3,14 @@ import Hummingbird
 
 /// CORS for the origins in `CORS_ORIGINS` only, with credentials (the refresh cookie).
 /// The exact origin is echoed back, never `*`, and `Vary: Origin` keeps caches honest.
-public struct AllowListCORSMiddleware<Context: RequestContext>: RouterMiddleware {
+package struct AllowListCORSMiddleware<Context: RequestContext>: RouterMiddleware {
     private let origins: Set<String>
 
-    public init(origins: [String]) {
+    package init(origins: [String]) {
         self.origins = Set(origins)
     }
 
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let origin = request.headers[.origin], origins.contains(origin) else {
             return try await next(request, context)
         }

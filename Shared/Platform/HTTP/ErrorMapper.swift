@@ -10,8 +10,8 @@ import _ConnectionPoolModule
 ///
 /// Known errors keep their status and code; anything else is logged with its details and answered
 /// with a bare 500, so no stack trace, SQL or internal address reaches a client.
-public enum ErrorMapper {
-    public static func apiError(for error: any Error, logger: Logger) -> APIError {
+package enum ErrorMapper {
+    package static func apiError(for error: any Error, logger: Logger) -> APIError {
         switch error {
         case let error as APIError:
             return error
@@ -31,7 +31,7 @@ public enum ErrorMapper {
         }
     }
 
-    public static func response(for error: any Error, logger: Logger) -> Response {
+    package static func response(for error: any Error, logger: Logger) -> Response {
         let apiError = apiError(for: error, logger: logger)
         var headers = apiError.headers
         headers[.contentType] = "application/json; charset=utf-8"
@@ -126,10 +126,10 @@ public enum ErrorMapper {
 }
 
 /// Catches what the handlers and inner middleware throw and answers with the mapped JSON error.
-public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
-    public init() {}
+package struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    package init() {}
 
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch {
@@ -140,7 +140,7 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 
 extension APIError {
     /// PostgreSQL is out of reach (restarting, connections dropped); retry shortly.
-    public static let databaseUnavailable = APIError(
+    package static let databaseUnavailable = APIError(
         .serviceUnavailable,
         code: "database_unavailable",
         detail: "The database is unavailable; retry shortly.",
@@ -148,7 +148,7 @@ extension APIError {
     )
 
     /// Kafka is out of reach; retry shortly.
-    public static let brokerUnavailable = APIError(
+    package static let brokerUnavailable = APIError(
         .serviceUnavailable,
         code: "broker_unavailable",
         detail: "The message broker is unavailable; retry shortly.",

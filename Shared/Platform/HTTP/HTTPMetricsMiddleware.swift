@@ -8,14 +8,14 @@ import Synchronization
 /// The `Counter` and `Timer` of each (route, method, status) are made once and kept: making them per
 /// request asked the Prometheus factory to look the series up in its registry (a lock, label
 /// strings, a dictionary) twice for every request.
-public struct HTTPMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
+package struct HTTPMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     let instruments: HTTPMetricsInstruments
 
-    public init() {
+    package init() {
         self.instruments = HTTPMetricsInstruments()
     }
 
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         let response = try await next(request, context)
         // The route template (`/api/v1/ml/job-status/{job_id}`), never the raw path, keeps label cardinality bounded.

@@ -3,22 +3,22 @@ import Hummingbird
 
 /// Where a page of a newest-first list ends: the last item's creation time (to the microsecond, as
 /// PostgreSQL keeps it) and id. Clients see it as an opaque string (`next_cursor`).
-public struct PageCursor: Sendable, Equatable {
-    public let createdAtMicroseconds: Int64
-    public let id: String
+package struct PageCursor: Sendable, Equatable {
+    package let createdAtMicroseconds: Int64
+    package let id: String
 
-    public init(createdAt: Date, id: String) {
+    package init(createdAt: Date, id: String) {
         self.createdAtMicroseconds = Int64((createdAt.timeIntervalSince1970 * 1_000_000).rounded())
         self.id = id
     }
 
     /// The opaque form: base64url of `<microseconds>:<id>`.
-    public var token: String {
+    package var token: String {
         Data("\(createdAtMicroseconds):\(id)".utf8).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
-    public init?(token: String) {
+    package init?(token: String) {
         guard token.count <= 2_048, token.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else { return nil }
         var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
@@ -33,19 +33,19 @@ public struct PageCursor: Sendable, Equatable {
 }
 
 /// `?limit=&cursor=` of a paginated list: limit 1–100 (default 20); a bad value is 422 naming it.
-public struct PageRequest: Sendable, Equatable {
-    public static let defaultLimit = 20
-    public static let maximumLimit = 100
+package struct PageRequest: Sendable, Equatable {
+    package static let defaultLimit = 20
+    package static let maximumLimit = 100
 
-    public let limit: Int
-    public let after: PageCursor?
+    package let limit: Int
+    package let after: PageCursor?
 
-    public init(limit: Int = PageRequest.defaultLimit, after: PageCursor? = nil) {
+    package init(limit: Int = PageRequest.defaultLimit, after: PageCursor? = nil) {
         self.limit = limit
         self.after = after
     }
 
-    public init(_ request: Request) throws {
+    package init(_ request: Request) throws {
         let query = request.uri.queryParameters
         if let text = query.get("limit") {
             guard let limit = Int(text), (1...Self.maximumLimit).contains(limit) else {
@@ -67,7 +67,7 @@ public struct PageRequest: Sendable, Equatable {
 
     /// The page from `limit + 1` rows fetched newest first: the first `limit`, and the cursor after
     /// them when there are more.
-    public func page<Item>(_ rows: [Item], cursor: (Item) -> PageCursor) -> (items: [Item], next: PageCursor?) {
+    package func page<Item>(_ rows: [Item], cursor: (Item) -> PageCursor) -> (items: [Item], next: PageCursor?) {
         guard rows.count > limit else { return (rows, nil) }
         let items = Array(rows.prefix(limit))
         return (items, items.last.map(cursor))

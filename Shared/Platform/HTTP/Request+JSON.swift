@@ -5,7 +5,7 @@ import NIOCore
 extension Request {
     /// Decodes a JSON body of at most 64 KiB: 413 when larger, 400 `invalid_json` when it does not
     /// parse, 422 `validation_error` naming the field when its shape is wrong.
-    public func decodeJSON<T: Decodable>(_ type: T.Type, context: some RequestContext) async throws -> T {
+    package func decodeJSON<T: Decodable>(_ type: T.Type, context: some RequestContext) async throws -> T {
         if let length = headers[.contentLength].flatMap(Int.init), length > HTTPLimits.maxBodyBytes {
             throw APIError.payloadTooLarge
         }
@@ -26,18 +26,18 @@ extension Request {
 }
 
 /// Encodes as JSON with the status given, for routes that answer 201 or 202.
-public struct JSONResponse<Body: Encodable & Sendable>: ResponseGenerator {
-    public let status: HTTPResponse.Status
-    public let body: Body
-    public var headers: HTTPFields
+package struct JSONResponse<Body: Encodable & Sendable>: ResponseGenerator {
+    package let status: HTTPResponse.Status
+    package let body: Body
+    package var headers: HTTPFields
 
-    public init(_ body: Body, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) {
+    package init(_ body: Body, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) {
         self.status = status
         self.body = body
         self.headers = headers
     }
 
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
+    package func response(from request: Request, context: some RequestContext) throws -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
         let data = try encoder.encode(body)

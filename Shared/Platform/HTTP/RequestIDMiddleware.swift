@@ -2,7 +2,7 @@ import HTTPTypes
 import Hummingbird
 
 extension HTTPField.Name {
-    public static let requestID = HTTPField.Name("X-Request-ID")!
+    package static let requestID = HTTPField.Name("X-Request-ID")!
 }
 
 /// Takes `X-Request-ID` from the gateway or the client (when it is a sane token), or makes one;
@@ -11,10 +11,10 @@ extension HTTPField.Name {
 /// Both paths run on every request, so neither uses Foundation: the check is a scan of the bytes
 /// (not `CharacterSet`), and a new id is a random UUID (version 4) written straight as lowercase
 /// hex (not `UUID().uuidString.lowercased()`, two strings per request).
-public struct RequestIDMiddleware<Context: ECGRequestContextProtocol>: RouterMiddleware {
-    public init() {}
+package struct RequestIDMiddleware<Context: ECGRequestContextProtocol>: RouterMiddleware {
+    package init() {}
 
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         let requestID = request.headers[.requestID].flatMap(Self.acceptable) ?? Self.makeID()
         context.requestID = requestID

@@ -3,12 +3,12 @@ import Metrics
 import Prometheus
 
 /// Bootstraps swift-metrics with a Prometheus registry once per process; `/metrics` renders it.
-public enum MetricsSetup {
+package enum MetricsSetup {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var registry: PrometheusCollectorRegistry?
 
     /// The process's registry, bootstrapping the metrics system on first use.
-    public static func bootstrap() -> PrometheusCollectorRegistry {
+    package static func bootstrap() -> PrometheusCollectorRegistry {
         lock.withLock {
             if let registry { return registry }
             let registry = PrometheusCollectorRegistry()
@@ -23,7 +23,7 @@ public enum MetricsSetup {
         }
     }
 
-    public static func render() -> String {
+    package static func render() -> String {
         var buffer: [UInt8] = []
         bootstrap().emit(into: &buffer)
         return String(decoding: buffer, as: UTF8.self)

@@ -3,27 +3,27 @@ import Logging
 import PostgresNIO
 
 /// What `/ready` checks: each dependency answers within a short deadline, or is named as down.
-public struct ReadinessCheck: Sendable {
-    public let name: String
-    public let probe: @Sendable () async throws -> Void
+package struct ReadinessCheck: Sendable {
+    package let name: String
+    package let probe: @Sendable () async throws -> Void
 
-    public init(name: String, probe: @escaping @Sendable () async throws -> Void) {
+    package init(name: String, probe: @escaping @Sendable () async throws -> Void) {
         self.name = name
         self.probe = probe
     }
 
-    public static func postgres(_ client: PostgresClient, logger: Logger) -> ReadinessCheck {
+    package static func postgres(_ client: PostgresClient, logger: Logger) -> ReadinessCheck {
         ReadinessCheck(name: "postgres") {
             try await client.query("SELECT 1", logger: logger)
         }
     }
 
-    public static func kafka(_ producer: KafkaProducer) -> ReadinessCheck {
+    package static func kafka(_ producer: KafkaProducer) -> ReadinessCheck {
         ReadinessCheck(name: "kafka") { try await producer.checkBrokers() }
     }
 
     /// The names of the checks that failed or did not answer within `timeout`.
-    public static func failing(_ checks: [ReadinessCheck], timeout: Duration = .seconds(2)) async -> [String] {
+    package static func failing(_ checks: [ReadinessCheck], timeout: Duration = .seconds(2)) async -> [String] {
         await withTaskGroup(of: String?.self) { group in
             for check in checks {
                 group.addTask {

@@ -5,12 +5,12 @@ import ServiceLifecycle
 
 /// Builds the Hummingbird application every service shares: the common middleware stack and routes,
 /// with the service's own routes added by `addRoutes`.
-public enum ServiceApplication {
-    public typealias Context = ECGRequestContext
+package enum ServiceApplication {
+    package typealias Context = ECGRequestContext
 
     /// The router with the common middleware, in order: request id (outermost, so even errors carry it),
     /// metrics, access log, CORS, and the error mapper (innermost, so the others see the final status).
-    public static func makeRouter(configuration: ServiceConfiguration) -> Router<Context> {
+    package static func makeRouter(configuration: ServiceConfiguration) -> Router<Context> {
         let router = Router(context: Context.self)
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: HTTPMetricsMiddleware())
@@ -26,7 +26,7 @@ public enum ServiceApplication {
     /// - Parameters:
     ///   - document: where the routes are documented (`/openapi.json`); a new one by default.
     ///   - addRoutes: adds the service's routes; public routes go through `routes.user`, which requires a user token.
-    public static func buildRouter(
+    package static func buildRouter(
         platform: ServicePlatform,
         document: OpenAPIDocument? = nil,
         addRoutes: (ServiceRoutes) throws -> Void
@@ -51,7 +51,7 @@ public enum ServiceApplication {
     /// - Parameters:
     ///   - services: long-running services beside PostgreSQL and Kafka (consumers, relays, sweepers).
     ///   - beforeServing: runs before the server accepts requests (migrations, development seed data).
-    public static func build(
+    package static func build(
         runtime: ServiceRuntime,
         router: Router<Context>,
         services: [any Service] = [],
@@ -76,7 +76,7 @@ public enum ServiceApplication {
     }
 
     /// `buildRouter` and `build(runtime:router:)` in one step.
-    public static func build(
+    package static func build(
         runtime: ServiceRuntime,
         services: [any Service] = [],
         beforeServing: [@Sendable () async throws -> Void] = [],
@@ -93,7 +93,7 @@ public enum ServiceApplication {
     /// Runs the application until SIGTERM/SIGINT, then shuts down gracefully: the server stops accepting
     /// and finishes in-flight requests, then the other services stop in reverse order (producer flush,
     /// consumer commit, pool close). Bounded so the process exits within 10 s.
-    public static func run(_ app: some ApplicationProtocol & Service, logger: Logger) async throws {
+    package static func run(_ app: some ApplicationProtocol & Service, logger: Logger) async throws {
         var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         configuration.maximumGracefulShutdownDuration = .seconds(8)
         configuration.maximumCancellationDuration = .seconds(1)
@@ -102,13 +102,13 @@ public enum ServiceApplication {
 }
 
 /// Route groups with their authentication already applied.
-public struct ServiceRoutes {
+package struct ServiceRoutes {
     /// No authentication.
-    public let `public`: DocumentedRoutes<Router<ECGRequestContext>>
+    package let `public`: DocumentedRoutes<Router<ECGRequestContext>>
     /// Requires a user access token.
-    public let user: DocumentedRoutes<RouterGroup<ECGRequestContext>>
+    package let user: DocumentedRoutes<RouterGroup<ECGRequestContext>>
     /// `/internal/*`: requires a service token addressed to this service.
-    public let `internal`: DocumentedRoutes<RouterGroup<ECGRequestContext>>
+    package let `internal`: DocumentedRoutes<RouterGroup<ECGRequestContext>>
 
     init(router: Router<ECGRequestContext>, document: OpenAPIDocument, keys: ServiceKeys, deletedUsers: DeletedUsers) {
         self.public = DocumentedRoutes(router, document: document, security: .none)

@@ -3,18 +3,18 @@ import ECGTokens
 import Logging
 
 /// A service's keys and token checks (SPEC.md §4).
-public struct ServiceKeys: Sendable {
+package struct ServiceKeys: Sendable {
     /// Signs this service's outgoing service tokens.
-    public let serviceTokens: ServiceTokenClient
+    package let serviceTokens: ServiceTokenClient
     /// What `/.well-known/jwks.json` publishes.
-    public let jwks: JWKSDocument
+    package let jwks: JWKSDocument
     /// Accepts user access tokens from auth-service (`aud=ecg-api`, `typ=access`).
-    public let userTokenVerifier: TokenVerifier
+    package let userTokenVerifier: TokenVerifier
     /// Accepts service tokens for this service from the issuers in `TRUSTED_SERVICES`.
-    public let serviceTokenVerifier: TokenVerifier
+    package let serviceTokenVerifier: TokenVerifier
 
-    public static let userTokenIssuer = "auth-service"
-    public static let userTokenAudience = "ecg-api"
+    package static let userTokenIssuer = "auth-service"
+    package static let userTokenAudience = "ecg-api"
 
     /// Every published key carries its purpose (`ecg_purpose`, security review L1): the service key
     /// `service_token`, the additional keys `user_token`; the verifiers take a key only for tokens of
@@ -23,7 +23,7 @@ public struct ServiceKeys: Sendable {
     /// - Parameters:
     ///   - additionalPublicKeys: user-token keys this service also publishes (auth-service's); none may be the service key.
     ///   - userTokenKeys: where user-token keys come from; by default auth-service's JWKS from `TRUSTED_SERVICES`.
-    public init(
+    package init(
         configuration: ServiceConfiguration,
         httpClient: HTTPClient,
         logger: Logger,

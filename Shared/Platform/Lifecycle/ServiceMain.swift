@@ -5,10 +5,10 @@ import Logging
 import ServiceLifecycle
 
 /// The `serve` and `migrate` subcommands every service executable shares.
-public enum ServiceMain {
+package enum ServiceMain {
     /// Builds and runs the service until SIGTERM. A configuration problem is printed (every bad
     /// variable named) and ends the process with exit code 78 (EX_CONFIG).
-    public static func serve(build: (EnvironmentSettings) async throws -> (any ApplicationProtocol & Service, Logger)) async throws {
+    package static func serve(build: (EnvironmentSettings) async throws -> (any ApplicationProtocol & Service, Logger)) async throws {
         do {
             let settings = EnvironmentSettings()
             bootstrapObservability(settings)
@@ -21,7 +21,7 @@ public enum ServiceMain {
     }
 
     /// Applies the service's migrations and exits.
-    public static func migrate(runtime makeRuntime: (EnvironmentSettings) async throws -> ServiceRuntime) async throws {
+    package static func migrate(runtime makeRuntime: (EnvironmentSettings) async throws -> ServiceRuntime) async throws {
         do {
             let settings = EnvironmentSettings()
             bootstrapObservability(settings)
@@ -43,7 +43,7 @@ extension ServiceMain {
     /// The process-wide logging and metrics systems, set once by the entry point before anything logs
     /// (a `Logger` made earlier keeps the default handler). `LOG_LEVEL` is read again, leniently, by
     /// `ServiceConfiguration`, which reports a bad value.
-    public static func bootstrapObservability(_ settings: EnvironmentSettings, level: Logger.Level? = nil) {
+    package static func bootstrapObservability(_ settings: EnvironmentSettings, level: Logger.Level? = nil) {
         let defaultLevel: Logger.Level = settings.environment.isProduction ? .info : .debug
         let configured = settings.optional("LOG_LEVEL").flatMap { Logger.Level(rawValue: $0.lowercased()) }
         LoggingSetup.bootstrap(environment: settings.environment, level: level ?? configured ?? defaultLevel)
@@ -54,7 +54,7 @@ extension ServiceMain {
     /// The services are shut down in reverse order: list producers after the consumers that use them.
     /// - Parameter gracefulShutdown: how long the services may take to stop after SIGTERM before they
     ///   are cancelled (a worker finishes the job in hand within it).
-    public static func runWorker<Settings>(
+    package static func runWorker<Settings>(
         gracefulShutdown: Duration = .seconds(8),
         configure: (EnvironmentSettings) throws -> Settings,
         build: (Settings, Logger) async throws -> [any Service]

@@ -3,14 +3,14 @@ import ECGTokens
 /// What the shared router of every service is built from: who the service is, its configuration, its
 /// keys, the deleted-users set and the readiness checks. Nothing here opens a connection, so the
 /// tests build the same router as production (`ServiceRuntime.platform` in production).
-public struct ServicePlatform: Sendable {
-    public let descriptor: ServiceDescriptor
-    public let configuration: ServiceConfiguration
-    public let keys: ServiceKeys
-    public let deletedUsers: DeletedUsers
-    public let readiness: [ReadinessCheck]
+package struct ServicePlatform: Sendable {
+    package let descriptor: ServiceDescriptor
+    package let configuration: ServiceConfiguration
+    package let keys: ServiceKeys
+    package let deletedUsers: DeletedUsers
+    package let readiness: [ReadinessCheck]
 
-    public init(
+    package init(
         descriptor: ServiceDescriptor,
         configuration: ServiceConfiguration,
         keys: ServiceKeys,
@@ -29,7 +29,7 @@ extension ServiceKeys {
     /// Keys given directly rather than loaded from files and fetched JWKS: the verifiers accept user
     /// tokens signed by `userTokenKeys` and service tokens from `trustedServices`' keys; the JWKS
     /// publishes the service key and `publishedUserTokenKeys`, each with its purpose.
-    public init(
+    package init(
         serviceName: String,
         serviceKey: SigningKey,
         userTokenKeys: any KeySource,
@@ -48,7 +48,7 @@ extension ServicePlatform {
     /// files or network (the route tests): user tokens from auth-service signed by `userTokenKey`,
     /// service tokens from each of `trustedServices` signed by its key; the configuration is read
     /// from `environment` (the test environment by default).
-    public static func withKeys(
+    package static func withKeys(
         descriptor: ServiceDescriptor,
         environment: [String: String] = ["ECG_ENV": "test"],
         serviceKey: SigningKey,

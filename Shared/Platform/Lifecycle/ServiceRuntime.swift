@@ -9,17 +9,17 @@ import Logging
 import PostgresNIO
 
 /// Who a service is: its name, its schema and its migrations.
-public struct ServiceDescriptor: Sendable {
-    public let name: String
-    public let schema: String
-    public let migrationsDirectory: URL?
+package struct ServiceDescriptor: Sendable {
+    package let name: String
+    package let schema: String
+    package let migrationsDirectory: URL?
     /// True for services that publish or consume events: their schema gets the outbox and processed-events tables.
-    public let usesMessaging: Bool
+    package let usesMessaging: Bool
     /// True for services that keep users' data and delete it on `ecg.auth.user.deleted.v1`: their schema
     /// gets `deleted_users` and their bearer-token middleware refuses deleted users at once.
-    public let honoursUserDeletion: Bool
+    package let honoursUserDeletion: Bool
 
-    public init(name: String, schema: String, migrationsDirectory: URL?, usesMessaging: Bool = false, honoursUserDeletion: Bool = false) {
+    package init(name: String, schema: String, migrationsDirectory: URL?, usesMessaging: Bool = false, honoursUserDeletion: Bool = false) {
         self.name = name
         self.schema = schema
         self.migrationsDirectory = migrationsDirectory
@@ -28,7 +28,7 @@ public struct ServiceDescriptor: Sendable {
     }
 
     /// The service's own numbered migrations, plus the shared tables it uses.
-    public func migrations() throws -> [Migration] {
+    package func migrations() throws -> [Migration] {
         let own = try migrationsDirectory.map { try Migration.load(from: $0) } ?? []
         return own + (usesMessaging ? MessagingMigrations.all : []) + (honoursUserDeletion ? [DeletedUsers.migration] : [])
     }
@@ -37,22 +37,22 @@ public struct ServiceDescriptor: Sendable {
 /// The long-lived clients a service is built from: configuration, logger, PostgreSQL, Kafka, HTTP, keys.
 /// The PostgreSQL client and Kafka producer are `Service`s and must run in the application's service group.
 /// Logging and metrics are bootstrapped by the process entry point (`ServiceMain`), not here.
-public struct ServiceRuntime: Sendable {
-    public let descriptor: ServiceDescriptor
-    public let configuration: ServiceConfiguration
-    public let logger: Logger
-    public let postgres: PostgresClient
-    public let kafka: KafkaProducer
-    public let httpClient: HTTPClient
-    public let keys: ServiceKeys
+package struct ServiceRuntime: Sendable {
+    package let descriptor: ServiceDescriptor
+    package let configuration: ServiceConfiguration
+    package let logger: Logger
+    package let postgres: PostgresClient
+    package let kafka: KafkaProducer
+    package let httpClient: HTTPClient
+    package let keys: ServiceKeys
     /// The topic names, with their `TOPIC_*` overrides.
-    public let topics: Topics
+    package let topics: Topics
     /// This service's outbox (its tables exist when `descriptor.usesMessaging`).
-    public let outbox: Outbox
+    package let outbox: Outbox
     /// Users deleted recently, refused by the user-token middleware (filled when `descriptor.honoursUserDeletion`).
-    public let deletedUsers: DeletedUsers
+    package let deletedUsers: DeletedUsers
 
-    public init(
+    package init(
         descriptor: ServiceDescriptor,
         configuration: ServiceConfiguration,
         additionalPublicKeys: [SigningKey] = [],
@@ -90,23 +90,23 @@ public struct ServiceRuntime: Sendable {
     }
 
     /// Applies the service's migrations; the PostgreSQL client must be running.
-    public func migrate() async throws {
+    package func migrate() async throws {
         let runner = try MigrationRunner(schema: descriptor.schema, migrations: try descriptor.migrations())
         let applied = try await runner.run(on: postgres, logger: logger)
         logger.info("schema is up to date", metadata: ["schema": "\(descriptor.schema)", "applied": "\(applied)"])
     }
 
     /// The relay that publishes this service's outbox; add it to the application's services.
-    public func makeOutboxRelay() -> OutboxRelay {
+    package func makeOutboxRelay() -> OutboxRelay {
         OutboxRelay(outbox: outbox, postgres: postgres, producer: kafka, logger: logger)
     }
 
     /// What the shared router is built from, with this runtime's keys and readiness checks.
-    public var platform: ServicePlatform {
+    package var platform: ServicePlatform {
         ServicePlatform(descriptor: descriptor, configuration: configuration, keys: keys, deletedUsers: deletedUsers, readiness: readinessChecks)
     }
 
-    public var readinessChecks: [ReadinessCheck] {
+    package var readinessChecks: [ReadinessCheck] {
         [.postgres(postgres, logger: logger), .kafka(kafka)]
     }
 }

@@ -10,24 +10,24 @@ import Logging
 /// again on every line (5.6%), and writes each line with its own `write(2)` (4.8%; perf, issue 13).
 /// Here setting a key only stores it, a line is formatted once, by hand, and lines are written in
 /// batches (`LogLineWriter`).
-public struct DevelopmentLogHandler: LogHandler {
-    public var metadata: Logger.Metadata = [:]
-    public var logLevel: Logger.Level
+package struct DevelopmentLogHandler: LogHandler {
+    package var metadata: Logger.Metadata = [:]
+    package var logLevel: Logger.Level
     private let label: String
     private let output: LogLineWriter
 
-    public init(label: String, level: Logger.Level) {
+    package init(label: String, level: Logger.Level) {
         self.label = label
         self.logLevel = level
         self.output = .standardOutput
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         var fields = metadata
         if let extra = event.metadata { fields.merge(extra) { _, new in new } }
         var line = Self.line(time: Date(), level: event.level, logger: label, message: event.message.description, metadata: fields)

@@ -12,22 +12,22 @@ import Glibc
 /// `JSONSerialization` a line cost about 370 µs of CPU here (185 µs of it the timestamp), more
 /// than the request it describes (measured with a release build; this way it costs a few µs).
 /// Lines are written in batches (`LogLineWriter`).
-public struct JSONLogHandler: LogHandler {
-    public var metadata: Logger.Metadata = [:]
-    public var logLevel: Logger.Level
+package struct JSONLogHandler: LogHandler {
+    package var metadata: Logger.Metadata = [:]
+    package var logLevel: Logger.Level
     private let label: String
 
-    public init(label: String, level: Logger.Level) {
+    package init(label: String, level: Logger.Level) {
         self.label = label
         self.logLevel = level
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         var fields = metadata
         if let extra = event.metadata { fields.merge(extra) { _, new in new } }
         var line = Self.line(time: Date(), level: event.level, logger: label, message: event.message.description, metadata: fields)
@@ -120,11 +120,11 @@ public struct JSONLogHandler: LogHandler {
 }
 
 /// Sets up swift-log once per process: JSON lines in production, human-readable lines elsewhere.
-public enum LoggingSetup {
+package enum LoggingSetup {
     private static let once = NSLock()
     nonisolated(unsafe) private static var done = false
 
-    public static func bootstrap(environment: DeploymentEnvironment, level: Logger.Level) {
+    package static func bootstrap(environment: DeploymentEnvironment, level: Logger.Level) {
         once.withLock {
             guard !done else { return }
             done = true

@@ -3,13 +3,13 @@ import Hummingbird
 
 /// Adds routes to a Hummingbird router or group and records each in the OpenAPI document at the same
 /// time: the one way routes are added, so `/openapi.json` stays true.
-public struct DocumentedRoutes<Methods: RouterMethods> {
-    public typealias Context = Methods.Context
+package struct DocumentedRoutes<Methods: RouterMethods> {
+    package typealias Context = Methods.Context
     private let methods: Methods
     private let document: OpenAPIDocument
     private let security: OpenAPISecurity
 
-    public init(_ methods: Methods, document: OpenAPIDocument, security: OpenAPISecurity) {
+    package init(_ methods: Methods, document: OpenAPIDocument, security: OpenAPISecurity) {
         self.methods = methods
         self.document = document
         self.security = security
@@ -21,7 +21,7 @@ public struct DocumentedRoutes<Methods: RouterMethods> {
     ///     parameter that may contain slashes (the matched rest, still percent-encoded, is
     ///     `context.parameters[Parameters.recursiveCaptureKey]`).
     @discardableResult
-    public func on(
+    package func on(
         _ method: HTTPRequest.Method,
         _ path: String,
         routerPath: String? = nil,
@@ -34,7 +34,7 @@ public struct DocumentedRoutes<Methods: RouterMethods> {
     }
 
     @discardableResult
-    public func get(
+    package func get(
         _ path: String,
         routerPath: String? = nil,
         _ operation: OpenAPIOperation,
@@ -44,7 +44,7 @@ public struct DocumentedRoutes<Methods: RouterMethods> {
     }
 
     @discardableResult
-    public func post(
+    package func post(
         _ path: String,
         _ operation: OpenAPIOperation,
         use handler: @Sendable @escaping (Request, Context) async throws -> some ResponseGenerator

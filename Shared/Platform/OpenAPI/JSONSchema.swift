@@ -1,7 +1,7 @@
 import Foundation
 
 /// The subset of JSON Schema (2020-12, as OpenAPI 3.1 uses it) that ECG's bodies need.
-public indirect enum JSONSchema: Sendable {
+package indirect enum JSONSchema: Sendable {
     case string(format: String? = nil, enumValues: [String]? = nil, minLength: Int? = nil, maxLength: Int? = nil)
     case integer(minimum: Int? = nil, maximum: Int? = nil)
     case number
@@ -12,12 +12,12 @@ public indirect enum JSONSchema: Sendable {
     /// Any JSON value.
     case any
 
-    public static let text = JSONSchema.string()
-    public static let dateTime = JSONSchema.string(format: "date-time")
-    public static let error = JSONSchema.object(["detail": .text, "code": .text], required: ["detail", "code"])
+    package static let text = JSONSchema.string()
+    package static let dateTime = JSONSchema.string(format: "date-time")
+    package static let error = JSONSchema.object(["detail": .text, "code": .text], required: ["detail", "code"])
 
     /// An object whose listed properties are all required.
-    public static func record(_ properties: KeyValuePairs<String, JSONSchema>) -> JSONSchema {
+    package static func record(_ properties: KeyValuePairs<String, JSONSchema>) -> JSONSchema {
         .object(Dictionary(uniqueKeysWithValues: properties.map { ($0.key, $0.value) }), required: properties.map(\.key))
     }
 
@@ -54,7 +54,7 @@ public indirect enum JSONSchema: Sendable {
 extension JSONSchema {
     /// What in `value` (as `JSONSerialization` reads it) breaks this schema, as `path: problem` lines;
     /// empty when it conforms. Lets tests check that a response type and its published schema agree.
-    public func violations(of value: Any, at path: String = "$") -> [String] {
+    package func violations(of value: Any, at path: String = "$") -> [String] {
         switch self {
         case .any:
             return []

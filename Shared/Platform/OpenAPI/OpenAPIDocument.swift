@@ -3,7 +3,7 @@ import HTTPTypes
 import Synchronization
 
 /// Who may call an operation.
-public enum OpenAPISecurity: Sendable {
+package enum OpenAPISecurity: Sendable {
     case none
     /// A user access token from auth-service.
     case userBearer
@@ -12,25 +12,25 @@ public enum OpenAPISecurity: Sendable {
 }
 
 /// One documented operation.
-public struct OpenAPIOperation: Sendable {
-    public struct Response: Sendable {
-        public let description: String
-        public let schema: JSONSchema?
-        public let contentType: String
+package struct OpenAPIOperation: Sendable {
+    package struct Response: Sendable {
+        package let description: String
+        package let schema: JSONSchema?
+        package let contentType: String
 
-        public init(_ description: String, _ schema: JSONSchema? = nil, contentType: String = "application/json") {
+        package init(_ description: String, _ schema: JSONSchema? = nil, contentType: String = "application/json") {
             self.description = description
             self.schema = schema
             self.contentType = contentType
         }
     }
 
-    public let summary: String
-    public let requestBody: JSONSchema?
-    public let responses: [Int: Response]
-    public let parameters: [(name: String, location: String, required: Bool, schema: JSONSchema)]
+    package let summary: String
+    package let requestBody: JSONSchema?
+    package let responses: [Int: Response]
+    package let parameters: [(name: String, location: String, required: Bool, schema: JSONSchema)]
 
-    public init(
+    package init(
         _ summary: String,
         body: JSONSchema? = nil,
         responses: [Int: Response],
@@ -47,7 +47,7 @@ public struct OpenAPIOperation: Sendable {
 
 /// The service's OpenAPI 3.1 document, filled by `DocumentedRoutes` as routes are added, so that
 /// every served route is documented and nothing undocumented is served.
-public final class OpenAPIDocument: Sendable {
+package final class OpenAPIDocument: Sendable {
     private struct Entry: Sendable {
         let method: HTTPRequest.Method
         let path: String
@@ -55,11 +55,11 @@ public final class OpenAPIDocument: Sendable {
         let security: OpenAPISecurity
     }
 
-    public let title: String
-    public let version: String
+    package let title: String
+    package let version: String
     private let entries = Mutex<[Entry]>([])
 
-    public init(title: String, version: String = "1.0.0") {
+    package init(title: String, version: String = "1.0.0") {
         self.title = title
         self.version = version
     }
@@ -69,11 +69,11 @@ public final class OpenAPIDocument: Sendable {
     }
 
     /// `(method, path)` of every documented operation, e.g. `("GET", "/health")`.
-    public var operations: [(method: String, path: String)] {
+    package var operations: [(method: String, path: String)] {
         entries.withLock { $0.map { ($0.method.rawValue, $0.path) } }
     }
 
-    public func jsonData() throws -> Data {
+    package func jsonData() throws -> Data {
         try JSONSerialization.data(withJSONObject: jsonObject, options: [.sortedKeys, .withoutEscapingSlashes])
     }
 

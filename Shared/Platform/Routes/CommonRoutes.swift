@@ -3,7 +3,7 @@ import Foundation
 import Hummingbird
 
 /// The routes every service serves (SPEC.md §3 "every service").
-public enum CommonRoutes {
+package enum CommonRoutes {
     struct Health: Codable, Sendable {
         let status: String
         let service: String
@@ -23,7 +23,7 @@ public enum CommonRoutes {
         let checks: [String: String]
     }
 
-    public static func add<Methods: RouterMethods>(
+    package static func add<Methods: RouterMethods>(
         to routes: DocumentedRoutes<Methods>,
         serviceName: String,
         environment: DeploymentEnvironment,

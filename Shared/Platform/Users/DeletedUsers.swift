@@ -13,18 +13,18 @@ import Synchronization
 ///
 /// Entries are kept for `retention` (a day: far longer than any access token lives); user ids are
 /// never reused, so a longer stay harms no one.
-public final class DeletedUsers: Sendable {
-    public static let retention: Duration = .seconds(86_400)
+package final class DeletedUsers: Sendable {
+    package static let retention: Duration = .seconds(86_400)
 
     private let ids = Mutex<Set<String>>([])
 
-    public init() {}
+    package init() {}
 
-    public func contains(_ userID: String) -> Bool {
+    package func contains(_ userID: String) -> Bool {
         ids.withLock { $0.contains(userID) }
     }
 
-    public func insert(_ userID: String) {
+    package func insert(_ userID: String) {
         ids.withLock { _ = $0.insert(userID) }
     }
 
@@ -33,7 +33,7 @@ public final class DeletedUsers: Sendable {
     }
 
     /// The table's migration (shared version 910, like the messaging tables' 900s).
-    public static let migration = Migration(
+    package static let migration = Migration(
         version: 910,
         name: "deleted_users",
         sql: """
@@ -47,7 +47,7 @@ public final class DeletedUsers: Sendable {
     )
 
     /// Records a deletion inside the caller's transaction. Idempotent.
-    public static func record(_ userID: String, deletedAt: Date, on connection: PostgresConnection, logger: Logger) async throws {
+    package static func record(_ userID: String, deletedAt: Date, on connection: PostgresConnection, logger: Logger) async throws {
         let seconds = Double(retention.components.seconds)
         try await connection.query(
             """
@@ -61,19 +61,19 @@ public final class DeletedUsers: Sendable {
 }
 
 /// Reloads `DeletedUsers` from the schema's table on every replica, and prunes expired rows.
-public struct DeletedUsersRefresher: Service {
+package struct DeletedUsersRefresher: Service {
     let deletedUsers: DeletedUsers
     let postgres: PostgresClient
     let logger: Logger
     var refreshInterval: Duration = .milliseconds(500)
 
-    public init(deletedUsers: DeletedUsers, postgres: PostgresClient, logger: Logger) {
+    package init(deletedUsers: DeletedUsers, postgres: PostgresClient, logger: Logger) {
         self.deletedUsers = deletedUsers
         self.postgres = postgres
         self.logger = logger
     }
 
-    public func run() async throws {
+    package func run() async throws {
         await cancelWhenGracefulShutdown {
             var rounds = 0
             while !Task.isCancelled {
