@@ -576,6 +576,16 @@ def run_pipeline(token, file_key):
 # ---------------------------------------------------------------------------
 # Main
 # ---------------------------------------------------------------------------
+# The seed's FastAPI stack as issue 13 measured it through its gateway (release build, 2 cores,
+# wrk -t2 -c32 -d10s): endpoint, req/s, p99 ms (None: not reported), issue 13's target.
+SEED_FIGURES = [
+    ("GET /api/auth/me", 684, 1507, "≥ 15× with p99 ≤ 25 ms"),
+    ("GET /api/v1/ml/job-status/{id}", 562, 167, "≥ 15× with p99 ≤ 25 ms"),
+    ("POST /api/upload-video/generate-url", 2719, 27, "≥ 3× (≥ 8,000 req/s) with p99 ≤ 25 ms"),
+    ("GET /health", 10249, None, "–"),
+]
+
+
 def main():
     os.makedirs(RESULTS_DIR, exist_ok=True)
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -838,6 +848,22 @@ def main():
             if r:
                 summary.append(f"- `{endpoint}` through the gateway: {100 * r['rps'] / db_ceiling['rps']:.0f}% of the bare "
                                f"PostgresNIO lookup ({fmt_rps(r['rps'])} against {fmt_rps(db_ceiling['rps'])} req/s).")
+    # Side by side with the seed's FastAPI stack. There is no seed stack here to measure in the same
+    # run, so these are the figures issue 13 measured for it (release build, 2 cores, the same wrk
+    # settings, through its gateway), labelled as such wherever they are printed.
+    seed_lines = ["| route (through the gateway) | the seed's stack (issue 13's measurement, not this run) | "
+                  "this run | ratio | issue 13's target |", "|---|---|---|---|---|"]
+    for endpoint, seed_rps, seed_p99, target in SEED_FIGURES:
+        r = by.get((endpoint, "gateway"))
+        if not r or not r["rps"]:
+            continue
+        seed_lines.append(f"| {endpoint} | {fmt_rps(seed_rps)} req/s, p99 {fmt_ms(seed_p99) if seed_p99 else '–'} | "
+                          f"{fmt_rps(r['rps'])} req/s, p99 {fmt_ms(r['p99_us'] / 1000)} | {r['rps'] / seed_rps:.1f}× | {target} |")
+    if len(seed_lines) > 2:
+        table += ("\n\nSide by side with the seed's FastAPI stack: its figures are constants from issue 13's measurement "
+                  "on this kind of machine (no seed stack runs here), so the ratio compares runs, not one run.\n\n"
+                  + "\n".join(seed_lines))
+
     me_svc, me_gw = by.get(("GET /api/auth/me", "auth-service")), by.get(("GET /api/auth/me", "gateway"))
     if me_svc and me_gw and me_svc["rps"]:
         cost = (1 - me_gw["rps"] / me_svc["rps"]) * 100
