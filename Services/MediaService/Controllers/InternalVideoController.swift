@@ -15,18 +15,31 @@ struct InternalVideoController: Sendable {
     /// (auth-service, media-service itself) is refused with 403.
     var allowedCallers: Set<String> = ["analysis-service"]
 
+    /// camelCase in Swift, SPEC's names on the wire (analysis-service's `VideoInfo` reads them).
     struct VideoDetails: Encodable, Sendable {
-        let file_key: String
-        let owner_id: String
-        let status: String
-        let content_type: String
+        let fileKey: String
+        let ownerID: String
+        let status: Video.Status
+        let contentType: String
         /// The object's size once uploaded; before that, the size the client declared (or null).
-        let size_bytes: Int64?
+        let sizeBytes: Int64?
         let filename: String
-        let created_at: String
+        let createdAt: String
         /// A presigned GET on the internal S3 endpoint, valid for `WORKER_URL_TTL_SECONDS`.
-        let download_url: String
-        let download_url_expires_at: String
+        let downloadURL: String
+        let downloadURLExpiresAt: String
+
+        enum CodingKeys: String, CodingKey {
+            case fileKey = "file_key"
+            case ownerID = "owner_id"
+            case status
+            case contentType = "content_type"
+            case sizeBytes = "size_bytes"
+            case filename
+            case createdAt = "created_at"
+            case downloadURL = "download_url"
+            case downloadURLExpiresAt = "download_url_expires_at"
+        }
     }
 
     func addRoutes<Methods: RouterMethods>(to routes: DocumentedRoutes<Methods>) where Methods.Context == ECGRequestContext {
@@ -57,15 +70,15 @@ struct InternalVideoController: Sendable {
         context.logger.debug("internal video lookup", metadata: ["caller": "\(caller.issuer)", "file_key": "\(key)"])
         let download = storage.downloadRequest(key: video.fileKey, expires: workerURLSeconds, audience: .backend)
         return VideoDetails(
-            file_key: video.fileKey,
-            owner_id: String(video.ownerID),
-            status: video.status.rawValue,
-            content_type: video.contentType,
-            size_bytes: video.sizeBytes ?? video.declaredSizeBytes,
+            fileKey: video.fileKey,
+            ownerID: String(video.ownerID),
+            status: video.status,
+            contentType: video.contentType,
+            sizeBytes: video.sizeBytes ?? video.declaredSizeBytes,
             filename: video.filename,
-            created_at: EventCoding.formatTimestamp(video.createdAt),
-            download_url: download.url,
-            download_url_expires_at: EventCoding.formatTimestamp(download.expiresAt)
+            createdAt: EventCoding.formatTimestamp(video.createdAt),
+            downloadURL: download.url,
+            downloadURLExpiresAt: EventCoding.formatTimestamp(download.expiresAt)
         )
     }
 

@@ -15,72 +15,6 @@ struct UploadController: Sendable {
     /// `MAX_USER_STORAGE_BYTES`: a user's uploaded plus pending (declared) bytes.
     var maxUserStorageBytes: Int64 = MediaSettings.Defaults.maxUserStorageBytes
 
-    // MARK: - Bodies
-
-    struct GenerateURLRequest: Decodable, Sendable {
-        let filename: String
-        let content_type: String
-        let size_bytes: Int64?
-    }
-
-    struct GenerateURLResponse: Encodable, Sendable {
-        let upload_url: String
-        let file_key: String
-        let expires_in: Int
-        /// How to use the URL: the method and the headers that were signed into it.
-        let upload_method: String
-        let upload_headers: [String: String]
-    }
-
-    struct DownloadURLResponse: Encodable, Sendable {
-        let download_url: String
-        let expires_in: Int
-    }
-
-    struct CompleteRequest: Decodable, Sendable {
-        let file_key: String
-    }
-
-    struct CompleteResponse: Encodable, Sendable {
-        let file_key: String
-        let status: String
-        let size_bytes: Int64
-        let content_type: String
-    }
-
-    struct VideoItem: Encodable, Sendable {
-        let file_key: String
-        let filename: String
-        let content_type: String
-        let status: String
-        /// The object's size once uploaded, else null.
-        let size_bytes: Int64?
-        let created_at: String
-
-        init(_ video: Video) {
-            file_key = video.fileKey
-            filename = video.filename
-            content_type = video.contentType
-            status = video.status.rawValue
-            size_bytes = video.sizeBytes
-            created_at = EventCoding.formatTimestamp(video.createdAt)
-        }
-    }
-
-    struct VideoList: Encodable, Sendable {
-        let items: [VideoItem]
-        let next_cursor: String?
-
-        /// `next_cursor` is written as null on the last page.
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(items, forKey: .items)
-            try container.encode(next_cursor, forKey: .next_cursor)
-        }
-
-        private enum CodingKeys: String, CodingKey { case items, next_cursor }
-    }
-
     // MARK: - Routes
 
     func addRoutes<Methods: RouterMethods>(to routes: DocumentedRoutes<Methods>) where Methods.Context == ECGRequestContext {
@@ -118,12 +52,12 @@ struct UploadController: Sendable {
         guard !filename.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw APIError.validation(field: "filename", "must not contain control characters")
         }
-        guard let contentType = VideoContentType.normalize(body.content_type) else {
-            throw MediaErrors.unsupportedContentType(body.content_type)
+        guard let contentType = VideoContentType.normalize(body.contentType) else {
+            throw MediaErrors.unsupportedContentType(body.contentType)
         }
         // Required: the size is signed into the URL as Content-Length, so the URL accepts exactly
         // that many bytes (security review M5); without it one URL would take up to S3's 5 GiB.
-        guard let size = body.size_bytes else { throw APIError.validation(field: "size_bytes", "is required") }
+        guard let size = body.sizeBytes else { throw APIError.validation(field: "size_bytes", "is required") }
         guard size >= 1 else { throw APIError.validation(field: "size_bytes", "must be at least 1") }
         guard size <= maxUploadBytes else { throw MediaErrors.fileTooLarge(limit: maxUploadBytes) }
         let video = Video(
@@ -142,11 +76,11 @@ struct UploadController: Sendable {
         }
         let upload = storage.uploadRequest(key: video.fileKey, contentType: contentType, contentLength: size, expires: urlSeconds)
         return GenerateURLResponse(
-            upload_url: upload.url,
-            file_key: video.fileKey,
-            expires_in: urlSeconds,
-            upload_method: upload.method,
-            upload_headers: upload.headers
+            uploadURL: upload.url,
+            fileKey: video.fileKey,
+            expiresIn: urlSeconds,
+            uploadMethod: upload.method,
+            uploadHeaders: upload.headers
         )
     }
 
@@ -155,7 +89,7 @@ struct UploadController: Sendable {
         switch try await confirmation.confirm(video, logger: context.logger) {
         case .uploaded(let video):
             let download = storage.downloadRequest(key: video.fileKey, expires: urlSeconds, audience: .browser)
-            return DownloadURLResponse(download_url: download.url, expires_in: urlSeconds)
+            return DownloadURLResponse(downloadURL: download.url, expiresIn: urlSeconds)
         case .missing:
             throw MediaErrors.uploadNotFound
         case .tooLarge:
@@ -170,16 +104,11 @@ struct UploadController: Sendable {
     func complete(request: Request, context: ECGRequestContext) async throws -> CompleteResponse {
         _ = try Self.ownerID(context)
         let body = try await request.decodeJSON(CompleteRequest.self, context: context)
-        guard !body.file_key.isEmpty else { throw APIError.validation(field: "file_key", "must not be empty") }
-        let video = try await ownedVideo(key: FileKey.lookupKey(body.file_key), context: context)
+        guard !body.fileKey.isEmpty else { throw APIError.validation(field: "file_key", "must not be empty") }
+        let video = try await ownedVideo(key: FileKey.lookupKey(body.fileKey), context: context)
         switch try await confirmation.confirm(video, logger: context.logger) {
         case .uploaded(let video):
-            return CompleteResponse(
-                file_key: video.fileKey,
-                status: video.status.rawValue,
-                size_bytes: video.sizeBytes ?? 0,
-                content_type: video.contentType
-            )
+            return CompleteResponse(fileKey: video.fileKey, status: video.status, sizeBytes: video.sizeBytes ?? 0, contentType: video.contentType)
         case .missing:
             throw MediaErrors.uploadNotFound
         case .tooLarge:
@@ -197,7 +126,7 @@ struct UploadController: Sendable {
         let (videos, next) = page.page(try await repository.list(ownerID: ownerID, page: page)) {
             PageCursor(createdAt: $0.createdAt, id: $0.fileKey)
         }
-        return VideoList(items: videos.map(VideoItem.init), next_cursor: next?.token)
+        return VideoList(items: videos.map(VideoItem.init), nextCursor: next?.token)
     }
 
     /// Deletes the object first, then the record with its `video.deleted` event: if the second step
