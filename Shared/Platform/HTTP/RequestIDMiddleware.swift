@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import Synchronization
 
 extension HTTPField.Name {
     package static let requestID = HTTPField.Name("X-Request-ID")!
@@ -46,10 +47,12 @@ package struct RequestIDMiddleware<Context: ECGRequestContextProtocol>: RouterMi
     }
 
     /// A random (version 4, RFC 9562) UUID in its lowercase text form.
+    ///
+    /// The bits come from `RequestIDBits`, not `SystemRandomNumberGenerator`: that made two
+    /// `getrandom(2)` system calls per request (perf on `/health`, issue 13). A request id names a
+    /// request in logs; it is not a secret, so unique and unguessable-enough bits suffice.
     static func makeID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        var high = generator.next() as UInt64
-        var low = generator.next() as UInt64
+        var (high, low) = RequestIDBits.next()
         high = (high & ~0xF000) | 0x4000  // version 4 in bits 48–51
         low = (low & ~(0xC000 << 48)) | (0x8000 << 48)  // variant 10
         return String(unsafeUninitializedCapacity: 36) { buffer in
@@ -79,5 +82,29 @@ package struct RequestIDMiddleware<Context: ECGRequestContextProtocol>: RouterMi
             put(low, nibbles: 12)
             return index
         }
+    }
+}
+
+/// 128 bits per request id without a system call: a per-process counter, started at a value from the
+/// system's random source, mixed with SplitMix64 (Steele, Lea and Flood, 2014) under a second random
+/// key. Ids never repeat within a process (the counter does not), and processes start at unrelated
+/// random points.
+enum RequestIDBits {
+    private static let seeds: (counter: UInt64, key: UInt64) = {
+        var generator = SystemRandomNumberGenerator()
+        return (generator.next(), generator.next())
+    }()
+    private static let counter = Atomic<UInt64>(0)
+
+    static func next() -> (UInt64, UInt64) {
+        let n = counter.wrappingAdd(1, ordering: .relaxed).oldValue &+ seeds.counter
+        return (mix(n ^ seeds.key), mix(n &+ 0x9E37_79B9_7F4A_7C15 ^ ~seeds.key))
+    }
+
+    private static func mix(_ value: UInt64) -> UInt64 {
+        var z = value &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

@@ -10,32 +10,42 @@ import Logging
 /// again on every line (5.6%), and writes each line with its own `write(2)` (4.8%; perf, issue 13).
 /// Here setting a key only stores it, a line is formatted once, by hand, and lines are written in
 /// batches (`LogLineWriter`).
-package struct DevelopmentLogHandler: LogHandler {
-    package var metadata: Logger.Metadata = [:]
-    package var logLevel: Logger.Level
+public struct DevelopmentLogHandler: LogHandler {
+    public var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level
     private let label: String
     private let output: LogLineWriter
 
-    package init(label: String, level: Logger.Level) {
+    public init(label: String, level: Logger.Level) {
         self.label = label
         self.logLevel = level
         self.output = .standardOutput
     }
 
-    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    package func log(event: LogEvent) {
-        var fields = metadata
-        if let extra = event.metadata { fields.merge(extra) { _, new in new } }
-        var line = Self.line(time: Date(), level: event.level, logger: label, message: event.message.description, metadata: fields)
+    public func log(event: LogEvent) {
+        // The event's keys win; no merged dictionary is built (a merge was 1.2% of `/health`'s CPU, perf).
+        var fields: [(String, Logger.Metadata.Value)]
+        if let extra = event.metadata, !extra.isEmpty {
+            fields = metadata.filter { extra[$0.key] == nil }.map { ($0.key, $0.value) }
+            fields.append(contentsOf: extra.map { ($0.key, $0.value) })
+        } else {
+            fields = metadata.map { ($0.key, $0.value) }
+        }
+        var line = Self.line(time: Date(), level: event.level, logger: label, message: event.message.description, fields: fields)
         line.append(0x0A)
         output.write(line)
     }
 
     static func line(time: Date, level: Logger.Level, logger: String, message: String, metadata: Logger.Metadata) -> [UInt8] {
+        line(time: time, level: level, logger: logger, message: message, fields: metadata.map { ($0.key, $0.value) })
+    }
+
+    static func line(time: Date, level: Logger.Level, logger: String, message: String, fields: [(String, Logger.Metadata.Value)]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(160)
         out.append(contentsOf: JSONLogHandler.timestamp(time).utf8)
@@ -45,11 +55,14 @@ package struct DevelopmentLogHandler: LogHandler {
         out.append(contentsOf: logger.utf8)
         out.append(contentsOf: ": ".utf8)
         out.append(contentsOf: message.utf8)
-        for key in metadata.keys.sorted() {
+        for (key, value) in fields.sorted(by: { $0.0 < $1.0 }) {
             out.append(UInt8(ascii: " "))
             out.append(contentsOf: key.utf8)
             out.append(UInt8(ascii: "="))
-            out.append(contentsOf: "\(metadata[key]!)".utf8)
+            switch value {
+            case .string(let text): out.append(contentsOf: text.utf8)
+            default: out.append(contentsOf: value.description.utf8)
+            }
         }
         return out
     }
