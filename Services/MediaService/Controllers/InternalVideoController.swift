@@ -87,11 +87,15 @@ struct InternalVideoController: Sendable {
         responses: [
             200: .init(
                 "The video",
-                .record([
-                    "file_key": .text, "owner_id": .text, "status": .string(enumValues: ["pending", "uploaded"]), "content_type": .text,
-                    "size_bytes": .nullable(.integer()), "filename": .text, "created_at": .dateTime, "download_url": .text,
-                    "download_url_expires_at": .dateTime,
-                ])
+                // size_bytes is left out (not null) for a pending video that declared no size.
+                .object(
+                    [
+                        "file_key": .text, "owner_id": .text, "status": .string(enumValues: ["pending", "uploaded"]), "content_type": .text,
+                        "size_bytes": .integer(), "filename": .text, "created_at": .dateTime, "download_url": .text,
+                        "download_url_expires_at": .dateTime,
+                    ],
+                    required: ["file_key", "owner_id", "status", "content_type", "filename", "created_at", "download_url", "download_url_expires_at"]
+                )
             ),
             401: .init("Not a service token for media-service from a trusted issuer", .error),
             403: .init("A trusted service that may not call this route (`caller_not_allowed`); only analysis-service may", .error),

@@ -73,11 +73,15 @@ extension UploadController {
             200: .init(
                 "Videos",
                 .record([
+                    // size_bytes is left out until the video is uploaded (not null).
                     "items": .array(
-                        .record([
-                            "file_key": .text, "filename": .text, "content_type": .text, "status": .string(enumValues: ["pending", "uploaded"]),
-                            "size_bytes": .nullable(.integer()), "created_at": .dateTime,
-                        ])
+                        .object(
+                            [
+                                "file_key": .text, "filename": .text, "content_type": .text, "status": .string(enumValues: ["pending", "uploaded"]),
+                                "size_bytes": .integer(), "created_at": .dateTime,
+                            ],
+                            required: ["file_key", "filename", "content_type", "status", "created_at"]
+                        )
                     ),
                     "next_cursor": .nullable(.text),
                 ])
