@@ -78,7 +78,7 @@ struct ResponseSchemaTests {
         for (response, bodies) in Self.samples {
             let schema = try document.schema(response)
             for body in bodies {
-                #expect(schema.violations(of: try PublishedOpenAPI.wire(body)) == [], "\(response): \(body)")
+                #expect(PublishedOpenAPI.problems(of: try PublishedOpenAPI.wire(body), against: schema) == [], "\(response): \(body)")
             }
         }
     }
@@ -95,7 +95,7 @@ struct ResponseSchemaTests {
         }
     }
 
-    @Test("a body that drifted from the published schema is caught (an extra field, a missing one, a wrong type)")
+    @Test("a body that drifted from the published schema is caught (an extra field, a missing one, a wrong type or format)")
     func drift() async throws {
         let schema = try await Self.published().schema("GET", "/api/auth/me", 200)
         var body = try #require(try PublishedOpenAPI.wire(MeResponse(Self.localUser)) as? [String: Any])
@@ -110,6 +110,13 @@ struct ResponseSchemaTests {
                     "$.auth_provider: github is not one of [\"local\", \"google\"]",
                 ]
         )
+        var misdated = try #require(try PublishedOpenAPI.wire(MeResponse(Self.localUser)) as? [String: Any])
+        misdated["created_at"] = "2025-09-09 12:30:00"
+        misdated["email"] = "jimin"
+        #expect(
+            PublishedOpenAPI.problems(of: misdated, against: schema)
+                == ["$.created_at: 2025-09-09 12:30:00 is not in date-time format", "$.email: jimin is not in email format"]
+        )
     }
 
     /// The bodies the production router sends, each checked against the schema its route publishes for its status.
@@ -121,7 +128,7 @@ struct ResponseSchemaTests {
             func check(_ reply: TestResponse, _ method: String, _ path: String, _ status: Int) throws {
                 #expect(Int(reply.status.code) == status, "\(method) \(path): \(reply.text)")
                 let body = try JSONSerialization.jsonObject(with: Data(reply.body.readableBytesView))
-                #expect(try document.schema(method, path, status).violations(of: body) == [], "\(method) \(path) \(status): \(reply.text)")
+                #expect(PublishedOpenAPI.problems(of: body, against: try document.schema(method, path, status)) == [], "\(method) \(path) \(status): \(reply.text)")
             }
             let signup = try await client.post(
                 "/api/auth/signup",

@@ -127,6 +127,37 @@ struct PublishedOpenAPI {
         }
     }
 
+    /// What in `value` breaks `schema`: `JSONSchema.violations(of:)`, plus the string formats it does not
+    /// check (`date-time` as RFC 3339, `email`).
+    static func problems(of value: Any, against schema: JSONSchema) -> [String] {
+        schema.violations(of: value) + formatViolations(of: value, against: schema, at: "$")
+    }
+
+    private static func formatViolations(of value: Any, against schema: JSONSchema, at path: String) -> [String] {
+        switch schema {
+        case .nullable(let inner):
+            return formatViolations(of: value, against: inner, at: path)
+        case .string(let format?, _, _, _):
+            guard let text = value as? String else { return [] }
+            let pattern =
+                switch format {
+                case "date-time": #"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"#
+                case "email": #"^[^@\s]+@[^@\s]+$"#
+                default: ".*"
+                }
+            return text.range(of: pattern, options: .regularExpression) == nil ? ["\(path): \(text) is not in \(format) format"] : []
+        case .array(let items):
+            return (value as? [Any] ?? []).enumerated().flatMap { formatViolations(of: $1, against: items, at: "\(path)[\($0)]") }
+        case .object(let properties, _):
+            let object = value as? [String: Any] ?? [:]
+            return properties.sorted { $0.key < $1.key }.flatMap { name, property in
+                object[name].map { formatViolations(of: $0, against: property, at: "\(path).\(name)") } ?? []
+            }
+        default:
+            return []
+        }
+    }
+
     /// `value` as `JSONSerialization` reads the bytes the routes send (`JSONResponse`'s encoder).
     static func wire(_ value: some Encodable) throws -> Any {
         let encoder = JSONEncoder()
