@@ -325,6 +325,36 @@ struct MediaFlowTests {
         _ = try await MediaStack.generateURL(token: other, filename: "a.mp4", bytes: MediaStack.videoBytes(10))
     }
 
+    @Test("concurrent generate-url calls of one user cannot exceed the quota, and deleting a video gives its bytes back")
+    func storageQuotaUnderConcurrency() async throws {
+        let owner = try await MediaStack.userToken()
+        let gib = 1 << 30
+        func reserve(_ name: String) async throws -> MediaStack.Reply {
+            try await MediaStack.call(
+                .POST,
+                MediaStack.gateway + "/api/upload-video/generate-url",
+                token: owner,
+                json: ["filename": name, "content_type": "video/mp4", "size_bytes": gib]
+            )
+        }
+        // 24 calls at once for 1 GiB each against the default 10 GiB quota: exactly 10 fit.
+        let replies = try await withThrowingTaskGroup(of: MediaStack.Reply.self) { group in
+            for index in 0..<24 { group.addTask { try await reserve("race\(index).mp4") } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let accepted = replies.filter { $0.status == 200 }
+        #expect(accepted.count == 10, "\(replies.map(\.status))")
+        #expect(replies.filter { $0.status == 413 }.allSatisfy { $0.code == "storage_quota_exceeded" })
+        #expect(replies.count { $0.status == 413 } == 14)
+
+        // DELETE of a pending video frees its declared bytes: one more fits, then none.
+        let freed = try #require(accepted.first?.json["file_key"] as? String)
+        let deleted = try await MediaStack.call(.DELETE, MediaStack.gateway + "/api/upload-video/videos/" + MediaStack.encodePath(freed), token: owner)
+        #expect(deleted.status == 204, "\(deleted.text)")
+        #expect(try await reserve("after-delete.mp4").status == 200)
+        #expect(try await reserve("over.mp4").status == 413)
+    }
+
     @Test("a Unicode name with spaces uploads, and its key works raw, %2F-encoded and fully encoded")
     func unicodeKeys() async throws {
         let owner = try await MediaStack.userToken()

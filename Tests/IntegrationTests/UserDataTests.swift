@@ -289,6 +289,8 @@ struct UserDataTests {
         }
         print("deleted user's token refused by media and analysis \(ContinuousClock.now - sent) after the event")
         #expect(try await Self.count("SELECT count(*)::int FROM media.videos WHERE owner_id = $1::bigint", userID) == 0)
+        // The user's storage usage row went with the videos (the quota counts media.storage_usage).
+        #expect(try await Self.count("SELECT count(*)::int FROM media.storage_usage WHERE owner_id = $1::bigint", userID) == 0)
         #expect(try await Self.count("SELECT count(*)::int FROM analysis.jobs WHERE user_id = $1", userID) == 0)
         #expect(try await S3Client(configuration: MediaStack.s3).headObject(key: fileKey) == nil)
 

@@ -23,10 +23,6 @@ final class InMemoryVideoRepository: VideoRepository {
     /// The `video.deleted` events announced so far, oldest first.
     var deletedEvents: [CloudEvent<VideoDeleted>] { state.withLock { $0.deleted } }
 
-    func create(_ video: Video) async throws {
-        state.withLock { $0.videos[video.fileKey] = video }
-    }
-
     func create(_ video: Video, quotaBytes: Int64) async throws -> Bool {
         state.withLock { state in
             let used = state.videos.values.filter { $0.ownerID == video.ownerID }.reduce(Int64(0)) {

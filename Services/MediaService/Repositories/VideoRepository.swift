@@ -5,10 +5,10 @@ import Foundation
 /// Where video records live: PostgreSQL in the service, memory in the route tests. SQL only; the
 /// changes that announce an event (upload confirmed, deletion) run in `transaction` through `VideoRecords`.
 protocol VideoRepository: Sendable {
-    func create(_ video: Video) async throws
     /// Creates the record unless the owner's stored and pending bytes (`size_bytes`, else
     /// `declared_size_bytes`) plus this video's declared size would exceed `quotaBytes`; atomic per
     /// owner, so concurrent requests cannot overshoot. Returns false (and creates nothing) when over.
+    /// The only way to create a record: it keeps the owner's usage (`media.storage_usage`) in step.
     func create(_ video: Video, quotaBytes: Int64) async throws -> Bool
     func find(fileKey: String) async throws -> Video?
     /// The owner's videos, newest first, after `page.after`: at most `page.limit + 1` (one more than a
