@@ -218,7 +218,11 @@ struct AnalysisFlowTests {
         let events = reply.text.split(separator: "\n").filter { $0.hasPrefix("data: ") }.compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.dropFirst(6).utf8)) as? [String: Any]
         }
-        #expect(events.map { $0["progress"] as? Int } == [0, 50, 50])
+        // The current status, then each change; two changes landing together may be sent as one
+        // (the stream sends states, not events), so the middle one can be missing under load.
+        let progress = events.compactMap { $0["progress"] as? Int }
+        #expect(progress.first == 0 && progress.last == 50 && progress == progress.sorted(), "\(progress)")
+        #expect((2...3).contains(events.count), "\(events.count) events")
         #expect(events.last?["status"] as? String == "failed")
         #expect((events.last?["error"] as? [String: Any])?["code"] as? String == "unreadable_video")
 

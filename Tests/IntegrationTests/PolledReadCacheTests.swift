@@ -149,9 +149,13 @@ struct PolledReadCacheTests {
     }
 
     /// Polls `url` until it answers `status`; returns the time from `since` (gives up after 5 s).
+    /// How long after `since` a request was first *sent* that got `status`: the stale window as a
+    /// client sees it. (Timing to the end of that request would add the observing request's own round
+    /// trip, which under the whole suite's load is tens of milliseconds, to the replica's delay.)
     static func timeUntil(status: Int, _ url: String, token: String, since: ContinuousClock.Instant) async throws -> Duration {
         while ContinuousClock.now - since < .seconds(5) {
-            if try await StackClient.call(url, token: token).status == status { break }
+            let sent = ContinuousClock.now
+            if try await StackClient.call(url, token: token).status == status { return sent - since }
             try await Task.sleep(for: .milliseconds(2))
         }
         return ContinuousClock.now - since
