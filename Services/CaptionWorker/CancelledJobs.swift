@@ -8,9 +8,9 @@ import Synchronization
 /// Jobs cancelled while this worker runs (`ecg.analysis.job.cancelled.v1`), the most recent 10,000.
 final class CancelledJobs: Sendable {
     private static let capacity = 10_000
-    private let state = Mutex<(ids: Set<String>, order: [String])>(([], []))
+    private let state = Mutex<(ids: Set<JobID>, order: [JobID])>(([], []))
 
-    func insert(_ jobID: String) {
+    func insert(_ jobID: JobID) {
         state.withLock { state in
             guard state.ids.insert(jobID).inserted else { return }
             state.order.append(jobID)
@@ -20,7 +20,7 @@ final class CancelledJobs: Sendable {
         }
     }
 
-    func contains(_ jobID: String) -> Bool {
+    func contains(_ jobID: JobID) -> Bool {
         state.withLock { $0.ids.contains(jobID) }
     }
 }
@@ -39,8 +39,8 @@ struct CancellationWatcher: Service {
                 guard message.header(EventHeader.type) == EventType.jobCancelled,
                     let event = try? ReceivedEvent(message: message).decode(JobCancelled.self)
                 else { continue }
-                cancelled.insert(event.data.job_id)
-                logger.info("job cancelled", metadata: ["job_id": "\(event.data.job_id)"])
+                cancelled.insert(event.data.jobID)
+                logger.info("job cancelled", metadata: ["job_id": "\(event.data.jobID)"])
             }
         } onGracefulShutdown: {
             consumer.stop()

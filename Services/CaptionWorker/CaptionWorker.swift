@@ -39,7 +39,7 @@ struct CaptionWorker: Service {
     let logger: Logger
 
     struct FinalEventNotPublished: Error, CustomStringConvertible {
-        let jobID: String
+        let jobID: JobID
         let underlying: any Error
         var description: String { "the final event of job \(jobID) could not be published: \(underlying)" }
     }
@@ -68,17 +68,17 @@ struct CaptionWorker: Service {
             return false
         }
         var jobLogger = logger
-        jobLogger[metadataKey: "job_id"] = .string(request.job_id)
-        guard !cancelled.contains(request.job_id) else {
+        jobLogger[metadataKey: "job_id"] = .stringConvertible(request.jobID)
+        guard !cancelled.contains(request.jobID) else {
             jobLogger.info("job was cancelled before it started; skipped")
             return false
         }
         await protection.protect()
         let final: (type: String, event: any Codable & Sendable)
         do {
-            try await publish(EventType.jobStarted, request.job_id, JobStarted(job_id: request.job_id, worker_id: workerID))
+            try await publish(EventType.jobStarted, request.jobID, JobStarted(jobID: request.jobID, workerID: workerID))
             let result = try await analyse(request)
-            final = (EventType.jobCompleted, JobCompleted(job_id: request.job_id, result: result))
+            final = (EventType.jobCompleted, JobCompleted(jobID: request.jobID, result: result))
             jobLogger.info("job completed", metadata: ["captions": "\(result.captions.count)"])
         } catch is CaptionAnalysis.Cancelled {
             // analysis-service already ended the job; nothing to report.
@@ -87,14 +87,14 @@ struct CaptionWorker: Service {
         } catch let rejection as CaptionAnalysis.Rejection {
             final = (
                 EventType.jobFailed,
-                JobFailed(job_id: request.job_id, error: .init(code: rejection.code, message: rejection.message), retryable: false)
+                JobFailed(jobID: request.jobID, error: .init(code: rejection.code, message: rejection.message), retryable: false)
             )
             jobLogger.warning("job failed", metadata: ["code": "\(rejection.code)"])
         } catch {
             final = (
                 EventType.jobFailed,
                 JobFailed(
-                    job_id: request.job_id,
+                    jobID: request.jobID,
                     // The details (hosts, addresses, paths) stay in the worker's log; clients see a fixed text
                     // (security review L7).
                     error: .init(code: "worker_error", message: "The worker could not finish this job; retrying it may succeed."),
@@ -103,7 +103,7 @@ struct CaptionWorker: Service {
             )
             jobLogger.warning("job failed", metadata: ["error": "\(error)"])
         }
-        try await publishFinal(final.type, request.job_id, final.event)
+        try await publishFinal(final.type, request.jobID, final.event)
         return true
     }
 
@@ -118,15 +118,15 @@ struct CaptionWorker: Service {
         }
         let language = request.language ?? "en"
         try CaptionAnalysis.checkLanguage(language)
-        let reporter = ProgressReporter(jobID: request.job_id) { progress in
-            try? await publish(EventType.jobProgress, request.job_id, progress)
+        let reporter = ProgressReporter(jobID: request.jobID) { progress in
+            try? await publish(EventType.jobProgress, request.jobID, progress)
         }
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("ecg-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: file) }
         do {
             reporter.enqueue(.downloading, 0)
-            try await download(request.video_url, to: file, jobID: request.job_id)
-            let jobID = request.job_id
+            try await download(request.videoURL, to: file, jobID: request.jobID)
+            let jobID = request.jobID
             let cancelled = self.cancelled
             let result = try await analysis.analyse(
                 file,
@@ -143,7 +143,7 @@ struct CaptionWorker: Service {
         }
     }
 
-    private func download(_ url: String, to file: URL, jobID: String) async throws {
+    private func download(_ url: String, to file: URL, jobID: JobID) async throws {
         let response = try await httpClient.execute(HTTPClientRequest(url: url), timeout: downloadTimeout)
         switch response.status.code {
         case 200: break
@@ -179,7 +179,7 @@ struct CaptionWorker: Service {
 
     /// The final event is retried for a while; if it still cannot be published the worker stops
     /// without committing the request, and the request is redelivered.
-    private func publishFinal(_ type: String, _ jobID: String, _ data: any Codable & Sendable) async throws {
+    private func publishFinal(_ type: String, _ jobID: JobID, _ data: any Codable & Sendable) async throws {
         var delay = Duration.milliseconds(200)
         let deadline = ContinuousClock.now + .seconds(30)
         while true {
@@ -194,9 +194,9 @@ struct CaptionWorker: Service {
         }
     }
 
-    private func publish(_ type: String, _ jobID: String, _ data: some Codable & Sendable) async throws {
+    private func publish(_ type: String, _ jobID: JobID, _ data: some Codable & Sendable) async throws {
         try await events.publish(
-            CloudEvent(source: "ecg-caption-worker/\(workerID)", type: type, subject: jobID, data: data),
+            CloudEvent(source: "ecg-caption-worker/\(workerID)", type: type, subject: jobID.description, data: data),
             topic: topics.analysisEvents
         )
     }

@@ -6,7 +6,7 @@ import Synchronization
 /// every `interval` while it runs, published in order by one task. Overall progress per stage:
 /// downloading 5, decoding_audio 10, recognising 10–90 by the share of audio done, building_captions 95.
 final class ProgressReporter: Sendable {
-    private let jobID: String
+    private let jobID: JobID
     private let continuation: AsyncStream<JobProgress>.Continuation
     private let publisher: Task<Void, Never>
     private let interval: Duration
@@ -18,7 +18,7 @@ final class ProgressReporter: Sendable {
         var lastProgress = 0
     }
 
-    init(jobID: String, interval: Duration = .milliseconds(300), publish: @escaping @Sendable (JobProgress) async -> Void) {
+    init(jobID: JobID, interval: Duration = .milliseconds(300), publish: @escaping @Sendable (JobProgress) async -> Void) {
         self.jobID = jobID
         self.interval = interval
         let (stream, continuation) = AsyncStream.makeStream(of: JobProgress.self, bufferingPolicy: .bufferingNewest(16))
@@ -50,7 +50,7 @@ final class ProgressReporter: Sendable {
             state.lastProgress = max(progress, state.lastProgress)
             return true
         }
-        if send { continuation.yield(JobProgress(job_id: jobID, progress: progress, stage: stage.rawValue)) }
+        if send { continuation.yield(JobProgress(jobID: jobID, progress: progress, stage: stage.rawValue)) }
     }
 
     /// Publishes what is queued and stops.

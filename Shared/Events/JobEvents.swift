@@ -2,78 +2,109 @@ import Foundation
 
 /// `ecg.analysis.job.cancelled.v1` on `ecg.analysis.requests`, keyed by job id.
 package struct JobCancelled: Codable, Sendable, Equatable {
-    package var job_id: String
+    package var jobID: JobID
 
-    package init(job_id: String) {
-        self.job_id = job_id
+    package init(jobID: JobID) {
+        self.jobID = jobID
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case jobID = "job_id"
     }
 }
 
 /// `ecg.analysis.job.requested.v1`
 package struct JobRequested: Codable, Sendable, Equatable {
-    package var job_id: String
-    package var user_id: String
-    package var video_file_key: String
-    package var analysis_type: String
-    package var video_url: String
-    package var video_url_expires_at: Date
-    package var requested_at: Date
+    package var jobID: JobID
+    package var userID: UserID
+    package var videoFileKey: VideoKey
+    /// One of analysis-service's analysis types; a worker that does not know it fails the job.
+    package var analysisType: String
+    package var videoURL: String
+    package var videoURLExpiresAt: Date
+    package var requestedAt: Date
     /// The spoken language the client asked for (BCP 47, e.g. `en`); absent means English.
     package var language: String?
 
     package init(
-        job_id: String,
-        user_id: String,
-        video_file_key: String,
-        analysis_type: String,
-        video_url: String,
-        video_url_expires_at: Date,
-        requested_at: Date,
+        jobID: JobID,
+        userID: UserID,
+        videoFileKey: VideoKey,
+        analysisType: String,
+        videoURL: String,
+        videoURLExpiresAt: Date,
+        requestedAt: Date,
         language: String? = nil
     ) {
-        self.job_id = job_id
-        self.user_id = user_id
-        self.video_file_key = video_file_key
-        self.analysis_type = analysis_type
-        self.video_url = video_url
-        self.video_url_expires_at = video_url_expires_at
-        self.requested_at = requested_at
+        self.jobID = jobID
+        self.userID = userID
+        self.videoFileKey = videoFileKey
+        self.analysisType = analysisType
+        self.videoURL = videoURL
+        self.videoURLExpiresAt = videoURLExpiresAt
+        self.requestedAt = requestedAt
         self.language = language
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case jobID = "job_id"
+        case userID = "user_id"
+        case videoFileKey = "video_file_key"
+        case analysisType = "analysis_type"
+        case videoURL = "video_url"
+        case videoURLExpiresAt = "video_url_expires_at"
+        case requestedAt = "requested_at"
+        case language
     }
 }
 
 /// `ecg.analysis.job.started.v1`
 package struct JobStarted: Codable, Sendable, Equatable {
-    package var job_id: String
-    package var worker_id: String
+    package var jobID: JobID
+    package var workerID: String
 
-    package init(job_id: String, worker_id: String) {
-        self.job_id = job_id
-        self.worker_id = worker_id
+    package init(jobID: JobID, workerID: String) {
+        self.jobID = jobID
+        self.workerID = workerID
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case jobID = "job_id"
+        case workerID = "worker_id"
     }
 }
 
 /// `ecg.analysis.job.progress.v1`
 package struct JobProgress: Codable, Sendable, Equatable {
-    package var job_id: String
+    package var jobID: JobID
     package var progress: Int
     package var stage: String
 
-    package init(job_id: String, progress: Int, stage: String) {
-        self.job_id = job_id
+    package init(jobID: JobID, progress: Int, stage: String) {
+        self.jobID = jobID
         self.progress = progress
         self.stage = stage
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case jobID = "job_id"
+        case progress, stage
     }
 }
 
 /// `ecg.analysis.job.completed.v1`
 package struct JobCompleted: Codable, Sendable, Equatable {
-    package var job_id: String
+    package var jobID: JobID
     package var result: AnalysisResult
 
-    package init(job_id: String, result: AnalysisResult) {
-        self.job_id = job_id
+    package init(jobID: JobID, result: AnalysisResult) {
+        self.jobID = jobID
         self.result = result
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case jobID = "job_id"
+        case result
     }
 }
 
@@ -89,13 +120,18 @@ package struct JobFailed: Codable, Sendable, Equatable {
         }
     }
 
-    package var job_id: String
+    package var jobID: JobID
     package var error: Failure
     package var retryable: Bool
 
-    package init(job_id: String, error: Failure, retryable: Bool) {
-        self.job_id = job_id
+    package init(jobID: JobID, error: Failure, retryable: Bool) {
+        self.jobID = jobID
         self.error = error
         self.retryable = retryable
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case jobID = "job_id"
+        case error, retryable
     }
 }

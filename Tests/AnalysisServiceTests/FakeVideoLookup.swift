@@ -1,3 +1,4 @@
+import ECGEvents
 import ECGPlatform
 import Synchronization
 
@@ -5,11 +6,11 @@ import Synchronization
 
 /// media-service's internal lookup, answered from memory.
 final class FakeVideoLookup: VideoLookup {
-    let videos = Mutex<[String: VideoInfo]>([:])
+    let videos = Mutex<[VideoKey: VideoInfo]>([:])
     /// Thrown by every lookup while set (media-service down, a changed object).
     let failure = Mutex<APIError?>(nil)
 
-    func add(fileKey: String, ownerID: String, uploaded: Bool = true) {
+    func add(fileKey: VideoKey, ownerID: UserID, uploaded: Bool = true) {
         videos.withLock {
             $0[fileKey] = VideoInfo(
                 fileKey: fileKey,
@@ -21,7 +22,7 @@ final class FakeVideoLookup: VideoLookup {
         }
     }
 
-    func video(fileKey: String) async throws -> VideoInfo? {
+    func video(fileKey: VideoKey) async throws -> VideoInfo? {
         if let failure = failure.withLock({ $0 }) { throw failure }
         return videos.withLock { $0[fileKey] }
     }

@@ -92,7 +92,7 @@ struct JobRoutesTests {
     @Test("process-video starts a job on the caller's uploaded video and puts job.requested in the outbox")
     func processVideo() async throws {
         let harness = try AnalysisHarness()
-        harness.videos.add(fileKey: "uploads/a/v.mp4", ownerID: "7")
+        harness.videos.add(fileKey: "uploads/a/v.mp4", ownerID: 7)
         try await harness.test { client in
             let reply = try await client.processVideo("uploads/a/v.mp4", token: try await harness.token("7"))
             #expect(reply.status == 202)
@@ -116,8 +116,8 @@ struct JobRoutesTests {
     @Test("process-video refuses bad requests, others' and unfinished videos, and answers 503 when media-service is down")
     func processVideoRefusals() async throws {
         let harness = try AnalysisHarness()
-        harness.videos.add(fileKey: "uploads/a/v.mp4", ownerID: "7")
-        harness.videos.add(fileKey: "uploads/b/pending.mp4", ownerID: "7", uploaded: false)
+        harness.videos.add(fileKey: "uploads/a/v.mp4", ownerID: 7)
+        harness.videos.add(fileKey: "uploads/b/pending.mp4", ownerID: 7, uploaded: false)
         try await harness.test { client in
             let token = try await harness.token("7")
             #expect(try await client.processVideo("uploads/a/v.mp4", token: try await harness.token("8")).json["code"] as? String == "video_not_found")
@@ -158,7 +158,7 @@ struct JobRoutesTests {
     @Test("an Idempotency-Key replay answers the same job with its real status; the key with another request is 422")
     func idempotency() async throws {
         let harness = try AnalysisHarness()
-        harness.videos.add(fileKey: "uploads/a/v.mp4", ownerID: "7")
+        harness.videos.add(fileKey: "uploads/a/v.mp4", ownerID: 7)
         try await harness.test { client in
             let token = try await harness.token("7")
             let first = try await client.processVideo("uploads/a/v.mp4", token: token, idempotencyKey: "k1")
@@ -175,7 +175,7 @@ struct JobRoutesTests {
             #expect(reused.status == 422 && reused.json["code"] as? String == "idempotency_key_reused")
 
             // The same key is another user's own key.
-            harness.videos.add(fileKey: "uploads/b/w.mp4", ownerID: "8")
+            harness.videos.add(fileKey: "uploads/b/w.mp4", ownerID: 8)
             let other = try await client.processVideo("uploads/b/w.mp4", token: try await harness.token("8"), idempotencyKey: "k1")
             #expect(other.status == 202 && other.json["job_id"] as? String != jobID)
         }
@@ -184,7 +184,7 @@ struct JobRoutesTests {
     @Test("a user with the maximum of jobs in processing gets 429 too_many_jobs with Retry-After")
     func tooManyJobs() async throws {
         let harness = try AnalysisHarness(maxProcessingJobs: 2)
-        harness.videos.add(fileKey: "uploads/a/v.mp4", ownerID: "7")
+        harness.videos.add(fileKey: "uploads/a/v.mp4", ownerID: 7)
         try await harness.test { client in
             let token = try await harness.token("7")
             #expect(try await client.processVideo("uploads/a/v.mp4", token: token).status == 202)
@@ -198,7 +198,7 @@ struct JobRoutesTests {
     @Test("job-status answers the owner's job, 404 to anyone else and for a malformed id, 401 without a token")
     func jobStatus() async throws {
         let harness = try AnalysisHarness()
-        harness.videos.add(fileKey: "uploads/a/v.mp4", ownerID: "7")
+        harness.videos.add(fileKey: "uploads/a/v.mp4", ownerID: 7)
         try await harness.test { client in
             let token = try await harness.token("7")
             let jobID = try #require(try await client.processVideo("uploads/a/v.mp4", type: "caption_generation", token: token).json["job_id"] as? String)
@@ -222,8 +222,8 @@ struct JobRoutesTests {
     @Test("jobs pages cover every job once, newest first, filter by status and video, and refuse bad parameters")
     func jobsPaging() async throws {
         let harness = try AnalysisHarness()
-        harness.videos.add(fileKey: "uploads/a/v.mp4", ownerID: "7")
-        harness.videos.add(fileKey: "uploads/a/w.mp4", ownerID: "7")
+        harness.videos.add(fileKey: "uploads/a/v.mp4", ownerID: 7)
+        harness.videos.add(fileKey: "uploads/a/w.mp4", ownerID: 7)
         try await harness.test { client in
             let token = try await harness.token("7")
             var created: [String] = []
@@ -264,7 +264,7 @@ struct JobRoutesTests {
     @Test("cancel fails a running job and tells the workers; a finished job is 409; retry starts a new job")
     func cancelAndRetry() async throws {
         let harness = try AnalysisHarness()
-        harness.videos.add(fileKey: "uploads/a/v.mp4", ownerID: "7")
+        harness.videos.add(fileKey: "uploads/a/v.mp4", ownerID: 7)
         try await harness.test { client in
             let token = try await harness.token("7")
             let jobID = try #require(try await client.processVideo("uploads/a/v.mp4", token: token).json["job_id"] as? String)
@@ -300,7 +300,7 @@ struct JobRoutesTests {
     @Test("captions are 409 job_not_completed before completion, then WebVTT and SubRip files")
     func captions() async throws {
         let harness = try AnalysisHarness()
-        harness.videos.add(fileKey: "uploads/a/v.mp4", ownerID: "7")
+        harness.videos.add(fileKey: "uploads/a/v.mp4", ownerID: 7)
         try await harness.test { client in
             let token = try await harness.token("7")
             let jobID = try #require(try await client.processVideo("uploads/a/v.mp4", token: token).json["job_id"] as? String)
@@ -325,7 +325,7 @@ struct JobRoutesTests {
     @Test("the stream sends the status now and on each change until the job ends")
     func stream() async throws {
         let harness = try AnalysisHarness()
-        harness.videos.add(fileKey: "uploads/a/v.mp4", ownerID: "7")
+        harness.videos.add(fileKey: "uploads/a/v.mp4", ownerID: 7)
         try await harness.test { client in
             let token = try await harness.token("7")
             let jobID = try #require(try await client.processVideo("uploads/a/v.mp4", token: token).json["job_id"] as? String)

@@ -15,7 +15,7 @@ struct ResponseSchemaTests {
     static func job(_ state: JobState) -> Job {
         Job(
             id: JobID(),
-            userID: "7",
+            userID: 7,
             videoFileKey: "uploads/1/a.mp4",
             analysisType: .fullAnalysis,
             state: state,

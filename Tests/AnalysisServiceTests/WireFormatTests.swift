@@ -21,7 +21,7 @@ struct WireFormatTests {
     func jobStatus() throws {
         let job = Job(
             id: Self.id,
-            userID: "7",
+            userID: 7,
             videoFileKey: "uploads/a/v.mp4",
             analysisType: .captionGeneration,
             state: JobState(status: .failed, progress: 10, stage: "failed", error: .init(code: "cancelled", message: "The job was cancelled."), retryable: true),
@@ -41,7 +41,7 @@ struct WireFormatTests {
 
     @Test("process-video's 202 and a page of jobs")
     func acceptedAndPage() throws {
-        let job = Job(id: Self.id, userID: "7", videoFileKey: "k", analysisType: .fullAnalysis, state: .new, createdAt: Self.created, updatedAt: Self.created)
+        let job = Job(id: Self.id, userID: 7, videoFileKey: "k", analysisType: .fullAnalysis, state: .new, createdAt: Self.created, updatedAt: Self.created)
         let accepted = try Self.json(JobController.Accepted(job))
         #expect(
             accepted == #"{"job_id":"7f1c9e34-5b2a-4c1d-9e8f-0a1b2c3d4e5f","message":"비디오 분석이 시작되었습니다.","status":"processing"}"#,
@@ -71,9 +71,9 @@ struct WireFormatTests {
 
     @Test("the Idempotency-Key fingerprint is the text jobs were stored with (its hash is in the table)")
     func fingerprint() throws {
-        let request = AnalysisJobs.Request(userID: "7", videoFileKey: "uploads/a/v.mp4", analysisType: .fullAnalysis, language: "en-US")
+        let request = AnalysisJobs.Request(userID: 7, videoFileKey: "uploads/a/v.mp4", analysisType: .fullAnalysis, language: "en-US")
         #expect(try request.fingerprint == #"{"analysis_type":"full_analysis","language":"en-US","video_file_key":"uploads/a/v.mp4"}"#)
-        let english = AnalysisJobs.Request(userID: "7", videoFileKey: "k", analysisType: .emotionAnalysis, language: nil)
+        let english = AnalysisJobs.Request(userID: 7, videoFileKey: "k", analysisType: .emotionAnalysis, language: nil)
         #expect(try english.fingerprint == #"{"analysis_type":"emotion_analysis","video_file_key":"k"}"#)
     }
 
@@ -85,7 +85,7 @@ struct WireFormatTests {
              "download_url_expires_at":"2025-09-09T18:30:00.000Z"}
             """#
         let video = try JSONDecoder().decode(VideoInfo.self, from: Data(json.utf8))
-        #expect(video.fileKey == "uploads/a/v.mp4" && video.ownerID == "7" && video.isUploaded)
+        #expect(video.fileKey == "uploads/a/v.mp4" && video.ownerID == 7 && video.isUploaded)
         #expect(video.downloadURL == "http://s3/x" && video.downloadURLExpiresAt == "2025-09-09T18:30:00.000Z")
     }
 }

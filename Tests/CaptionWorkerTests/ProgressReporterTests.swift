@@ -9,7 +9,8 @@ struct ProgressReporterTests {
     @Test("each stage is reported when it begins; within a stage at most one event per interval; in order")
     func throttledInOrder() async {
         let published = Mutex<[JobProgress]>([])
-        let reporter = ProgressReporter(jobID: "job-1", interval: .seconds(60)) { progress in
+        let jobID = JobID()
+        let reporter = ProgressReporter(jobID: jobID, interval: .seconds(60)) { progress in
             published.withLock { $0.append(progress) }
         }
         reporter.enqueue(.downloading, 0)
@@ -20,7 +21,7 @@ struct ProgressReporterTests {
         let events = published.withLock { $0 }
         #expect(events.map(\.stage) == ["downloading", "decoding_audio", "recognising", "building_captions"])
         #expect(events.map(\.progress) == [5, 10, 10, 95])
-        #expect(events.allSatisfy { $0.job_id == "job-1" })
+        #expect(events.allSatisfy { $0.jobID == jobID })
     }
 
     @Test("recognising moves from 10 to 90 with the share of audio done, and never past 99")
@@ -35,7 +36,7 @@ struct ProgressReporterTests {
     @Test("with no throttle every rising share is published")
     func unthrottled() async {
         let published = Mutex<[Int]>([])
-        let reporter = ProgressReporter(jobID: "job-2", interval: .zero) { progress in
+        let reporter = ProgressReporter(jobID: JobID(), interval: .zero) { progress in
             published.withLock { $0.append(progress.progress) }
         }
         for share in [0.0, 0.25, 0.25, 0.5, 1.0] { reporter.enqueue(.recognising, share) }

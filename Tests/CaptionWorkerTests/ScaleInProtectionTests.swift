@@ -116,7 +116,7 @@ struct ScaleInProtectionTests {
         let agent = FakeECSAgent()
         try await agent.serve { uri in
             try await WorkerHarness.run(protection: uri, logger: logger) { harness in
-                try await harness.request(jobID: "job-protected", videoURL: "\(uri)/video.mp4")
+                try await harness.request(videoURL: "\(uri)/video.mp4")
                 try await waitUntil("the worker starts downloading") { agent.downloadStarted.withLock { $0 } }
                 #expect(agent.protected, "protected while the job is in hand")
                 agent.releaseDownload()

@@ -17,7 +17,7 @@ struct WorkerFailureTests {
     func unreachableStorage() async throws {
         try await WorkerHarness.run(downloadTimeout: .seconds(3), logger: logger) { harness in
             // Port 9 on loopback: connection refused; the error text would carry "127.0.0.1:9".
-            try await harness.request(jobID: "job-unreachable", videoURL: "http://127.0.0.1:9/uploads/1/a.mp4")
+            try await harness.request(videoURL: "http://127.0.0.1:9/uploads/1/a.mp4")
             let events = try await harness.events(until: EventType.jobFailed)
             let failed = try EventCoding.decoder().decode(CloudEvent<JobFailed>.self, from: Data(try #require(events.last).bytes)).data
             #expect(failed.retryable == true)

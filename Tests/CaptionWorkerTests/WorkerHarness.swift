@@ -63,18 +63,18 @@ struct WorkerHarness {
     }
 
     /// Publishes a `job.requested` for `videoURL`, as analysis-service does.
-    func request(jobID: String, videoURL: String) async throws {
+    func request(jobID: JobID = JobID(), videoURL: String) async throws {
         let request = JobRequested(
-            job_id: jobID,
-            user_id: "1",
-            video_file_key: "uploads/1/a.mp4",
-            analysis_type: "full",
-            video_url: videoURL,
-            video_url_expires_at: Date().addingTimeInterval(600),
-            requested_at: Date()
+            jobID: jobID,
+            userID: UserID(1),
+            videoFileKey: VideoKey("uploads/1/a.mp4"),
+            analysisType: "full",
+            videoURL: videoURL,
+            videoURLExpiresAt: Date().addingTimeInterval(600),
+            requestedAt: Date()
         )
         try await EventPublisher(producer: producer).publish(
-            CloudEvent(source: "tests", type: EventType.jobRequested, subject: jobID, data: request),
+            CloudEvent(source: "tests", type: EventType.jobRequested, subject: jobID.description, data: request),
             topic: topics.analysisRequests
         )
     }

@@ -7,6 +7,7 @@ import Testing
 @Suite("Event contract: golden JSON")
 struct EventContractTests {
     static let time = Date(timeIntervalSince1970: 1_757_421_000)  // 2025-09-09T12:30:00Z
+    static let jobID = JobID(UUID(uuidString: "0b7a5e9e-6b1e-4d2a-9a43-6c1f2d3e4f50")!)
 
     static func json(_ value: some Encodable) throws -> String {
         String(decoding: try EventCoding.encoder().encode(value), as: UTF8.self)
@@ -26,7 +27,7 @@ struct EventContractTests {
             type: EventType.videoDeleted,
             time: Self.time,
             subject: "uploads/1/a.mp4",
-            data: VideoDeleted(file_key: "uploads/1/a.mp4", owner_id: "7")
+            data: VideoDeleted(fileKey: VideoKey("uploads/1/a.mp4"), ownerID: UserID(7))
         )
         #expect(
             try Self.json(event)
@@ -57,45 +58,45 @@ struct EventContractTests {
     @Test("media events")
     func media() throws {
         try Self.check(
-            VideoUploaded(file_key: "uploads/1/a.mp4", owner_id: "7", content_type: "video/mp4", size_bytes: 42),
+            VideoUploaded(fileKey: VideoKey("uploads/1/a.mp4"), ownerID: UserID(7), contentType: "video/mp4", sizeBytes: 42),
             #"{"content_type":"video/mp4","file_key":"uploads/1/a.mp4","owner_id":"7","size_bytes":42}"#
         )
-        try Self.check(VideoDeleted(file_key: "uploads/1/a.mp4", owner_id: "7"), #"{"file_key":"uploads/1/a.mp4","owner_id":"7"}"#)
+        try Self.check(VideoDeleted(fileKey: VideoKey("uploads/1/a.mp4"), ownerID: UserID(7)), #"{"file_key":"uploads/1/a.mp4","owner_id":"7"}"#)
     }
 
     @Test("auth events")
     func auth() throws {
-        try Self.check(UserDeleted(user_id: "7", deleted_at: Self.time), #"{"deleted_at":"2025-09-09T12:30:00.000Z","user_id":"7"}"#)
+        try Self.check(UserDeleted(userID: UserID(7), deletedAt: Self.time), #"{"deleted_at":"2025-09-09T12:30:00.000Z","user_id":"7"}"#)
     }
 
     @Test("analysis requests: with and without a language, and cancellations")
     func requests() throws {
         let request = JobRequested(
-            job_id: "j1",
-            user_id: "7",
-            video_file_key: "uploads/1/a.mp4",
-            analysis_type: "full_analysis",
-            video_url: "http://s3/a?X-Amz-Signature=s",
-            video_url_expires_at: Self.time,
-            requested_at: Self.time
+            jobID: Self.jobID,
+            userID: UserID(7),
+            videoFileKey: VideoKey("uploads/1/a.mp4"),
+            analysisType: "full_analysis",
+            videoURL: "http://s3/a?X-Amz-Signature=s",
+            videoURLExpiresAt: Self.time,
+            requestedAt: Self.time
         )
         try Self.check(
             request,
-            #"{"analysis_type":"full_analysis","job_id":"j1","requested_at":"2025-09-09T12:30:00.000Z","user_id":"7","video_file_key":"uploads/1/a.mp4","video_url":"http://s3/a?X-Amz-Signature=s","video_url_expires_at":"2025-09-09T12:30:00.000Z"}"#
+            #"{"analysis_type":"full_analysis","job_id":"0b7a5e9e-6b1e-4d2a-9a43-6c1f2d3e4f50","requested_at":"2025-09-09T12:30:00.000Z","user_id":"7","video_file_key":"uploads/1/a.mp4","video_url":"http://s3/a?X-Amz-Signature=s","video_url_expires_at":"2025-09-09T12:30:00.000Z"}"#
         )
         var english = request
         english.language = "en"
         #expect(try Self.json(english).contains(#""language":"en""#))
-        try Self.check(JobCancelled(job_id: "j1"), #"{"job_id":"j1"}"#)
+        try Self.check(JobCancelled(jobID: Self.jobID), #"{"job_id":"0b7a5e9e-6b1e-4d2a-9a43-6c1f2d3e4f50"}"#)
     }
 
     @Test("worker events")
     func worker() throws {
-        try Self.check(JobStarted(job_id: "j1", worker_id: "w1"), #"{"job_id":"j1","worker_id":"w1"}"#)
-        try Self.check(JobProgress(job_id: "j1", progress: 40, stage: "recognising"), #"{"job_id":"j1","progress":40,"stage":"recognising"}"#)
+        try Self.check(JobStarted(jobID: Self.jobID, workerID: "w1"), #"{"job_id":"0b7a5e9e-6b1e-4d2a-9a43-6c1f2d3e4f50","worker_id":"w1"}"#)
+        try Self.check(JobProgress(jobID: Self.jobID, progress: 40, stage: "recognising"), #"{"job_id":"0b7a5e9e-6b1e-4d2a-9a43-6c1f2d3e4f50","progress":40,"stage":"recognising"}"#)
         try Self.check(
-            JobFailed(job_id: "j1", error: .init(code: "unreadable_video", message: "bad"), retryable: false),
-            #"{"error":{"code":"unreadable_video","message":"bad"},"job_id":"j1","retryable":false}"#
+            JobFailed(jobID: Self.jobID, error: .init(code: "unreadable_video", message: "bad"), retryable: false),
+            #"{"error":{"code":"unreadable_video","message":"bad"},"job_id":"0b7a5e9e-6b1e-4d2a-9a43-6c1f2d3e4f50","retryable":false}"#
         )
         let result = AnalysisResult(
             captions: [
@@ -115,8 +116,8 @@ struct EventContractTests {
             extra: ["method": .string("m"), "processing_seconds": .number(1.5)]
         )
         try Self.check(
-            JobCompleted(job_id: "j1", result: result),
-            #"{"job_id":"j1","result":{"analysis_time":"2025-09-09T12:30:00Z","captions":[{"emotion":"calm","end":2,"intensity":0.25,"start":0.5,"text":"he was not","words":[{"confidence":0.9,"end":0.7,"start":0.5,"word":"he"}]}],"emotions":[{"end":2,"label":"calm","score":0.25,"start":0.5}],"method":"m","processing_seconds":1.5}}"#
+            JobCompleted(jobID: Self.jobID, result: result),
+            #"{"job_id":"0b7a5e9e-6b1e-4d2a-9a43-6c1f2d3e4f50","result":{"analysis_time":"2025-09-09T12:30:00Z","captions":[{"emotion":"calm","end":2,"intensity":0.25,"start":0.5,"text":"he was not","words":[{"confidence":0.9,"end":0.7,"start":0.5,"word":"he"}]}],"emotions":[{"end":2,"label":"calm","score":0.25,"start":0.5}],"method":"m","processing_seconds":1.5}}"#
         )
     }
 }

@@ -242,8 +242,8 @@ struct AccountFlowTests {
         #expect(event.type == EventType.userDeleted)
         #expect(event.source == "auth-service")
         #expect(event.subject == String(userID))
-        #expect(event.data.user_id == String(userID))
-        #expect(abs(event.data.deleted_at.timeIntervalSince(before)) < 60)
+        #expect(event.data.userID.description == String(userID))
+        #expect(abs(event.data.deletedAt.timeIntervalSince(before)) < 60)
 
         // The email is free again; the new account has a new id.
         let again = try await AuthHTTP.call(

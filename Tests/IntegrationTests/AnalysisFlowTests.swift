@@ -113,17 +113,17 @@ struct AnalysisFlowTests {
             extra: ["method": .string("test"), "processing_seconds": .number(0.7)]
         )
         try await withPublisher { publisher in
-            try await send(publisher, EventType.jobStarted, jobID, JobStarted(job_id: jobID, worker_id: "w-test"))
-            try await send(publisher, EventType.jobProgress, jobID, JobProgress(job_id: jobID, progress: 60, stage: "measuring"))
-            try await send(publisher, EventType.jobProgress, jobID, JobProgress(job_id: jobID, progress: 20, stage: "late"))
+            try await send(publisher, EventType.jobStarted, jobID, JobStarted(jobID: try #require(JobID(jobID)), workerID: "w-test"))
+            try await send(publisher, EventType.jobProgress, jobID, JobProgress(jobID: try #require(JobID(jobID)), progress: 60, stage: "measuring"))
+            try await send(publisher, EventType.jobProgress, jobID, JobProgress(jobID: try #require(JobID(jobID)), progress: 20, stage: "late"))
             _ = try await waitForStatus(jobID, token: token) { $0["progress"] as? Int == 60 }
-            try await send(publisher, EventType.jobProgress, jobID, JobProgress(job_id: jobID, progress: 40, stage: "later"))
-            try await send(publisher, EventType.jobCompleted, jobID, JobCompleted(job_id: jobID, result: result))
+            try await send(publisher, EventType.jobProgress, jobID, JobProgress(jobID: try #require(JobID(jobID)), progress: 40, stage: "later"))
+            try await send(publisher, EventType.jobCompleted, jobID, JobCompleted(jobID: try #require(JobID(jobID)), result: result))
             try await send(
                 publisher,
                 EventType.jobFailed,
                 jobID,
-                JobFailed(job_id: jobID, error: .init(code: "late", message: "too late"), retryable: false)
+                JobFailed(jobID: try #require(JobID(jobID)), error: .init(code: "late", message: "too late"), retryable: false)
             )
         }
         let done = try await waitForStatus(jobID, token: token) { $0["status"] as? String == "completed" }
@@ -203,13 +203,13 @@ struct AnalysisFlowTests {
         let reader = Task { try await StackClient.call("\(StackClient.gateway)/api/v1/ml/job-status/\(jobID)/stream", token: token) }
         try await Task.sleep(for: .seconds(1))
         try await withPublisher { publisher in
-            try await send(publisher, EventType.jobProgress, jobID, JobProgress(job_id: jobID, progress: 50, stage: "measuring"))
+            try await send(publisher, EventType.jobProgress, jobID, JobProgress(jobID: try #require(JobID(jobID)), progress: 50, stage: "measuring"))
             try await Task.sleep(for: .milliseconds(700))
             try await send(
                 publisher,
                 EventType.jobFailed,
                 jobID,
-                JobFailed(job_id: jobID, error: .init(code: "unreadable_video", message: "bad file"), retryable: false)
+                JobFailed(jobID: try #require(JobID(jobID)), error: .init(code: "unreadable_video", message: "bad file"), retryable: false)
             )
         }
         let reply = try await reader.value
@@ -239,7 +239,7 @@ struct AnalysisFlowTests {
         let marker = "malformed-\(UUID())"
         try await withPublisher { publisher in
             try await publisher.producer.send(topic: "ecg.analysis.events", key: jobID, value: Array("{\"not\": \"\(marker)\"".utf8))
-            try await send(publisher, EventType.jobProgress, jobID, JobProgress(job_id: jobID, progress: 33, stage: "after"))
+            try await send(publisher, EventType.jobProgress, jobID, JobProgress(jobID: try #require(JobID(jobID)), progress: 33, stage: "after"))
         }
         _ = try await waitForStatus(jobID, token: token) { $0["progress"] as? Int == 33 }
 

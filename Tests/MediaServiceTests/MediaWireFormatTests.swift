@@ -68,7 +68,7 @@ struct MediaWireFormatTests {
     func internalDetails() throws {
         let details = InternalVideoController.VideoDetails(
             fileKey: "k",
-            ownerID: "7",
+            ownerID: 7,
             status: .pending,
             contentType: "video/mp4",
             sizeBytes: 42,

@@ -1,3 +1,4 @@
+import ECGEvents
 import ECGPlatform
 import Foundation
 import HTTPTypes
@@ -16,7 +17,7 @@ struct ResponseSchemaTests {
     typealias Documented = PublishedOpenAPI.Response
 
     static let created = Date(timeIntervalSince1970: 1_757_421_000.25)
-    static let key = "uploads/3f0c8a52-1d2e-4b7a-9c11-5e6f7a8b9c0d/My_Clip.mp4"
+    static let key: VideoKey = "uploads/3f0c8a52-1d2e-4b7a-9c11-5e6f7a8b9c0d/My_Clip.mp4"
     static let pending = Video(
         fileKey: key,
         ownerID: 7,
@@ -39,7 +40,7 @@ struct ResponseSchemaTests {
     static func details(_ video: Video, sizeBytes: Int64?) -> InternalVideoController.VideoDetails {
         InternalVideoController.VideoDetails(
             fileKey: video.fileKey,
-            ownerID: String(video.ownerID),
+            ownerID: video.ownerID,
             status: video.status,
             contentType: video.contentType,
             sizeBytes: sizeBytes,

@@ -34,7 +34,7 @@ struct RouteWireFormatTests {
                 MediaErrors.storageUnavailable,
                 #"{"code":"storage_unavailable","detail":"Video storage is unavailable right now; try again shortly."}"#
             ),
-            (MediaErrors.invalidToken, #"{"code":"invalid_token","detail":"The bearer token does not name a user."}"#),
+            (APIError.tokenWithoutUser, #"{"code":"invalid_token","detail":"The bearer token does not name a user."}"#),
             (
                 MediaErrors.unsupportedContentType("image/gif"),
                 #"{"code":"unsupported_content_type","detail":"content_type must be one of video/mp4, video/quicktime, video/webm, "#

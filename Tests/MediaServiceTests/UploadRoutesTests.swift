@@ -1,3 +1,4 @@
+import ECGEvents
 import ECGPlatform
 import ECGS3
 import ECGTokens
@@ -20,7 +21,7 @@ final class FakeStorage: VideoStorage {
         objects.withLock { $0[key] = S3ObjectInfo(contentLength: size, contentType: contentType, eTag: eTag) }
     }
 
-    func uploadRequest(key: String, contentType: String, contentLength: Int64?, expires: Int) -> PresignedRequest {
+    func uploadRequest(key: VideoKey, contentType: String, contentLength: Int64?, expires: Int) -> PresignedRequest {
         var headers = ["Content-Type": contentType]
         if let contentLength { headers["Content-Length"] = String(contentLength) }
         return PresignedRequest(
@@ -31,7 +32,7 @@ final class FakeStorage: VideoStorage {
         )
     }
 
-    func downloadRequest(key: String, expires: Int, audience: S3Configuration.Audience) -> PresignedRequest {
+    func downloadRequest(key: VideoKey, expires: Int, audience: S3Configuration.Audience) -> PresignedRequest {
         PresignedRequest(
             url: "https://s3.test/\(audience)/\(key)",
             method: "GET",
@@ -40,14 +41,14 @@ final class FakeStorage: VideoStorage {
         )
     }
 
-    func head(key: String) async throws -> S3ObjectInfo? {
+    func head(key: VideoKey) async throws -> S3ObjectInfo? {
         if failing.load(ordering: .relaxed) { throw S3Error.unreachable(operation: "HeadObject", reason: "test") }
-        return objects.withLock { $0[key] }
+        return objects.withLock { $0[key.rawValue] }
     }
 
-    func delete(key: String) async throws {
+    func delete(key: VideoKey) async throws {
         if failing.load(ordering: .relaxed) { throw S3Error.unreachable(operation: "DeleteObject", reason: "test") }
-        objects.withLock { $0[key] = nil }
+        objects.withLock { $0[key.rawValue] = nil }
     }
 }
 
@@ -155,7 +156,7 @@ struct UploadRoutesTests {
             #expect(key.hasPrefix("uploads/") && key.hasSuffix("/My_Clip.mp4"))
             #expect(ok.json["expires_in"] as? Int == 3600)
             #expect((ok.json["upload_headers"] as? [String: String]) == ["Content-Type": "video/mp4", "Content-Length": "10"])
-            let stored = try #require(try await harness.repository.find(fileKey: key))
+            let stored = try #require(try await harness.repository.find(fileKey: VideoKey(key)))
             #expect(stored.status == .pending && stored.ownerID == 7 && stored.filename == "My Clip.mp4" && stored.declaredSizeBytes == 10)
 
             let cases: [(String, Int, String)] = [
@@ -219,7 +220,7 @@ struct UploadRoutesTests {
             }
             let events = harness.repository.events
             #expect(events.count == 1)
-            #expect(events.first?.data.owner_id == "1")
+            #expect(events.first?.data.ownerID == 1)
             #expect(events.first?.subject == key)
 
             let stranger = try await client.call(
@@ -242,9 +243,9 @@ struct UploadRoutesTests {
             harness.storage.put(key, size: 5000)
             let reply = try await client.call("/api/upload-video/complete", .post, token: token, json: #"{"file_key":"\#(key)"}"#)
             #expect(reply.status == 413)
-            #expect(try await harness.repository.find(fileKey: key)?.status == .pending)
+            #expect(try await harness.repository.find(fileKey: VideoKey(key))?.status == .pending)
             #expect(harness.repository.events.isEmpty)
-            #expect(try await harness.storage.head(key: key) == nil)
+            #expect(try await harness.storage.head(key: VideoKey(key)) == nil)
         }
     }
 
@@ -258,14 +259,14 @@ struct UploadRoutesTests {
             let short = try await client.call("/api/upload-video/complete", .post, token: token, json: #"{"file_key":"\#(key)"}"#)
             #expect(short.status == 409)
             #expect(short.json["code"] as? String == "upload_size_mismatch")
-            #expect(try await harness.storage.head(key: key) == nil)
-            #expect(try await harness.repository.find(fileKey: key)?.status == .pending)
+            #expect(try await harness.storage.head(key: VideoKey(key)) == nil)
+            #expect(try await harness.repository.find(fileKey: VideoKey(key))?.status == .pending)
 
             harness.storage.put(key, size: 42, contentType: "text/html")
             let html = try await client.call("/api/upload-video/complete", .post, token: token, json: #"{"file_key":"\#(key)"}"#)
             #expect(html.status == 409)
             #expect(html.json["code"] as? String == "upload_type_mismatch")
-            #expect(try await harness.storage.head(key: key) == nil)
+            #expect(try await harness.storage.head(key: VideoKey(key)) == nil)
             #expect(harness.repository.events.isEmpty)
 
             // The right bytes afterwards are accepted (parameters of the type do not matter).
@@ -284,7 +285,7 @@ struct UploadRoutesTests {
             let key = try await client.newFileKey(token: token, size: 42)
             harness.storage.put(key, size: 42, eTag: "\"first\"")
             #expect(try await client.call("/api/upload-video/complete", .post, token: token, json: #"{"file_key":"\#(key)"}"#).status == 200)
-            #expect(try await harness.repository.find(fileKey: key)?.eTag == "\"first\"")
+            #expect(try await harness.repository.find(fileKey: VideoKey(key))?.eTag == "\"first\"")
             let service = try await harness.serviceToken()
             #expect(try await client.call("/api/upload-video/download-url/\(key)", token: token).status == 200)
             #expect(try await client.call("/internal/videos/\(key)", token: service).status == 200)

@@ -19,13 +19,13 @@ struct VideoLifecycleRoutesTests {
 
             let stranger = try await client.call("/api/upload-video/videos/\(key)", .delete, token: try await harness.userToken(2))
             #expect(stranger.status == 404, "someone else's video is 404")
-            #expect(try await harness.repository.find(fileKey: key) != nil)
+            #expect(try await harness.repository.find(fileKey: VideoKey(key)) != nil)
 
             let deleted = try await client.call("/api/upload-video/videos/\(key)", .delete, token: token)
             #expect(deleted.status == 204)
-            #expect(try await harness.repository.find(fileKey: key) == nil)
+            #expect(try await harness.repository.find(fileKey: VideoKey(key)) == nil)
             #expect(harness.storage.objects.withLock { $0[key] } == nil)
-            #expect(harness.repository.deletedEvents.map(\.data) == [VideoDeleted(file_key: key, owner_id: "1")])
+            #expect(harness.repository.deletedEvents.map(\.data) == [VideoDeleted(fileKey: VideoKey(key), ownerID: 1)])
             #expect(harness.repository.deletedEvents.first?.subject == key)
 
             #expect(try await client.call("/api/upload-video/videos/\(key)", .delete, token: token).status == 404)
@@ -43,7 +43,7 @@ struct VideoLifecycleRoutesTests {
             let reply = try await client.call("/api/upload-video/videos/\(key.replacingOccurrences(of: "/", with: "%2F"))", .delete, token: token)
             #expect(reply.status == 503)
             #expect(reply.json["code"] as? String == "storage_unavailable")
-            #expect(try await harness.repository.find(fileKey: key) != nil)
+            #expect(try await harness.repository.find(fileKey: VideoKey(key)) != nil)
             #expect(harness.repository.deletedEvents.isEmpty)
         }
     }

@@ -12,7 +12,7 @@ struct IdempotentConsumerTests {
             source: "tests",
             type: EventType.jobProgress,
             subject: key,
-            data: JobProgress(job_id: key, progress: progress, stage: "s")
+            data: JobProgress(jobID: JobID(), progress: progress, stage: "s")
         )
         return (event.id, Array(try EventCoding.encoder().encode(event)))
     }

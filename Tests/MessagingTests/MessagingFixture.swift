@@ -95,7 +95,7 @@ struct MessagingFixture {
                 source: "tests",
                 type: EventType.jobProgress,
                 subject: key,
-                data: JobProgress(job_id: key, progress: index, stage: "s")
+                data: JobProgress(jobID: JobID(), progress: index, stage: "s")
             )
             try await postgres.withTransaction(logger: logger) { connection in
                 try await outbox.add(event, topic: topic, on: connection, logger: logger)

@@ -1,3 +1,4 @@
+import ECGEvents
 /// The request and response bodies of the job routes: camelCase in Swift, SPEC's snake_case on the
 /// wire (each type's `CodingKeys`); `WireFormatTests` pins the bytes.
 extension JobController {

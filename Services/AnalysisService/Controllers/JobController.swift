@@ -102,7 +102,7 @@ struct JobController: Sendable {
     // MARK: - Handlers
 
     @Sendable func processVideo(request: Request, context: ECGRequestContext) async throws -> JSONResponse<Accepted> {
-        let userID = try context.requireIdentity().subject
+        let userID = try context.requireUserID()
         let body = try await request.decodeJSON(ProcessVideoRequest.self, context: context)
         let fileKey = body.videoFileKey.trimmingCharacters(in: .whitespaces)
         guard !fileKey.isEmpty, fileKey.count <= 1024 else {
@@ -117,7 +117,7 @@ struct JobController: Sendable {
         let idempotencyKey = request.headers[HTTPField.Name("Idempotency-Key")!].map { String($0.prefix(200)) }
         if let idempotencyKey, idempotencyKey.isEmpty { throw APIError.validation(field: "Idempotency-Key", "must not be empty") }
         let job = try await jobs.request(
-            AnalysisJobs.Request(userID: userID, videoFileKey: fileKey, analysisType: analysisType, language: body.language),
+            AnalysisJobs.Request(userID: userID, videoFileKey: VideoKey(fileKey), analysisType: analysisType, language: body.language),
             idempotencyKey: idempotencyKey,
             videos: videos,
             logger: context.logger
@@ -127,11 +127,11 @@ struct JobController: Sendable {
     }
 
     @Sendable func cancel(request: Request, context: ECGRequestContext) async throws -> JSONResponse<JobResponse> {
-        JSONResponse(JobResponse(try await jobs.cancel(id: try Self.jobID(context), userID: try context.requireIdentity().subject)))
+        JSONResponse(JobResponse(try await jobs.cancel(id: try Self.jobID(context), userID: try context.requireUserID())))
     }
 
     @Sendable func retry(request: Request, context: ECGRequestContext) async throws -> JSONResponse<Accepted> {
-        let userID = try context.requireIdentity().subject
+        let userID = try context.requireUserID()
         let next = try await jobs.retry(id: try Self.jobID(context), userID: userID, videos: videos, logger: context.logger)
         return JSONResponse(Accepted(next), status: .accepted)
     }
@@ -140,13 +140,13 @@ struct JobController: Sendable {
         guard let statusCache else {
             return try JSONResponse(JobResponse(try await ownedJob(context))).response(from: request, context: context)
         }
-        let userID = try context.requireIdentity().subject
+        let userID = try context.requireUserID()
         guard let body = try await statusCache.body(jobID: try Self.jobID(context).uuid, userID: userID) else { throw JobError.notFound }
         return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: body))
     }
 
     @Sendable func list(request: Request, context: ECGRequestContext) async throws -> JSONResponse<JobList> {
-        let userID = try context.requireIdentity().subject
+        let userID = try context.requireUserID()
         let page = try PageRequest(request)
         let query = request.uri.queryParameters
         var filter = JobFilter()
@@ -160,7 +160,7 @@ struct JobController: Sendable {
             guard !key.isEmpty, key.count <= 1024 else {
                 throw APIError.validation(field: "video_file_key", "must be a file key of 1–1024 characters")
             }
-            filter.videoFileKey = key
+            filter.videoFileKey = VideoKey(key)
         }
         if let after = page.after, JobID(after.id) == nil {
             throw APIError.validation(field: "cursor", "is not a cursor this list returned; start again without it")
@@ -226,7 +226,7 @@ struct JobController: Sendable {
     }
 
     func ownedJob(_ context: ECGRequestContext) async throws -> Job {
-        try await jobs.job(id: try Self.jobID(context), userID: try context.requireIdentity().subject)
+        try await jobs.job(id: try Self.jobID(context), userID: try context.requireUserID())
     }
 
     /// The `{job_id}` of the path; text that is no job id names no job of the caller's.
@@ -277,9 +277,9 @@ extension JobError: APIErrorConvertible {
 /// Open streams per user on this replica; a slot is taken before a stream starts and given back when
 /// its body ends (finished, failed or the client went away).
 final class StreamSlots: Sendable {
-    private let open = Mutex([String: Int]())
+    private let open = Mutex([UserID: Int]())
 
-    func acquire(_ userID: String, limit: Int) -> Bool {
+    func acquire(_ userID: UserID, limit: Int) -> Bool {
         open.withLock { open in
             let count = open[userID, default: 0]
             guard count < limit else { return false }
@@ -288,12 +288,12 @@ final class StreamSlots: Sendable {
         }
     }
 
-    func release(_ userID: String) {
+    func release(_ userID: UserID) {
         open.withLock { open in
             let count = open[userID, default: 0] - 1
             open[userID] = count > 0 ? count : nil
         }
     }
 
-    func count(_ userID: String) -> Int { open.withLock { $0[userID, default: 0] } }
+    func count(_ userID: UserID) -> Int { open.withLock { $0[userID, default: 0] } }
 }

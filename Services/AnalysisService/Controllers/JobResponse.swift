@@ -12,7 +12,7 @@ struct JobResponse: Codable, Sendable, Equatable {
     let result: AnalysisResult?
     let error: ErrorBody?
     let analysisType: AnalysisType
-    let videoFileKey: String
+    let videoFileKey: VideoKey
     let createdAt: String
     let updatedAt: String
 

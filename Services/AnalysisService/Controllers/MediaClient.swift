@@ -1,3 +1,4 @@
+import ECGEvents
 import AsyncHTTPClient
 import ECGPlatform
 import ECGTokens
@@ -7,8 +8,8 @@ import NIOCore
 
 /// What media-service's internal API says about a video.
 struct VideoInfo: Decodable, Sendable {
-    let fileKey: String
-    let ownerID: String
+    let fileKey: VideoKey
+    let ownerID: UserID
     /// `pending` or `uploaded` (text, so that a status added later is not a decoding failure).
     let status: String
     let downloadURL: String?
@@ -35,8 +36,8 @@ struct MediaClient: Sendable {
     let logger: Logger
 
     /// The video, or nil when media-service does not know it. Throws 503 when media-service cannot answer.
-    func video(fileKey: String) async throws -> VideoInfo? {
-        guard let path = Self.path(fileKey: fileKey) else { return nil }
+    func video(fileKey: VideoKey) async throws -> VideoInfo? {
+        guard let path = Self.path(fileKey: fileKey.rawValue) else { return nil }
         var request = HTTPClientRequest(url: "\(baseURL)\(path)")
         do {
             request.headers.add(name: "Authorization", value: "Bearer \(try await serviceTokens.token(for: "media-service"))")

@@ -16,8 +16,8 @@ struct AnalysisJobs: Sendable {
 
     /// What one job request asks for.
     struct Request: Sendable, Equatable {
-        let userID: String
-        let videoFileKey: String
+        let userID: UserID
+        let videoFileKey: VideoKey
         let analysisType: AnalysisType
         let language: String?
 
@@ -26,7 +26,7 @@ struct AnalysisJobs: Sendable {
             get throws {
                 // Its keys are stored (hashed) with every keyed job: they must never change.
                 struct Fingerprint: Encodable {
-                    let videoFileKey: String
+                    let videoFileKey: VideoKey
                     let analysisType: AnalysisType
                     let language: String?
 
@@ -46,12 +46,12 @@ struct AnalysisJobs: Sendable {
 
     // MARK: - Reads
 
-    func job(id: JobID, userID: String) async throws -> Job {
+    func job(id: JobID, userID: UserID) async throws -> Job {
         guard let job = try await repository.find(id: id, userID: userID) else { throw JobError.notFound }
         return job
     }
 
-    func jobs(userID: String, filter: JobFilter, page: PageRequest) async throws -> [Job] {
+    func jobs(userID: UserID, filter: JobFilter, page: PageRequest) async throws -> [Job] {
         try await repository.list(userID: userID, filter: filter, page: page)
     }
 
@@ -97,13 +97,13 @@ struct AnalysisJobs: Sendable {
                 type: EventType.jobRequested,
                 subject: new.id.description,
                 data: JobRequested(
-                    job_id: new.id.description,
-                    user_id: new.userID,
-                    video_file_key: new.videoFileKey,
-                    analysis_type: new.analysisType.rawValue,
-                    video_url: videoURL,
-                    video_url_expires_at: expiresAt,
-                    requested_at: Date(),
+                    jobID: new.id,
+                    userID: new.userID,
+                    videoFileKey: new.videoFileKey,
+                    analysisType: new.analysisType.rawValue,
+                    videoURL: videoURL,
+                    videoURLExpiresAt: expiresAt,
+                    requestedAt: Date(),
                     language: new.language
                 )
             )
@@ -123,7 +123,7 @@ struct AnalysisJobs: Sendable {
     }
 
     /// Starts a new job for the same video and analysis as a failed job whose failure was retryable.
-    func retry(id: JobID, userID: String, videos: any VideoLookup, logger: Logger) async throws -> Job {
+    func retry(id: JobID, userID: UserID, videos: any VideoLookup, logger: Logger) async throws -> Job {
         let failed = try await job(id: id, userID: userID)
         guard failed.state.status == .failed, failed.state.retryable == true else {
             throw JobError.notRetryable(status: failed.state.status, failureCode: failed.state.error?.code)
@@ -134,7 +134,7 @@ struct AnalysisJobs: Sendable {
 
     /// Cancels the caller's running job: it fails with code `cancelled` (retryable) and the workers are
     /// told with `job.cancelled`, keyed like the request so it follows it in the same partition.
-    func cancel(id: JobID, userID: String) async throws -> Job {
+    func cancel(id: JobID, userID: UserID) async throws -> Job {
         let topic = topics.analysisRequests
         return try await repository.transaction { transaction in
             guard let job = try await transaction.job(id: id, forUpdate: true), job.userID == userID else { throw JobError.notFound }
@@ -159,7 +159,7 @@ struct AnalysisJobs: Sendable {
 
     /// Deletes the user's jobs (all, or one video's) inside `transaction`; the ones still running are
     /// cancelled for their workers first. Returns the deleted jobs.
-    func deleteJobs(userID: String, videoFileKey: String?, in transaction: any JobTransaction) async throws -> [Job] {
+    func deleteJobs(userID: UserID, videoFileKey: VideoKey?, in transaction: any JobTransaction) async throws -> [Job] {
         let deleted = try await transaction.deleteJobs(userID: userID, videoFileKey: videoFileKey)
         for job in deleted where !job.state.isTerminal {
             try await transaction.publish(Self.cancelledEvent(job.id), topic: topics.analysisRequests)
@@ -177,6 +177,6 @@ struct AnalysisJobs: Sendable {
     }
 
     static func cancelledEvent(_ id: JobID) -> CloudEvent<JobCancelled> {
-        CloudEvent(source: source, type: EventType.jobCancelled, subject: id.description, data: JobCancelled(job_id: id.description))
+        CloudEvent(source: source, type: EventType.jobCancelled, subject: id.description, data: JobCancelled(jobID: id))
     }
 }

@@ -1,3 +1,4 @@
+import ECGEvents
 import ECGMessaging
 import Synchronization
 

@@ -1,3 +1,4 @@
+import ECGEvents
 import Logging
 import PostgresNIO
 import ServiceLifecycle

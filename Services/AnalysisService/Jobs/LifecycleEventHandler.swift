@@ -25,12 +25,12 @@ enum LifecycleEventHandler {
             switch event.header.type {
             case EventType.videoDeleted:
                 let data = try event.decode(VideoDeleted.self).data
-                deleted = try await jobs.deleteJobs(userID: data.owner_id, videoFileKey: data.file_key, in: transaction)
+                deleted = try await jobs.deleteJobs(userID: data.ownerID, videoFileKey: data.fileKey, in: transaction)
             case EventType.userDeleted:
                 let data = try event.decode(UserDeleted.self).data
-                deleted = try await jobs.deleteJobs(userID: data.user_id, videoFileKey: nil, in: transaction)
-                try await DeletedUsers.record(data.user_id, deletedAt: data.deleted_at, on: connection, logger: logger)
-                deletedUsers.insert(data.user_id)
+                deleted = try await jobs.deleteJobs(userID: data.userID, videoFileKey: nil, in: transaction)
+                try await DeletedUsers.record(data.userID, deletedAt: data.deletedAt, on: connection, logger: logger)
+                deletedUsers.insert(data.userID)
             default:
                 return
             }

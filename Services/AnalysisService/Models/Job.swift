@@ -1,10 +1,11 @@
+import ECGEvents
 import Foundation
 
 /// A job as stored.
 struct Job: Sendable, Equatable {
     let id: JobID
-    let userID: String
-    let videoFileKey: String
+    let userID: UserID
+    let videoFileKey: VideoKey
     let analysisType: AnalysisType
     var state: JobState
     let createdAt: Date

@@ -6,10 +6,10 @@ import ECGPlatform
 /// (`PostgresJobRepository`), memory in the route tests. SQL only: the rules are `AnalysisJobs`'.
 protocol JobRepository: Sendable {
     /// The caller's job, or nil (someone else's job is indistinguishable from a missing one).
-    func find(id: JobID, userID: String) async throws -> Job?
+    func find(id: JobID, userID: UserID) async throws -> Job?
     /// The caller's jobs matching `filter`, newest first, after `page.after`: at most `page.limit + 1`
     /// (one more than a page, so the caller knows whether another follows).
-    func list(userID: String, filter: JobFilter, page: PageRequest) async throws -> [Job]
+    func list(userID: UserID, filter: JobFilter, page: PageRequest) async throws -> [Job]
     /// Runs `body` in one transaction.
     func transaction<Result: Sendable>(_ body: @Sendable (any JobTransaction) async throws -> Result) async throws -> Result
 }
@@ -18,14 +18,14 @@ protocol JobRepository: Sendable {
 /// job's open streams (on every replica) that it changed.
 protocol JobTransaction: Sendable {
     /// Makes the user's job creations take turns until the transaction ends.
-    func lockJobs(ofUser userID: String) async throws
+    func lockJobs(ofUser userID: UserID) async throws
     /// The job, locked for update when `forUpdate`.
     func job(id: JobID, forUpdate: Bool) async throws -> Job?
     /// The job the user created with `idempotencyKey`, and whether it was created for the same
     /// `request` (a job stored without a request text matches any).
-    func job(userID: String, idempotencyKey: String, request: String) async throws -> (job: Job, sameRequest: Bool)?
+    func job(userID: UserID, idempotencyKey: String, request: String) async throws -> (job: Job, sameRequest: Bool)?
     /// How many of the user's jobs are in processing.
-    func processingJobCount(userID: String) async throws -> Int
+    func processingJobCount(userID: UserID) async throws -> Int
     /// Stores a new job in processing; false (nothing stored) when the user already has a job with
     /// `idempotencyKey`. `request` is kept with the key, to tell a replay from a reused key.
     func insert(_ job: NewJob, idempotencyKey: String?, request: String?) async throws -> Bool
@@ -34,7 +34,7 @@ protocol JobTransaction: Sendable {
     /// Records that a worker reported on the job (the timeout sweeper's clock).
     func recordWorkerEvent(jobID: JobID) async throws
     /// Deletes all of a user's jobs, or those of one video; returns them as they were.
-    func deleteJobs(userID: String, videoFileKey: String?) async throws -> [Job]
+    func deleteJobs(userID: UserID, videoFileKey: VideoKey?) async throws -> [Job]
     /// Adds `event` to the outbox, published to `topic` once the transaction commits.
     func publish<Payload: Codable & Sendable>(_ event: CloudEvent<Payload>, topic: String) async throws
 }
@@ -42,8 +42,8 @@ protocol JobTransaction: Sendable {
 /// What a new job is made of; the store sets its state (processing) and its times.
 struct NewJob: Sendable, Equatable {
     let id: JobID
-    let userID: String
-    let videoFileKey: String
+    let userID: UserID
+    let videoFileKey: VideoKey
     let analysisType: AnalysisType
     let language: String?
 }
@@ -51,7 +51,7 @@ struct NewJob: Sendable, Equatable {
 /// Which of a user's jobs a page lists.
 struct JobFilter: Sendable, Equatable {
     var status: JobState.Status?
-    var videoFileKey: String?
+    var videoFileKey: VideoKey?
 }
 
 /// Why a change to a job was refused; mapped to HTTP once, by `APIErrorConvertible`.

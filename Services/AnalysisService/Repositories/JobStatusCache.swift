@@ -1,3 +1,4 @@
+import ECGEvents
 import ECGDatabase
 import Foundation
 import Logging
@@ -14,7 +15,7 @@ import PostgresNIO
 /// (`JobChangeBroadcaster`), which may hear of a change before this cache's connection does.
 struct JobStatusCache: Sendable {
     struct Entry: Sendable {
-        let userID: String
+        let userID: UserID
         /// The JSON body of job-status, as `JSONResponse<JobResponse>` writes it.
         let body: ByteBuffer
     }
@@ -36,7 +37,7 @@ struct JobStatusCache: Sendable {
             capacity: Self.capacity,
             timeToLive: Self.timeToLive,
             maxCost: Self.maxBytes,
-            cost: { $0.body.readableBytes + $0.userID.utf8.count + 64 },
+            cost: { $0.body.readableBytes + MemoryLayout<Entry>.stride + 64 },
             postgres: postgres,
             logger: logger,
             parseKey: { UUID(uuidString: $0) }
@@ -44,7 +45,7 @@ struct JobStatusCache: Sendable {
     }
 
     /// The caller's job as job-status's body, or nil (unknown, or someone else's).
-    func body(jobID: UUID, userID: String) async throws -> ByteBuffer? {
+    func body(jobID: UUID, userID: UserID) async throws -> ByteBuffer? {
         let entry = try await cache.value(for: jobID) {
             try await jobs.find(id: JobID(jobID), userID: userID).map { job in
                 Entry(userID: job.userID, body: ByteBuffer(bytes: try Self.encoder.encode(JobResponse(job))))

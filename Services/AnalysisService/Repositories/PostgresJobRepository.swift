@@ -34,7 +34,7 @@ struct PostgresJobRepository: JobRepository {
     /// `job-status` runs this on every poll, so it is a prepared statement: each pooled connection
     /// parses and plans it once (measured with pgbench on this query shape: about 2.4× the
     /// PostgreSQL throughput of parsing every time).
-    func find(id: JobID, userID: String) async throws -> Job? {
+    func find(id: JobID, userID: UserID) async throws -> Job? {
         for try await job in try await postgres.execute(FindOwnedJob(id: id.uuid, userID: userID), logger: logger) { return job }
         return nil
     }
@@ -44,24 +44,24 @@ struct PostgresJobRepository: JobRepository {
         typealias Row = Job
 
         let id: UUID
-        let userID: String
+        let userID: UserID
 
-        func makeBindings() throws -> PostgresBindings { PostgresJobRepository.binds(id, userID) }
+        func makeBindings() throws -> PostgresBindings { PostgresJobRepository.binds(id, userID.description) }
         func decodeRow(_ row: PostgresRow) throws -> Job { try PostgresJobRepository.decode(row) }
     }
 
     /// Keyset pagination on (created_at, id), the order of jobs_user_page_idx: no job is repeated or
     /// skipped while new ones are added.
-    func list(userID: String, filter: JobFilter, page: PageRequest) async throws -> [Job] {
+    func list(userID: UserID, filter: JobFilter, page: PageRequest) async throws -> [Job] {
         var binds = PostgresBindings()
-        binds.append(userID)
+        binds.append(userID.description)
         var conditions = ["user_id = $1"]
         if let status = filter.status {
             binds.append(status.rawValue)
             conditions.append("status = $\(binds.count)")
         }
         if let key = filter.videoFileKey {
-            binds.append(key)
+            binds.append(key.rawValue)
             conditions.append("video_file_key = $\(binds.count)")
         }
         if let after = page.after {
@@ -117,14 +117,15 @@ struct PostgresJobRepository: JobRepository {
     }
 
     fileprivate static func decode(_ row: PostgresRow) throws -> Job {
-        let (id, userID, key, type, status, progress, stage, workerID, result, error, createdAt, updatedAt, retryable, language) = try row.decode(
+        let (id, owner, key, type, status, progress, stage, workerID, result, error, createdAt, updatedAt, retryable, language) = try row.decode(
             (UUID, String, String, String, String, Int, String?, String?, String?, String?, Date, Date, Bool?, String?).self
         )
         guard let analysisType = AnalysisType(rawValue: type) else { throw UnknownAnalysisType(value: type) }
+        guard let userID = UserID(owner) else { throw UnknownUserID(value: owner) }
         return Job(
             id: JobID(id),
             userID: userID,
-            videoFileKey: key,
+            videoFileKey: VideoKey(key),
             analysisType: analysisType,
             state: JobState(
                 status: JobState.Status(rawValue: status) ?? .processing,
@@ -143,6 +144,7 @@ struct PostgresJobRepository: JobRepository {
 
     /// A stored `analysis_type` this build does not know (the column's CHECK should make it impossible).
     struct UnknownAnalysisType: Error { let value: String }
+    struct UnknownUserID: Error { let value: String }
 }
 
 /// The statements of `JobTransaction` on one connection inside an open transaction.
@@ -151,7 +153,7 @@ private struct PostgresJobTransaction: JobTransaction {
     let outbox: Outbox
     let logger: Logger
 
-    func lockJobs(ofUser userID: String) async throws {
+    func lockJobs(ofUser userID: UserID) async throws {
         let lockKey = "analysis-jobs:\(userID)"
         try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(lockKey), 0))", logger: logger)
     }
@@ -171,7 +173,7 @@ private struct PostgresJobTransaction: JobTransaction {
     }
 
     /// The stored fingerprint is the SHA-256 of the request's text, so the text itself is not kept.
-    func job(userID: String, idempotencyKey: String, request: String) async throws -> (job: Job, sameRequest: Bool)? {
+    func job(userID: UserID, idempotencyKey: String, request: String) async throws -> (job: Job, sameRequest: Bool)? {
         let rows = try await connection.query(
             PostgresQuery(
                 unsafeSQL: """
@@ -180,7 +182,7 @@ private struct PostgresJobTransaction: JobTransaction {
                     FROM analysis.jobs WHERE user_id = $1 AND idempotency_key = $2
                     """,
                 binds: {
-                    var binds = PostgresJobRepository.binds(userID, idempotencyKey)
+                    var binds = PostgresJobRepository.binds(userID.description, idempotencyKey)
                     binds.append(request)
                     return binds
                 }()
@@ -196,9 +198,9 @@ private struct PostgresJobTransaction: JobTransaction {
         return nil
     }
 
-    func processingJobCount(userID: String) async throws -> Int {
+    func processingJobCount(userID: UserID) async throws -> Int {
         let rows = try await connection.query(
-            "SELECT count(*) FROM analysis.jobs WHERE user_id = \(userID) AND status = 'processing'",
+            "SELECT count(*) FROM analysis.jobs WHERE user_id = \(userID.description) AND status = 'processing'",
             logger: logger
         )
         for try await count in rows.decode(Int.self) { return count }
@@ -209,7 +211,7 @@ private struct PostgresJobTransaction: JobTransaction {
         let inserted = try await connection.query(
             """
             INSERT INTO analysis.jobs (id, user_id, video_file_key, analysis_type, idempotency_key, language, idempotency_fingerprint)
-            VALUES (\(job.id.uuid), \(job.userID), \(job.videoFileKey), \(job.analysisType.rawValue), \(idempotencyKey), \(job.language),
+            VALUES (\(job.id.uuid), \(job.userID.description), \(job.videoFileKey.rawValue), \(job.analysisType.rawValue), \(idempotencyKey), \(job.language),
                     encode(sha256(convert_to(\(idempotencyKey == nil ? nil : request)::text, 'UTF8')), 'hex'))
             ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
             RETURNING id
@@ -239,12 +241,12 @@ private struct PostgresJobTransaction: JobTransaction {
     }
 
     /// Open streams of the deleted jobs end (they find no job).
-    func deleteJobs(userID: String, videoFileKey: String?) async throws -> [Job] {
+    func deleteJobs(userID: UserID, videoFileKey: VideoKey?) async throws -> [Job] {
         var binds = PostgresBindings()
-        binds.append(userID)
+        binds.append(userID.description)
         var sql = "DELETE FROM analysis.jobs WHERE user_id = $1"
         if let videoFileKey {
-            binds.append(videoFileKey)
+            binds.append(videoFileKey.rawValue)
             sql += " AND video_file_key = $2"
         }
         let rows = try await connection.query(

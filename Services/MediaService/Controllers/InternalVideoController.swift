@@ -17,8 +17,8 @@ struct InternalVideoController: Sendable {
 
     /// camelCase in Swift, SPEC's names on the wire (analysis-service's `VideoInfo` reads them).
     struct VideoDetails: Encodable, Sendable {
-        let fileKey: String
-        let ownerID: String
+        let fileKey: VideoKey
+        let ownerID: UserID
         let status: Video.Status
         let contentType: String
         /// The object's size once uploaded; before that, the size the client declared (or null).
@@ -71,7 +71,7 @@ struct InternalVideoController: Sendable {
         let download = storage.downloadRequest(key: video.fileKey, expires: workerURLSeconds, audience: .backend)
         return VideoDetails(
             fileKey: video.fileKey,
-            ownerID: String(video.ownerID),
+            ownerID: video.ownerID,
             status: video.status,
             contentType: video.contentType,
             sizeBytes: video.sizeBytes ?? video.declaredSizeBytes,

@@ -17,7 +17,7 @@ extension UploadController {
 
     struct GenerateURLResponse: Encodable, Sendable {
         let uploadURL: String
-        let fileKey: String
+        let fileKey: VideoKey
         let expiresIn: Int
         /// How to use the URL: the method and the headers that were signed into it.
         let uploadMethod: String
@@ -49,7 +49,7 @@ extension UploadController {
     }
 
     struct CompleteResponse: Encodable, Sendable {
-        let fileKey: String
+        let fileKey: VideoKey
         let status: Video.Status
         let sizeBytes: Int64
         let contentType: String
@@ -63,7 +63,7 @@ extension UploadController {
     }
 
     struct VideoItem: Encodable, Sendable {
-        let fileKey: String
+        let fileKey: VideoKey
         let filename: String
         let contentType: String
         let status: Video.Status

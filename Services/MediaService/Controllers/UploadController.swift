@@ -41,7 +41,7 @@ struct UploadController: Sendable {
     }
 
     func generateURL(request: Request, context: ECGRequestContext) async throws -> GenerateURLResponse {
-        let ownerID = try Self.ownerID(context)
+        let ownerID = try context.requireUserID()
         let body = try await request.decodeJSON(GenerateURLRequest.self, context: context)
         let filename = body.filename.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !filename.isEmpty else { throw APIError.validation(field: "filename", "must not be empty") }
@@ -102,7 +102,7 @@ struct UploadController: Sendable {
     }
 
     func complete(request: Request, context: ECGRequestContext) async throws -> CompleteResponse {
-        _ = try Self.ownerID(context)
+        _ = try context.requireUserID()
         let body = try await request.decodeJSON(CompleteRequest.self, context: context)
         guard !body.fileKey.isEmpty else { throw APIError.validation(field: "file_key", "must not be empty") }
         let video = try await ownedVideo(key: FileKey.lookupKey(body.fileKey), context: context)
@@ -121,10 +121,10 @@ struct UploadController: Sendable {
     }
 
     func videos(request: Request, context: ECGRequestContext) async throws -> VideoList {
-        let ownerID = try Self.ownerID(context)
+        let ownerID = try context.requireUserID()
         let page = try PageRequest(request)
         let (videos, next) = page.page(try await repository.list(ownerID: ownerID, page: page)) {
-            PageCursor(createdAt: $0.createdAt, id: $0.fileKey)
+            PageCursor(createdAt: $0.createdAt, id: $0.fileKey.rawValue)
         }
         return VideoList(items: videos.map(VideoItem.init), nextCursor: next?.token)
     }
@@ -145,17 +145,12 @@ struct UploadController: Sendable {
     // MARK: - Helpers
 
     /// The caller's video under `key`; anyone else's, or none, is 404 (never 403).
-    private func ownedVideo(key: String?, context: ECGRequestContext) async throws -> Video {
-        let ownerID = try Self.ownerID(context)
+    private func ownedVideo(key: VideoKey?, context: ECGRequestContext) async throws -> Video {
+        let ownerID = try context.requireUserID()
         guard let key, let video = try await repository.find(fileKey: key), video.ownerID == ownerID else {
             throw MediaErrors.videoNotFound
         }
         return video
     }
 
-    /// auth-service's user ids are integers, carried as the token's `sub`.
-    static func ownerID(_ context: ECGRequestContext) throws -> Int64 {
-        guard let id = Int64(try context.requireIdentity().subject) else { throw MediaErrors.invalidToken }
-        return id
-    }
 }

@@ -1,3 +1,4 @@
+import ECGEvents
 import Foundation
 
 /// Object keys of uploaded videos: `uploads/<uuid>/<sanitized filename>` (SPEC.md §3 row 8).
@@ -8,8 +9,8 @@ enum FileKey {
     /// Longest key a route looks up; anything longer cannot be one of ours.
     static let maxKeyBytes = 1024
 
-    static func make(filename: String, contentType: String, id: UUID = UUID()) -> String {
-        prefix + id.uuidString.lowercased() + "/" + sanitize(filename: filename, contentType: contentType)
+    static func make(filename: String, contentType: String, id: UUID = UUID()) -> VideoKey {
+        VideoKey(prefix + id.uuidString.lowercased() + "/" + sanitize(filename: filename, contentType: contentType))
     }
 
     /// A safe, readable object name from a client's filename: the last path component, NFC-normalized;
@@ -72,14 +73,14 @@ enum FileKey {
 
     /// The key in a route's catch-all path: raw slashes or `%2F`, percent-decoded once. Nil when it
     /// cannot name an object (bad percent-encoding or UTF-8, empty, too long, a NUL).
-    static func fromPath(_ raw: Substring?) -> String? {
+    static func fromPath(_ raw: Substring?) -> VideoKey? {
         guard let raw, let decoded = String(raw).removingPercentEncoding else { return nil }
         return lookupKey(decoded)
     }
 
     /// `key` when it could be one of ours and is safe to look up (PostgreSQL text cannot hold NUL).
-    static func lookupKey(_ key: String) -> String? {
+    static func lookupKey(_ key: String) -> VideoKey? {
         guard !key.isEmpty, key.utf8.count <= maxKeyBytes, !key.unicodeScalars.contains("\u{0}") else { return nil }
-        return key
+        return VideoKey(key)
     }
 }

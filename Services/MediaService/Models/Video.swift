@@ -1,3 +1,4 @@
+import ECGEvents
 import Foundation
 
 /// A video record: one per presigned upload, owned by one user.
@@ -9,8 +10,8 @@ struct Video: Sendable, Equatable {
         case uploaded
     }
 
-    var fileKey: String
-    var ownerID: Int64
+    var fileKey: VideoKey
+    var ownerID: UserID
     /// The name the client gave, for display.
     var filename: String
     var contentType: String

@@ -51,13 +51,13 @@ struct PostgresVideoRepository: VideoRepository {
             WITH commit_mode AS (SELECT set_config('synchronous_commit', 'off', true)),
             reserved AS (
                 INSERT INTO media.storage_usage AS usage (owner_id, reserved_bytes)
-                SELECT \(video.ownerID), \(declared) WHERE \(declared) <= \(quotaBytes)
+                SELECT \(video.ownerID.rawValue), \(declared) WHERE \(declared) <= \(quotaBytes)
                 ON CONFLICT (owner_id) DO UPDATE SET reserved_bytes = usage.reserved_bytes + excluded.reserved_bytes
                 WHERE usage.reserved_bytes + excluded.reserved_bytes <= \(quotaBytes)
                 RETURNING owner_id
             )
             INSERT INTO media.videos (file_key, owner_id, filename, content_type, declared_size_bytes, status, created_at, updated_at)
-            SELECT \(video.fileKey), reserved.owner_id, \(video.filename), \(video.contentType), \(video.declaredSizeBytes),
+            SELECT \(video.fileKey.rawValue), reserved.owner_id, \(video.filename), \(video.contentType), \(video.declaredSizeBytes),
                    \(video.status.rawValue), \(video.createdAt), \(video.createdAt)
             FROM reserved, commit_mode
             RETURNING 1
@@ -67,11 +67,11 @@ struct PostgresVideoRepository: VideoRepository {
         return try await !inserted.collect().isEmpty
     }
 
-    func find(fileKey: String) async throws -> Video? {
+    func find(fileKey: VideoKey) async throws -> Video? {
         let rows = try await postgres.query(
             """
             SELECT file_key, owner_id, filename, content_type, declared_size_bytes, size_bytes, status, created_at, uploaded_at, etag
-            FROM media.videos WHERE file_key = \(fileKey)
+            FROM media.videos WHERE file_key = \(fileKey.rawValue)
             """,
             logger: logger
         )
@@ -79,7 +79,7 @@ struct PostgresVideoRepository: VideoRepository {
         return nil
     }
 
-    func list(ownerID: Int64, page: PageRequest) async throws -> [Video] {
+    func list(ownerID: UserID, page: PageRequest) async throws -> [Video] {
         // Keyset pagination on (created_at, file_key), the order of videos_owner_created_idx: a page
         // never repeats or skips a video however many are added meanwhile.
         let rows: PostgresRowSequence
@@ -88,7 +88,7 @@ struct PostgresVideoRepository: VideoRepository {
                 """
                 SELECT file_key, owner_id, filename, content_type, declared_size_bytes, size_bytes, status, created_at, uploaded_at, etag
                 FROM media.videos
-                WHERE owner_id = \(ownerID)
+                WHERE owner_id = \(ownerID.rawValue)
                   AND (created_at, file_key) < (timestamptz 'epoch' + \(after.createdAtMicroseconds) * interval '1 microsecond', \(after.id))
                 ORDER BY created_at DESC, file_key DESC LIMIT \(page.limit + 1)
                 """,
@@ -98,7 +98,7 @@ struct PostgresVideoRepository: VideoRepository {
             rows = try await postgres.query(
                 """
                 SELECT file_key, owner_id, filename, content_type, declared_size_bytes, size_bytes, status, created_at, uploaded_at, etag
-                FROM media.videos WHERE owner_id = \(ownerID)
+                FROM media.videos WHERE owner_id = \(ownerID.rawValue)
                 ORDER BY created_at DESC, file_key DESC LIMIT \(page.limit + 1)
                 """,
                 logger: logger
@@ -112,8 +112,8 @@ struct PostgresVideoRepository: VideoRepository {
     fileprivate static func video(_ row: Row) throws -> Video {
         guard let status = Video.Status(rawValue: row.6) else { throw UnknownStatus(value: row.6) }
         return Video(
-            fileKey: row.0,
-            ownerID: row.1,
+            fileKey: VideoKey(row.0),
+            ownerID: UserID(row.1),
             filename: row.2,
             contentType: row.3,
             declaredSizeBytes: row.4,
@@ -132,23 +132,23 @@ private struct PostgresVideoTransaction: VideoTransaction {
     let outbox: Outbox
     let logger: Logger
 
-    func find(fileKey: String) async throws -> Video? {
+    func find(fileKey: VideoKey) async throws -> Video? {
         let rows = try await connection.query(
-            "SELECT \(unescaped: PostgresVideoRepository.columns) FROM media.videos WHERE file_key = \(fileKey)",
+            "SELECT \(unescaped: PostgresVideoRepository.columns) FROM media.videos WHERE file_key = \(fileKey.rawValue)",
             logger: logger
         )
         for try await row in rows.decode(PostgresVideoRepository.Row.self) { return try PostgresVideoRepository.video(row) }
         return nil
     }
 
-    func markUploaded(fileKey: String, sizeBytes: Int64, eTag: String?) async throws -> Video? {
+    func markUploaded(fileKey: VideoKey, sizeBytes: Int64, eTag: String?) async throws -> Video? {
         // The row lock makes a racing second caller wait here, then find the row no longer pending.
         // A pending row counts its declared size (it has no size_bytes yet); now it counts size_bytes.
         let updated = try await connection.query(
             """
             WITH updated AS (
                 UPDATE media.videos SET status = 'uploaded', size_bytes = \(sizeBytes), etag = \(eTag), uploaded_at = now(), updated_at = now()
-                WHERE file_key = \(fileKey) AND status = 'pending'
+                WHERE file_key = \(fileKey.rawValue) AND status = 'pending'
                 RETURNING \(unescaped: PostgresVideoRepository.columns)
             ),
             \(unescaped: StorageUsageSQL.adjust(by: "sum(size_bytes - coalesce(declared_size_bytes, 0))", from: "updated"))
@@ -160,11 +160,11 @@ private struct PostgresVideoTransaction: VideoTransaction {
         return nil
     }
 
-    func delete(fileKey: String, ownerID: Int64) async throws -> Video? {
+    func delete(fileKey: VideoKey, ownerID: UserID) async throws -> Video? {
         let deleted = try await connection.query(
             """
             WITH deleted AS (
-                DELETE FROM media.videos WHERE file_key = \(fileKey) AND owner_id = \(ownerID)
+                DELETE FROM media.videos WHERE file_key = \(fileKey.rawValue) AND owner_id = \(ownerID.rawValue)
                 RETURNING \(unescaped: PostgresVideoRepository.columns)
             ),
             \(unescaped: StorageUsageSQL.release(from: "deleted"))
@@ -176,14 +176,14 @@ private struct PostgresVideoTransaction: VideoTransaction {
         return nil
     }
 
-    func deleteAll(ownerID: Int64) async throws -> [Video] {
+    func deleteAll(ownerID: UserID) async throws -> [Video] {
         let deleted = try await connection.query(
             """
             WITH deleted AS (
-                DELETE FROM media.videos WHERE owner_id = \(ownerID) RETURNING \(unescaped: PostgresVideoRepository.columns)
+                DELETE FROM media.videos WHERE owner_id = \(ownerID.rawValue) RETURNING \(unescaped: PostgresVideoRepository.columns)
             ),
             -- The user is gone (user.deleted): their usage row goes too, not a 0 left behind.
-            usage_forgotten AS (DELETE FROM media.storage_usage WHERE owner_id = \(ownerID))
+            usage_forgotten AS (DELETE FROM media.storage_usage WHERE owner_id = \(ownerID.rawValue))
             SELECT \(unescaped: PostgresVideoRepository.columns) FROM deleted
             """,
             logger: logger

@@ -100,7 +100,6 @@ enum MediaErrors {
         code: "storage_unavailable",
         detail: "Video storage is unavailable right now; try again shortly."
     )
-    static let invalidToken = APIError.unauthorized("The bearer token does not name a user.", code: "invalid_token")
 
     static func unsupportedContentType(_ value: String) -> APIError {
         APIError(

@@ -13,7 +13,7 @@ struct VideoRecords: Sendable {
     /// Moves a `pending` video to `uploaded` and announces it. Only the call that makes the change
     /// announces it, so it is announced once however many callers race. Returns the video as it is
     /// afterwards (nil when unknown) and whether this call changed it.
-    func markUploaded(fileKey: String, sizeBytes: Int64, eTag: String?) async throws -> (video: Video, changed: Bool)? {
+    func markUploaded(fileKey: VideoKey, sizeBytes: Int64, eTag: String?) async throws -> (video: Video, changed: Bool)? {
         let (topic, source) = (self.topic, self.source)
         return try await repository.transaction { transaction -> (video: Video, changed: Bool)? in
             if let uploaded = try await transaction.markUploaded(fileKey: fileKey, sizeBytes: sizeBytes, eTag: eTag) {
@@ -25,7 +25,7 @@ struct VideoRecords: Sendable {
     }
 
     /// Deletes the owner's video record and announces it; nil when the owner has no such video.
-    func delete(fileKey: String, ownerID: Int64) async throws -> Video? {
+    func delete(fileKey: VideoKey, ownerID: UserID) async throws -> Video? {
         let (topic, source) = (self.topic, self.source)
         return try await repository.transaction { transaction -> Video? in
             guard let video = try await transaction.delete(fileKey: fileKey, ownerID: ownerID) else { return nil }
@@ -36,8 +36,8 @@ struct VideoRecords: Sendable {
 
     /// Deletes every video record of a user inside `transaction` (the consumer's), announcing each;
     /// returns their file keys (whose objects the caller deletes).
-    func deleteAll(ownerID: Int64, in transaction: any VideoTransaction) async throws -> [String] {
-        var keys: [String] = []
+    func deleteAll(ownerID: UserID, in transaction: any VideoTransaction) async throws -> [VideoKey] {
+        var keys: [VideoKey] = []
         for video in try await transaction.deleteAll(ownerID: ownerID) {
             try await transaction.publish(video.deletedEvent(source: source), topic: topic)
             keys.append(video.fileKey)

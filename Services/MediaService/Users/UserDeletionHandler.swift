@@ -23,8 +23,7 @@ enum UserDeletionHandler {
         { event, connection in
             guard event.header.type == EventType.userDeleted else { return }  // other auth events are not ours
             let data = try event.decode(UserDeleted.self).data
-            guard let ownerID = Int64(data.user_id) else { throw EventRejected("user_id \(data.user_id) is not a user id") }
-            let keys = try await records.deleteAll(ownerID: ownerID, in: repository.transaction(on: connection))
+            let keys = try await records.deleteAll(ownerID: data.userID, in: repository.transaction(on: connection))
             for key in keys {
                 do {
                     try await storage.delete(key: key)
@@ -32,9 +31,9 @@ enum UserDeletionHandler {
                     throw RetryLater("S3 did not delete \(key): \(error)")
                 }
             }
-            try await DeletedUsers.record(data.user_id, deletedAt: data.deleted_at, on: connection, logger: logger)
-            deletedUsers.insert(data.user_id)
-            logger.notice("deleted a user's videos", metadata: ["user_id": "\(data.user_id)", "videos": "\(keys.count)"])
+            try await DeletedUsers.record(data.userID, deletedAt: data.deletedAt, on: connection, logger: logger)
+            deletedUsers.insert(data.userID)
+            logger.notice("deleted a user's videos", metadata: ["user_id": "\(data.userID)", "videos": "\(keys.count)"])
         }
     }
 }

@@ -1,3 +1,4 @@
+import ECGEvents
 import ECGTokens
 import Foundation
 import Hummingbird
@@ -22,7 +23,7 @@ package struct BearerAuthenticationMiddleware<Context: ECGRequestContextProtocol
         do {
             var context = context
             let identity = try await verifier.verify(token)
-            if let deletedUsers, deletedUsers.contains(identity.subject) {
+            if let deletedUsers, let userID = UserID(identity.subject), deletedUsers.contains(userID) {
                 context.logger.info("bearer token refused", metadata: ["reason": "the account was deleted"])
                 throw APIError.unauthorized("The account this token belongs to was deleted.", code: "invalid_token")
             }

@@ -1,3 +1,4 @@
+import ECGEvents
 import ECGTokens
 import Hummingbird
 import Logging
@@ -29,6 +30,17 @@ package struct ECGRequestContext: ECGRequestContextProtocol {
         guard let identity else { throw APIError.unauthorized() }
         return identity
     }
+
+    /// The user a user access token was issued to; 401 when the token's `sub` is not a user id.
+    package func requireUserID() throws -> UserID {
+        guard let userID = UserID(try requireIdentity().subject) else { throw APIError.tokenWithoutUser }
+        return userID
+    }
+}
+
+extension APIError {
+    /// A valid token whose `sub` is not a user id (a service token on a user route).
+    package static let tokenWithoutUser = APIError.unauthorized("The bearer token does not name a user.", code: "invalid_token")
 }
 
 package enum HTTPLimits {

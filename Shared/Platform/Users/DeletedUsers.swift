@@ -1,4 +1,5 @@
 import ECGDatabase
+import ECGEvents
 import Foundation
 import Logging
 import PostgresNIO
@@ -16,19 +17,19 @@ import Synchronization
 package final class DeletedUsers: Sendable {
     package static let retention: Duration = .seconds(86_400)
 
-    private let ids = Mutex<Set<String>>([])
+    private let ids = Mutex<Set<UserID>>([])
 
     package init() {}
 
-    package func contains(_ userID: String) -> Bool {
+    package func contains(_ userID: UserID) -> Bool {
         ids.withLock { $0.contains(userID) }
     }
 
-    package func insert(_ userID: String) {
+    package func insert(_ userID: UserID) {
         ids.withLock { _ = $0.insert(userID) }
     }
 
-    func replace(with current: Set<String>) {
+    func replace(with current: Set<UserID>) {
         ids.withLock { $0 = current }
     }
 
@@ -47,12 +48,12 @@ package final class DeletedUsers: Sendable {
     )
 
     /// Records a deletion inside the caller's transaction. Idempotent.
-    package static func record(_ userID: String, deletedAt: Date, on connection: PostgresConnection, logger: Logger) async throws {
+    package static func record(_ userID: UserID, deletedAt: Date, on connection: PostgresConnection, logger: Logger) async throws {
         let seconds = Double(retention.components.seconds)
         try await connection.query(
             """
             INSERT INTO deleted_users (user_id, deleted_at, keep_until)
-            VALUES (\(userID), \(deletedAt), now() + make_interval(secs => \(seconds)))
+            VALUES (\(userID.description), \(deletedAt), now() + make_interval(secs => \(seconds)))
             ON CONFLICT (user_id) DO NOTHING
             """,
             logger: logger
@@ -81,9 +82,11 @@ package struct DeletedUsersRefresher: Service {
                     if rounds % 7_200 == 0 {
                         try await postgres.query("DELETE FROM deleted_users WHERE keep_until < now()", logger: logger)
                     }
-                    var current = Set<String>()
+                    var current = Set<UserID>()
                     let rows = try await postgres.query("SELECT user_id FROM deleted_users", logger: logger)
-                    for try await id in rows.decode(String.self) { current.insert(id) }
+                    for try await text in rows.decode(String.self) {
+                        if let id = UserID(text) { current.insert(id) }
+                    }
                     deletedUsers.replace(with: current)
                 } catch {
                     // Keep the last list: a deleted user stays refused while the database is away.
