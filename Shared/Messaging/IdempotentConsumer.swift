@@ -64,14 +64,11 @@ package struct IdempotentEventProcessor: Sendable {
         let handler = self.handler
         do {
             return try await postgres.withTransaction(logger: logger) { connection -> Outcome in
-                var binds = PostgresBindings()
-                binds.append(event.header.id)
-                binds.append(message.topic)
                 let inserted = try await connection.query(
-                    PostgresQuery(
-                        unsafeSQL: "INSERT INTO \(schema).processed_events (event_id, topic) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1",
-                        binds: binds
-                    ),
+                    """
+                    INSERT INTO \(unescaped: schema.rawValue).processed_events (event_id, topic)
+                    VALUES (\(event.header.id), \(message.topic)) ON CONFLICT DO NOTHING RETURNING 1
+                    """,
                     logger: logger
                 ).collect()
                 guard !inserted.isEmpty else { return .duplicate }

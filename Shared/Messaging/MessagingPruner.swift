@@ -89,19 +89,15 @@ package final class MessagingPruner: Service, Sendable {
         let seconds = Double(retention.components.seconds)
         var total = 0
         while true {
-            var binds = PostgresBindings()
-            binds.append(now ?? Date())
-            binds.append(now == nil)
-            binds.append(seconds)
-            binds.append(batchSize)
-            // $1/$2: a test's clock, or the database's own.
-            let cutoff = "(CASE WHEN $2 THEN now() ELSE $1::timestamptz END - make_interval(secs => $3))"
-            let sql = """
-                DELETE FROM \(schema).\(table) WHERE \(key) IN (
-                    SELECT \(key) FROM \(schema).\(table) WHERE \(condition)\(cutoff) LIMIT $4
+            // The cutoff is measured on a test's clock when one is given, else on the database's own.
+            let query: PostgresQuery = """
+                DELETE FROM \(unescaped: schema.rawValue).\(unescaped: table) WHERE \(unescaped: key) IN (
+                    SELECT \(unescaped: key) FROM \(unescaped: schema.rawValue).\(unescaped: table)
+                    WHERE \(unescaped: condition)(CASE WHEN \(now == nil) THEN now() ELSE \(now ?? Date())::timestamptz END - make_interval(secs => \(seconds)))
+                    LIMIT \(batchSize)
                 ) RETURNING 1
                 """
-            let deleted = try await postgres.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).collect().count
+            let deleted = try await postgres.query(query, logger: logger).collect().count
             total += deleted
             if deleted < batchSize || Task.isCancelled { return total }
         }

@@ -28,13 +28,11 @@ package struct Outbox: Sendable {
         var headers = [[EventHeader.id, event.id], [EventHeader.type, event.type]]
         if let traceparent { headers.append([EventHeader.traceparent, traceparent]) }
         let headersJSON = String(decoding: try JSONEncoder().encode(headers), as: UTF8.self)
-        var binds = PostgresBindings()
-        binds.append(topic)
-        binds.append(event.subject)
-        binds.append(ByteBuffer(bytes: payload))
-        binds.append(headersJSON)
         try await connection.query(
-            PostgresQuery(unsafeSQL: "INSERT INTO \(schema).outbox (topic, key, payload, headers) VALUES ($1, $2, $3, $4::jsonb)", binds: binds),
+            """
+            INSERT INTO \(unescaped: schema.rawValue).outbox (topic, key, payload, headers)
+            VALUES (\(topic), \(event.subject), \(ByteBuffer(bytes: payload)), \(headersJSON)::jsonb)
+            """,
             logger: logger
         )
         try await connection.query("SELECT pg_notify(\(channel), '')", logger: logger)
@@ -42,10 +40,7 @@ package struct Outbox: Sendable {
 
     /// Rows not yet acknowledged by Kafka.
     package func backlog(on client: PostgresClient, logger: Logger) async throws -> Int {
-        let rows = try await client.query(
-            PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(schema).outbox WHERE published_at IS NULL"),
-            logger: logger
-        )
+        let rows = try await client.query("SELECT count(*) FROM \(unescaped: schema.rawValue).outbox WHERE published_at IS NULL", logger: logger)
         for try await count in rows.decode(Int.self) { return count }
         return 0
     }

@@ -113,19 +113,14 @@ package final class OutboxRelay: Service, Sendable {
         let producer = self.producer
         let logger = self.logger
         return try await postgres.withTransaction(logger: logger) { connection -> [Int64] in
-            var binds = PostgresBindings()
-            binds.append(batchSize)
             let rows = try await connection.query(
-                PostgresQuery(
-                    unsafeSQL: """
-                        SELECT id, topic, key, payload, headers::text FROM \(schema).outbox
-                        WHERE published_at IS NULL
-                          AND id IN (SELECT min(id) FROM \(schema).outbox WHERE published_at IS NULL GROUP BY key)
-                        ORDER BY id LIMIT $1
-                        FOR UPDATE SKIP LOCKED
-                        """,
-                    binds: binds
-                ),
+                """
+                SELECT id, topic, key, payload, headers::text FROM \(unescaped: schema.rawValue).outbox
+                WHERE published_at IS NULL
+                  AND id IN (SELECT min(id) FROM \(unescaped: schema.rawValue).outbox WHERE published_at IS NULL GROUP BY key)
+                ORDER BY id LIMIT \(batchSize)
+                FOR UPDATE SKIP LOCKED
+                """,
                 logger: logger
             )
             var batch: [OutboxRow] = []
@@ -161,19 +156,14 @@ package final class OutboxRelay: Service, Sendable {
             }
             let published = outcomes.filter { $0.1 == nil }.map(\.0)
             if !published.isEmpty {
-                var binds = PostgresBindings()
-                binds.append(published)
                 try await connection.query(
-                    PostgresQuery(unsafeSQL: "UPDATE \(schema).outbox SET published_at = now() WHERE id = ANY($1)", binds: binds),
+                    "UPDATE \(unescaped: schema.rawValue).outbox SET published_at = now() WHERE id = ANY(\(published))",
                     logger: logger
                 )
             }
             for case let (id, reason?) in outcomes {
-                var binds = PostgresBindings()
-                binds.append(id)
-                binds.append(reason)
                 try await connection.query(
-                    PostgresQuery(unsafeSQL: "UPDATE \(schema).outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1", binds: binds),
+                    "UPDATE \(unescaped: schema.rawValue).outbox SET attempts = attempts + 1, last_error = \(reason) WHERE id = \(id)",
                     logger: logger
                 )
                 logger.warning("outbox row not delivered; will retry", metadata: ["outbox_id": "\(id)", "error": "\(reason)"])

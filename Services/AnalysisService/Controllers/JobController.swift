@@ -114,7 +114,7 @@ struct JobController: Sendable {
         if let language = body.language, language.wholeMatch(of: /[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*/) == nil || language.count > 35 {
             throw APIError.validation(field: "language", "must be a language tag such as en or en-US")
         }
-        let idempotencyKey = request.headers[HTTPField.Name("Idempotency-Key")!].map { String($0.prefix(200)) }
+        let idempotencyKey = request.headers[.idempotencyKey].map { String($0.prefix(200)) }
         if let idempotencyKey, idempotencyKey.isEmpty { throw APIError.validation(field: "Idempotency-Key", "must not be empty") }
         let job = try await jobs.request(
             AnalysisJobs.Request(userID: userID, videoFileKey: VideoKey(fileKey), analysisType: analysisType, language: body.language),
@@ -213,7 +213,7 @@ struct JobController: Sendable {
         }
         return Response(
             status: .ok,
-            headers: [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-cache", HTTPField.Name("X-Accel-Buffering")!: "no"],
+            headers: [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-cache", .accelBuffering: "no"],
             body: body
         )
     }

@@ -6,7 +6,7 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// Jobs in the `analysis` schema. Every change also notifies `analysis_job_changed` with the job id,
+/// Jobs in the `analysis` schema (each connection's `search_path`, so the SQL names tables unqualified). Every change also notifies `analysis_job_changed` with the job id,
 /// which the stream endpoint and the job-status cache of every replica listen to.
 struct PostgresJobRepository: JobRepository {
     static let changeChannel = "analysis_job_changed"
@@ -40,7 +40,7 @@ struct PostgresJobRepository: JobRepository {
     }
 
     private struct FindOwnedJob: PostgresPreparedStatement {
-        static let sql = "SELECT \(PostgresJobRepository.columns) FROM analysis.jobs WHERE id = $1 AND user_id = $2"
+        static let sql = "SELECT \(PostgresJobRepository.columns) FROM jobs WHERE id = $1 AND user_id = $2"
         typealias Row = Job
 
         let id: UUID
@@ -74,7 +74,7 @@ struct PostgresJobRepository: JobRepository {
         let rows = try await postgres.query(
             PostgresQuery(
                 unsafeSQL: """
-                    SELECT \(Self.columns) FROM analysis.jobs WHERE \(conditions.joined(separator: " AND "))
+                    SELECT \(Self.columns) FROM jobs WHERE \(conditions.joined(separator: " AND "))
                     ORDER BY created_at DESC, id DESC LIMIT $\(binds.count)
                     """,
                 binds: binds
@@ -93,7 +93,7 @@ struct PostgresJobRepository: JobRepository {
         let error = #"{"code":"timeout","message":"No worker reported on this job in time."}"#
         let rows = try await postgres.query(
             """
-            UPDATE analysis.jobs SET status = 'failed', stage = 'failed', error = \(error)::jsonb, retryable = true, updated_at = now()
+            UPDATE jobs SET status = 'failed', stage = 'failed', error = \(error)::jsonb, retryable = true, updated_at = now()
             WHERE status = 'processing' AND last_event_at < now() - make_interval(secs => \(seconds))
             RETURNING id
             """,
@@ -159,13 +159,8 @@ private struct PostgresJobTransaction: JobTransaction {
     }
 
     func job(id: JobID, forUpdate: Bool) async throws -> Job? {
-        var binds = PostgresBindings()
-        binds.append(id.uuid)
         let rows = try await connection.query(
-            PostgresQuery(
-                unsafeSQL: "SELECT \(PostgresJobRepository.columns) FROM analysis.jobs WHERE id = $1\(forUpdate ? " FOR UPDATE" : "")",
-                binds: binds
-            ),
+            "SELECT \(unescaped: PostgresJobRepository.columns) FROM jobs WHERE id = \(id.uuid)\(unescaped: forUpdate ? " FOR UPDATE" : "")",
             logger: logger
         )
         for try await row in rows { return try PostgresJobRepository.decode(row) }
@@ -175,18 +170,11 @@ private struct PostgresJobTransaction: JobTransaction {
     /// The stored fingerprint is the SHA-256 of the request's text, so the text itself is not kept.
     func job(userID: UserID, idempotencyKey: String, request: String) async throws -> (job: Job, sameRequest: Bool)? {
         let rows = try await connection.query(
-            PostgresQuery(
-                unsafeSQL: """
-                    SELECT \(PostgresJobRepository.columns),
-                           idempotency_fingerprint IS NULL OR idempotency_fingerprint = encode(sha256(convert_to($3::text, 'UTF8')), 'hex')
-                    FROM analysis.jobs WHERE user_id = $1 AND idempotency_key = $2
-                    """,
-                binds: {
-                    var binds = PostgresJobRepository.binds(userID.description, idempotencyKey)
-                    binds.append(request)
-                    return binds
-                }()
-            ),
+            """
+            SELECT \(unescaped: PostgresJobRepository.columns),
+                   idempotency_fingerprint IS NULL OR idempotency_fingerprint = encode(sha256(convert_to(\(request)::text, 'UTF8')), 'hex')
+            FROM jobs WHERE user_id = \(userID.description) AND idempotency_key = \(idempotencyKey)
+            """,
             logger: logger
         )
         for try await row in rows {
@@ -200,7 +188,7 @@ private struct PostgresJobTransaction: JobTransaction {
 
     func processingJobCount(userID: UserID) async throws -> Int {
         let rows = try await connection.query(
-            "SELECT count(*) FROM analysis.jobs WHERE user_id = \(userID.description) AND status = 'processing'",
+            "SELECT count(*) FROM jobs WHERE user_id = \(userID.description) AND status = 'processing'",
             logger: logger
         )
         for try await count in rows.decode(Int.self) { return count }
@@ -210,7 +198,7 @@ private struct PostgresJobTransaction: JobTransaction {
     func insert(_ job: NewJob, idempotencyKey: String?, request: String?) async throws -> Bool {
         let inserted = try await connection.query(
             """
-            INSERT INTO analysis.jobs (id, user_id, video_file_key, analysis_type, idempotency_key, language, idempotency_fingerprint)
+            INSERT INTO jobs (id, user_id, video_file_key, analysis_type, idempotency_key, language, idempotency_fingerprint)
             VALUES (\(job.id.uuid), \(job.userID.description), \(job.videoFileKey.rawValue), \(job.analysisType.rawValue), \(idempotencyKey), \(job.language),
                     encode(sha256(convert_to(\(idempotencyKey == nil ? nil : request)::text, 'UTF8')), 'hex'))
             ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
@@ -226,7 +214,7 @@ private struct PostgresJobTransaction: JobTransaction {
         let error = try job.state.error.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         try await connection.query(
             """
-            UPDATE analysis.jobs SET status = \(job.state.status.rawValue), progress = \(job.state.progress), stage = \(job.state.stage),
+            UPDATE jobs SET status = \(job.state.status.rawValue), progress = \(job.state.progress), stage = \(job.state.stage),
                 worker_id = \(job.state.workerID), result = \(result)::jsonb, error = \(error)::jsonb,
                 retryable = \(job.state.retryable), updated_at = now()
             WHERE id = \(job.id.uuid)
@@ -237,20 +225,16 @@ private struct PostgresJobTransaction: JobTransaction {
     }
 
     func recordWorkerEvent(jobID: JobID) async throws {
-        try await connection.query("UPDATE analysis.jobs SET last_event_at = now() WHERE id = \(jobID.uuid)", logger: logger)
+        try await connection.query("UPDATE jobs SET last_event_at = now() WHERE id = \(jobID.uuid)", logger: logger)
     }
 
     /// Open streams of the deleted jobs end (they find no job).
     func deleteJobs(userID: UserID, videoFileKey: VideoKey?) async throws -> [Job] {
-        var binds = PostgresBindings()
-        binds.append(userID.description)
-        var sql = "DELETE FROM analysis.jobs WHERE user_id = $1"
-        if let videoFileKey {
-            binds.append(videoFileKey.rawValue)
-            sql += " AND video_file_key = $2"
-        }
         let rows = try await connection.query(
-            PostgresQuery(unsafeSQL: sql + " RETURNING \(PostgresJobRepository.columns)", binds: binds),
+            """
+            DELETE FROM jobs WHERE user_id = \(userID.description) AND (\(videoFileKey?.rawValue)::text IS NULL OR video_file_key = \(videoFileKey?.rawValue))
+            RETURNING \(unescaped: PostgresJobRepository.columns)
+            """,
             logger: logger
         )
         var jobs: [Job] = []

@@ -6,7 +6,7 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// Video records in the `media` schema; events go through the schema's outbox (`publish`).
+/// Video records in the `media` schema (each connection's `search_path`, so tables are unqualified); events go through the schema's outbox (`publish`).
 struct PostgresVideoRepository: VideoRepository {
     let postgres: PostgresClient
     let outbox: Outbox
@@ -50,13 +50,13 @@ struct PostgresVideoRepository: VideoRepository {
             """
             WITH commit_mode AS (SELECT set_config('synchronous_commit', 'off', true)),
             reserved AS (
-                INSERT INTO media.storage_usage AS usage (owner_id, reserved_bytes)
+                INSERT INTO storage_usage AS usage (owner_id, reserved_bytes)
                 SELECT \(video.ownerID.rawValue), \(declared) WHERE \(declared) <= \(quotaBytes)
                 ON CONFLICT (owner_id) DO UPDATE SET reserved_bytes = usage.reserved_bytes + excluded.reserved_bytes
                 WHERE usage.reserved_bytes + excluded.reserved_bytes <= \(quotaBytes)
                 RETURNING owner_id
             )
-            INSERT INTO media.videos (file_key, owner_id, filename, content_type, declared_size_bytes, status, created_at, updated_at)
+            INSERT INTO videos (file_key, owner_id, filename, content_type, declared_size_bytes, status, created_at, updated_at)
             SELECT \(video.fileKey.rawValue), reserved.owner_id, \(video.filename), \(video.contentType), \(video.declaredSizeBytes),
                    \(video.status.rawValue), \(video.createdAt), \(video.createdAt)
             FROM reserved, commit_mode
@@ -71,7 +71,7 @@ struct PostgresVideoRepository: VideoRepository {
         let rows = try await postgres.query(
             """
             SELECT file_key, owner_id, filename, content_type, declared_size_bytes, size_bytes, status, created_at, uploaded_at, etag
-            FROM media.videos WHERE file_key = \(fileKey.rawValue)
+            FROM videos WHERE file_key = \(fileKey.rawValue)
             """,
             logger: logger
         )
@@ -87,7 +87,7 @@ struct PostgresVideoRepository: VideoRepository {
             rows = try await postgres.query(
                 """
                 SELECT file_key, owner_id, filename, content_type, declared_size_bytes, size_bytes, status, created_at, uploaded_at, etag
-                FROM media.videos
+                FROM videos
                 WHERE owner_id = \(ownerID.rawValue)
                   AND (created_at, file_key) < (timestamptz 'epoch' + \(after.createdAtMicroseconds) * interval '1 microsecond', \(after.id))
                 ORDER BY created_at DESC, file_key DESC LIMIT \(page.limit + 1)
@@ -98,7 +98,7 @@ struct PostgresVideoRepository: VideoRepository {
             rows = try await postgres.query(
                 """
                 SELECT file_key, owner_id, filename, content_type, declared_size_bytes, size_bytes, status, created_at, uploaded_at, etag
-                FROM media.videos WHERE owner_id = \(ownerID.rawValue)
+                FROM videos WHERE owner_id = \(ownerID.rawValue)
                 ORDER BY created_at DESC, file_key DESC LIMIT \(page.limit + 1)
                 """,
                 logger: logger
@@ -134,7 +134,7 @@ private struct PostgresVideoTransaction: VideoTransaction {
 
     func find(fileKey: VideoKey) async throws -> Video? {
         let rows = try await connection.query(
-            "SELECT \(unescaped: PostgresVideoRepository.columns) FROM media.videos WHERE file_key = \(fileKey.rawValue)",
+            "SELECT \(unescaped: PostgresVideoRepository.columns) FROM videos WHERE file_key = \(fileKey.rawValue)",
             logger: logger
         )
         for try await row in rows.decode(PostgresVideoRepository.Row.self) { return try PostgresVideoRepository.video(row) }
@@ -147,7 +147,7 @@ private struct PostgresVideoTransaction: VideoTransaction {
         let updated = try await connection.query(
             """
             WITH updated AS (
-                UPDATE media.videos SET status = 'uploaded', size_bytes = \(sizeBytes), etag = \(eTag), uploaded_at = now(), updated_at = now()
+                UPDATE videos SET status = 'uploaded', size_bytes = \(sizeBytes), etag = \(eTag), uploaded_at = now(), updated_at = now()
                 WHERE file_key = \(fileKey.rawValue) AND status = 'pending'
                 RETURNING \(unescaped: PostgresVideoRepository.columns)
             ),
@@ -164,7 +164,7 @@ private struct PostgresVideoTransaction: VideoTransaction {
         let deleted = try await connection.query(
             """
             WITH deleted AS (
-                DELETE FROM media.videos WHERE file_key = \(fileKey.rawValue) AND owner_id = \(ownerID.rawValue)
+                DELETE FROM videos WHERE file_key = \(fileKey.rawValue) AND owner_id = \(ownerID.rawValue)
                 RETURNING \(unescaped: PostgresVideoRepository.columns)
             ),
             \(unescaped: StorageUsageSQL.release(from: "deleted"))
@@ -180,10 +180,10 @@ private struct PostgresVideoTransaction: VideoTransaction {
         let deleted = try await connection.query(
             """
             WITH deleted AS (
-                DELETE FROM media.videos WHERE owner_id = \(ownerID.rawValue) RETURNING \(unescaped: PostgresVideoRepository.columns)
+                DELETE FROM videos WHERE owner_id = \(ownerID.rawValue) RETURNING \(unescaped: PostgresVideoRepository.columns)
             ),
             -- The user is gone (user.deleted): their usage row goes too, not a 0 left behind.
-            usage_forgotten AS (DELETE FROM media.storage_usage WHERE owner_id = \(ownerID.rawValue))
+            usage_forgotten AS (DELETE FROM storage_usage WHERE owner_id = \(ownerID.rawValue))
             SELECT \(unescaped: PostgresVideoRepository.columns) FROM deleted
             """,
             logger: logger
@@ -214,7 +214,7 @@ enum StorageUsageSQL {
     static func adjust(by delta: String, from rows: String) -> String {
         """
         usage_change AS (
-            UPDATE media.storage_usage AS usage SET reserved_bytes = greatest(usage.reserved_bytes + change.delta, 0)
+            UPDATE storage_usage AS usage SET reserved_bytes = greatest(usage.reserved_bytes + change.delta, 0)
             FROM (SELECT owner_id, \(delta) AS delta FROM \(rows) GROUP BY owner_id) AS change
             WHERE usage.owner_id = change.owner_id AND change.delta <> 0
         )
