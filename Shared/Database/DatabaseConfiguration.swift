@@ -7,10 +7,8 @@ extension PostgresClient.Configuration {
     /// TLS follows libpq's `sslmode` and `sslrootcert` (see `DatabaseURL.TLSMode`); RDS is reached
     /// with `sslmode=verify-full&sslrootcert=<the RDS CA bundle>`.
     ///
-    /// `maximumConnections` (`DATABASE_POOL_SIZE`): measured with `make bench` on 2 cores, 8
-    /// connections served `/me` and `job-status` faster than 20 (3,760 and 3,400 req/s against
-    /// 3,350–3,540 and 2,390–2,770, p99 14 ms against 17–34 ms) and halved the services' RSS: more
-    /// PostgreSQL backends than cores only add context switches.
+    /// `maximumConnections` (`DATABASE_POOL_SIZE`) defaults to 8: on 2 cores more PostgreSQL backends
+    /// than that only add context switches (measured in docs/performance.md, "What was changed").
     package static func fromURL(_ string: String, maximumConnections: Int = 8) throws -> PostgresClient.Configuration {
         let url = try DatabaseURL(string)
         let tls: PostgresClient.Configuration.TLS =

@@ -1,7 +1,8 @@
 import Logging
 import PostgresNIO
 
-/// Applies a service's numbered migrations to its own schema, each in its own transaction,
+/// Applies a service's numbered migrations to its own schema, all pending ones in one transaction (so a
+/// failed migration leaves the schema as it was),
 /// recorded in `<schema>.schema_migrations`, under a transaction-scoped advisory lock so that
 /// replicas starting together apply each migration exactly once. Each applied migration's SHA-256
 /// is recorded; a file edited after it was applied is refused at start, not discovered later as

@@ -30,7 +30,7 @@ struct OutboxTests {
             #expect(envelope["subject"] as? String == "job-1")
             #expect(envelope["source"] as? String == "tests")
             #expect((envelope["time"] as? String)?.hasSuffix("Z") == true)
-            #expect((envelope["data"] as? [String: Any])?["job_id"] as? String == "job-1")
+            #expect((envelope["data"] as? [String: Any])?["job_id"] as? String == events[0].data.jobID.description)
             await producer.shutdown()
         }
     }

@@ -32,8 +32,7 @@ struct PostgresJobRepository: JobRepository {
     }
 
     /// `job-status` runs this on every poll, so it is a prepared statement: each pooled connection
-    /// parses and plans it once (measured with pgbench on this query shape: about 2.4× the
-    /// PostgreSQL throughput of parsing every time).
+    /// parses and plans it once (docs/performance.md, "What was changed").
     func find(id: JobID, userID: UserID) async throws -> Job? {
         for try await job in try await postgres.execute(FindOwnedJob(id: id.uuid, userID: userID), logger: logger) { return job }
         return nil

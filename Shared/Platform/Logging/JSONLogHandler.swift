@@ -118,21 +118,3 @@ package struct JSONLogHandler: LogHandler {
             + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(milliseconds), 3))Z"
     }
 }
-
-/// Sets up swift-log once per process: JSON lines in production, human-readable lines elsewhere.
-package enum LoggingSetup {
-    private static let once = NSLock()
-    nonisolated(unsafe) private static var done = false
-
-    package static func bootstrap(environment: DeploymentEnvironment, level: Logger.Level) {
-        once.withLock {
-            guard !done else { return }
-            done = true
-            if environment.isProduction {
-                LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: level) }
-            } else {
-                LoggingSystem.bootstrap { DevelopmentLogHandler(label: $0, level: level) }
-            }
-        }
-    }
-}

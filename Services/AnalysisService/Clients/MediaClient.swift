@@ -6,27 +6,6 @@ import Foundation
 import Logging
 import NIOCore
 
-/// What media-service's internal API says about a video.
-struct VideoInfo: Decodable, Sendable {
-    let fileKey: VideoKey
-    let ownerID: UserID
-    /// `pending` or `uploaded` (text, so that a status added later is not a decoding failure).
-    let status: String
-    let downloadURL: String?
-    let downloadURLExpiresAt: String?
-
-    var isUploaded: Bool { status == "uploaded" }
-
-    /// media-service's names on the wire.
-    enum CodingKeys: String, CodingKey {
-        case fileKey = "file_key"
-        case ownerID = "owner_id"
-        case status
-        case downloadURL = "download_url"
-        case downloadURLExpiresAt = "download_url_expires_at"
-    }
-}
-
 /// Asks media-service (`GET /internal/videos/{file_key}`) with a service token, within a deadline.
 struct MediaClient: Sendable {
     let baseURL: String
