@@ -12,17 +12,14 @@ package struct MigrationRunner: Sendable {
     package let migrations: [Migration]
 
     package init(schema: String, migrations: [Migration]) throws {
-        guard schema.range(of: "^[a-z_][a-z0-9_]*$", options: .regularExpression) != nil else {
-            throw MigrationError.invalidSchemaName(schema)
-        }
-        self.schema = schema
+        self.schema = try SchemaName(schema).rawValue
         self.migrations = migrations
     }
 
     /// Applies what is missing; returns the versions applied by this call.
     @discardableResult
     package func run(on client: PostgresClient, logger: Logger) async throws -> [Int] {
-        // The schema name was validated against [a-z_][a-z0-9_]* in init; identifiers cannot be bound parameters.
+        // The schema name was validated as a `SchemaName` in init; identifiers cannot be bound parameters.
         let schema = self.schema
         let lockKey = "ecg.migrations.\(schema)"
         do {

@@ -1,3 +1,4 @@
+import ECGDatabase
 import ECGEvents
 import ECGKafka
 import Foundation

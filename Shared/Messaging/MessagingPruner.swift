@@ -1,3 +1,4 @@
+import ECGDatabase
 import Foundation
 import Logging
 import PostgresNIO

@@ -1,3 +1,4 @@
+import ECGDatabase
 import ECGKafka
 import ECGMessaging
 import ECGPlatform
