@@ -43,8 +43,8 @@ enum AuthService {
     /// memory in the route tests.
     struct Dependencies: Sendable {
         let users: any UserRepository
-        /// What `/api/auth/me` and the password routes read users from (the `/me` cache in production).
-        let sessionUsers: any UserRepository
+        /// What `GET /api/auth/me` reads accounts from (the `/me` cache in production).
+        let profiles: any UserRepository
         let refreshSessions: any RefreshSessionRepository
         let attempts: any LoginAttemptRepository
         /// Account changes with their outbox events.
@@ -52,7 +52,7 @@ enum AuthService {
         let hasher: PasswordHasher
         let userTokenKeys: UserTokenKeys
         /// Google sign-in, when configured.
-        let google: GoogleAuthController.Provider?
+        let google: GoogleSignIn.Provider?
         /// The time of the login/signup limits and the lockout.
         var clock: @Sendable () -> Date = { Date() }
     }
@@ -86,10 +86,18 @@ enum AuthService {
         let cookie = RefreshCookie(maxAge: settings.refreshTokenTTL, secure: settings.cookieSecure)
         let clientAddresses = ClientAddressResolver(trustedProxyHops: settings.rateLimits.trustedProxyHops)
         let requestGuard = CookieRouteGuard(corsOrigins: platform.configuration.corsOrigins, frontendURL: settings.frontendURL)
-        let auth = AuthController(
-            users: dependencies.sessionUsers,
+        let accounts = AccountService(
+            users: dependencies.users,
+            profiles: dependencies.profiles,
+            accounts: dependencies.accounts,
+            refreshSessions: dependencies.refreshSessions,
             attempts: dependencies.attempts,
             hasher: dependencies.hasher,
+            sessions: sessions,
+            eventSource: descriptor.name
+        )
+        let auth = AuthController(
+            accounts: accounts,
             sessions: sessions,
             cookie: cookie,
             accessTokenLifetime: settings.accessTokenTTL,
@@ -99,24 +107,20 @@ enum AuthService {
             clock: dependencies.clock
         )
         let account = AccountController(
-            users: dependencies.users,
-            accounts: AccountService(
-                accounts: dependencies.accounts,
-                refreshSessions: dependencies.refreshSessions,
-                attempts: dependencies.attempts,
-                hasher: dependencies.hasher,
-                sessions: sessions,
-                eventSource: descriptor.name
-            ),
+            accounts: accounts,
             cookie: cookie,
             accessTokenLifetime: settings.accessTokenTTL,
             clientAddresses: clientAddresses
         )
         let google = GoogleAuthController(
-            provider: dependencies.google,
+            google: dependencies.google.map { provider in
+                GoogleSignIn(
+                    provider: provider,
+                    accounts: GoogleAccountResolver(users: dependencies.users, sessions: dependencies.refreshSessions),
+                    sessions: sessions
+                )
+            },
             stateCookie: GoogleStateCookie(keys: dependencies.userTokenKeys.all.map(GoogleStateCookie.deriveKey), secure: settings.cookieSecure),
-            accounts: GoogleAccountResolver(users: dependencies.users, sessions: dependencies.refreshSessions),
-            sessions: sessions,
             cookie: cookie,
             frontendURL: settings.frontendURL,
             requestGuard: requestGuard,
@@ -144,7 +148,7 @@ enum AuthService {
         let hasher = try await PasswordHasher(cost: settings.bcryptCost, threadPool: PasswordHasher.makeThreadPool())
         let dependencies = Dependencies(
             users: users,
-            sessionUsers: CachedUserRepository(wrapped: users, cache: meCache),
+            profiles: CachedUserRepository(wrapped: users, cache: meCache),
             refreshSessions: refreshSessions,
             attempts: attempts,
             accounts: CacheInvalidatingAccountRepository(
@@ -154,7 +158,7 @@ enum AuthService {
             hasher: hasher,
             userTokenKeys: runtime.userTokenKeys,
             google: settings.google.map { google in
-                GoogleAuthController.Provider(
+                GoogleSignIn.Provider(
                     settings: google,
                     tokens: GoogleTokenClient(settings: google, httpClient: shared.httpClient, logger: logger),
                     verifier: GoogleIDTokenVerifier(

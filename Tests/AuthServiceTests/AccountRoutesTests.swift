@@ -251,8 +251,8 @@ struct AccountRoutesTests {
             #expect(event.type == "ecg.auth.user.deleted.v1")
             #expect(event.subject == String(account.id))
             #expect(event.source == "auth-service")
-            #expect(event.data.user_id == String(account.id))
-            #expect(event.data.deleted_at >= before.addingTimeInterval(-1) && event.data.deleted_at <= Date())
+            #expect(event.data.userID == UserID(account.id))
+            #expect(event.data.deletedAt >= before.addingTimeInterval(-1) && event.data.deletedAt <= Date())
 
             let me = try await Self.call(client, .get, "/api/auth/me", token: account.accessToken)
             #expect(me.status == .unauthorized)
@@ -320,7 +320,7 @@ struct AccountRoutesTests {
             let deleted = try await Self.call(client, .delete, "/api/auth/me", token: fresh.accessToken, cookie: fresh.refreshToken)
             #expect(deleted.status == .accepted, "\(deleted.text)")
             #expect(try await users.find(id: user.id) == nil)
-            #expect(accounts.deletedEvents.map(\.data.user_id) == [String(user.id)])
+            #expect(accounts.deletedEvents.map(\.data.userID) == [UserID(user.id)])
             #expect(try await Self.call(client, .get, "/api/auth/me", token: fresh.accessToken).status == .unauthorized)
         }
     }

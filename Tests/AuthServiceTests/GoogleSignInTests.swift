@@ -90,7 +90,7 @@ struct GoogleSignInTests {
                 azp: azp,
                 nonce: nonce,
                 email: "Person@Gmail.com",
-                email_verified: .init(value: emailVerified),
+                emailVerified: .init(value: emailVerified),
                 name: "Person One"
             )
         }

@@ -168,7 +168,7 @@ struct PostgresRepositoryTests {
                 source: "auth-service",
                 type: EventType.userDeleted,
                 subject: String(user.id),
-                data: UserDeleted(user_id: String(user.id), deleted_at: now)
+                data: UserDeleted(userID: UserID(user.id), deletedAt: now)
             )
             #expect(try await accounts.delete(userID: user.id, announcing: event))
             #expect(try await users.find(id: user.id) == nil)
@@ -187,7 +187,7 @@ struct PostgresRepositoryTests {
             #expect(outbox.first?.1 == String(user.id))
             let stored = try EventCoding.decoder().decode(CloudEvent<UserDeleted>.self, from: Data(try #require(outbox.first?.2).readableBytesView))
             #expect(stored.type == "ecg.auth.user.deleted.v1")
-            #expect(stored.data.user_id == String(user.id))
+            #expect(stored.data.userID == UserID(user.id))
 
             // A second delete finds nothing and writes nothing.
             #expect(try await accounts.delete(userID: user.id, announcing: event) == false)

@@ -40,19 +40,19 @@ struct ResponseSchemaTests {
     /// Sample bodies of every documented 2xx JSON response of auth-service's own routes, built as the handlers build them.
     static let samples: [Documented: [any Encodable & Sendable]] = [
         Documented(method: "POST", path: "/api/auth/signup", status: 201): [
-            SessionResponse(access_token: accessToken, token_type: "bearer", expires_in: 900, user: UserSummary(localUser))
+            SessionResponse(accessToken: accessToken, tokenType: "bearer", expiresIn: 900, user: UserSummary(localUser))
         ],
         Documented(method: "POST", path: "/api/auth/login", status: 200): [
-            SessionResponse(access_token: accessToken, token_type: "bearer", expires_in: 900, user: UserSummary(localUser)),
-            SessionResponse(access_token: accessToken, token_type: "bearer", expires_in: 1, user: UserSummary(googleUser)),
+            SessionResponse(accessToken: accessToken, tokenType: "bearer", expiresIn: 900, user: UserSummary(localUser)),
+            SessionResponse(accessToken: accessToken, tokenType: "bearer", expiresIn: 1, user: UserSummary(googleUser)),
         ],
         Documented(method: "GET", path: "/api/auth/me", status: 200): [MeResponse(localUser), MeResponse(googleUser)],
         Documented(method: "POST", path: "/api/auth/refresh", status: 200): [
-            AccessTokenResponse(access_token: accessToken, token_type: "bearer", expires_in: 900)
+            AccessTokenResponse(accessToken: accessToken, tokenType: "bearer", expiresIn: 900)
         ],
         Documented(method: "POST", path: "/api/auth/logout", status: 200): [MessageResponse(message: AuthController.logoutMessage)],
         Documented(method: "POST", path: "/api/auth/password", status: 200): [
-            AccessTokenResponse(access_token: accessToken, token_type: "bearer", expires_in: 900)
+            AccessTokenResponse(accessToken: accessToken, tokenType: "bearer", expiresIn: 900)
         ],
         Documented(method: "POST", path: "/api/auth/logout-all", status: 200): [MessageResponse(message: AccountController.logoutAllMessage)],
         Documented(method: "DELETE", path: "/api/auth/me", status: 202): [MessageResponse(message: AccountController.deletedMessage)],

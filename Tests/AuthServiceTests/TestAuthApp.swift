@@ -26,7 +26,7 @@ struct TestAuthApp {
     static let generousLimits = AuthSettings.RateLimits(perClientPerMinute: 10_000, globalPerSecond: 10_000, trustedProxyHops: 1)
 
     init(
-        google: GoogleAuthController.Provider? = nil,
+        google: GoogleSignIn.Provider? = nil,
         cookieSecure: Bool = true,
         frontendURL: String = "http://localhost:3000",
         rateLimits: AuthSettings.RateLimits = TestAuthApp.generousLimits,
@@ -48,7 +48,7 @@ struct TestAuthApp {
         try settings.validate()
         let dependencies = AuthService.Dependencies(
             users: users,
-            sessionUsers: users,
+            profiles: users,
             refreshSessions: sessionsStore,
             attempts: attempts,
             accounts: accounts,

@@ -28,7 +28,7 @@ struct WireFormatTests {
 
     @Test("signup (201) and login (200): the session with the account")
     func session() throws {
-        let body = try Self.json(SessionResponse(access_token: Self.token, token_type: "bearer", expires_in: 900, user: UserSummary(Self.user)))
+        let body = try Self.json(SessionResponse(accessToken: Self.token, tokenType: "bearer", expiresIn: 900, user: UserSummary(Self.user)))
         #expect(
             body
                 == #"{"access_token":"eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiI0MiJ9.c2lnbmF0dXJl","expires_in":900,"token_type":"bearer","#
@@ -39,7 +39,7 @@ struct WireFormatTests {
 
     @Test("refresh and password change (200): a new access token")
     func accessToken() throws {
-        let body = try Self.json(AccessTokenResponse(access_token: Self.token, token_type: "bearer", expires_in: 900))
+        let body = try Self.json(AccessTokenResponse(accessToken: Self.token, tokenType: "bearer", expiresIn: 900))
         #expect(body == #"{"access_token":"eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiI0MiJ9.c2lnbmF0dXJl","expires_in":900,"token_type":"bearer"}"#, "\(body)")
     }
 
@@ -68,21 +68,24 @@ struct WireFormatTests {
 
     @Test("error bodies: {code, detail} as the error mapper sends them")
     func errors() throws {
-        #expect(try Self.errorBody(AuthController.invalidCredentials) == #"{"code":"invalid_credentials","detail":"Incorrect email or password."}"#)
         #expect(
-            try Self.errorBody(AuthController.apiError(SessionService.RefreshFailure.reused))
+            try Self.errorBody(AccountService.Failure.invalidCredentials)
+                == #"{"code":"invalid_credentials","detail":"Incorrect email or password."}"#
+        )
+        #expect(
+            try Self.errorBody(SessionService.RefreshFailure.reused)
                 == #"{"code":"refresh_token_reused","detail":"This refresh token was already used; every session of this login has been signed out. Log in again."}"#
         )
         #expect(
-            try Self.errorBody(AuthController.apiError(UserConflict.emailTaken))
+            try Self.errorBody(UserConflict.emailTaken)
                 == #"{"code":"email_taken","detail":"An account with this email already exists."}"#
         )
         #expect(
-            try Self.errorBody(AuthController.tooManyAttempts(retryAfter: 60))
+            try Self.errorBody(AccountService.Failure.tooManyAttempts(retryAfter: 60))
                 == #"{"code":"too_many_attempts","detail":"Too many failed logins for this email. Try again in 60 seconds."}"#
         )
         #expect(
-            try Self.errorBody(AccountController.apiError(.passwordRequired))
+            try Self.errorBody(AccountService.Failure.passwordRequired)
                 == #"{"code":"validation_error","detail":"password: field required: give this account's password to delete it"}"#
         )
     }

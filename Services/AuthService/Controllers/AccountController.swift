@@ -8,7 +8,6 @@ import NIOCore
 /// (docs/auth-account.md). Every route reads the user row first, so a token whose account was
 /// deleted is refused here even while the verified-token cache still holds it.
 struct AccountController: Sendable {
-    let users: any UserRepository
     let accounts: AccountService
     let cookie: RefreshCookie
     let accessTokenLifetime: Int
@@ -74,23 +73,23 @@ struct AccountController: Sendable {
     @Sendable func changePassword(_ request: Request, context: ECGRequestContext) async throws -> Response {
         let user = try await currentUser(context)
         // Before the body, so that a Google-only account hears why whatever it sent.
-        guard user.passwordHash != nil else { throw Self.apiError(.noPassword) }
+        guard user.passwordHash != nil else { throw AccountService.Failure.noPassword }
         let body = try await request.decodeJSON(ChangePasswordRequest.self, context: context)
         let issued: SessionService.Issued
         do {
             issued = try await accounts.changePassword(
                 of: user,
-                current: body.current_password,
-                new: body.new_password,
+                current: body.currentPassword,
+                new: body.newPassword,
                 client: clientAddresses.clientKey(headers: request.headers, peer: context.peerAddress)
             )
         } catch let failure as AccountService.Failure {
             context.logger.info("password change refused", metadata: ["reason": "\(failure)"])
-            throw Self.apiError(failure)
+            throw failure
         }
         context.logger.info("password changed; every session revoked", metadata: ["user_id": "\(user.id)"])
         var response = try JSONResponse(
-            AccessTokenResponse(access_token: issued.accessToken, token_type: "bearer", expires_in: accessTokenLifetime),
+            AccessTokenResponse(accessToken: issued.accessToken, tokenType: "bearer", expiresIn: accessTokenLifetime),
             headers: [.cacheControl: "no-store"]
         ).response(from: request, context: context)
         response.setCookie(cookie.setting(issued.refreshToken))
@@ -119,7 +118,7 @@ struct AccountController: Sendable {
             )
         } catch let failure as AccountService.Failure {
             context.logger.info("account deletion refused", metadata: ["reason": "\(failure)"])
-            throw Self.apiError(failure)
+            throw failure
         }
         context.logger.info("account deleted", metadata: ["user_id": "\(user.id)"])
         var response = try JSONResponse(MessageResponse(message: Self.deletedMessage), status: .accepted, headers: [.cacheControl: "no-store"])
@@ -133,11 +132,8 @@ struct AccountController: Sendable {
     /// The account of the bearer token, read from the database: a deleted or deactivated account is a 401
     /// even for a token that verifies (and may sit in the verified-token cache).
     private func currentUser(_ context: ECGRequestContext) async throws -> User {
-        let identity = try context.requireIdentity()
-        guard let id = Int64(identity.subject), let user = try await users.find(id: id), user.isActive else {
-            throw Self.apiError(.accountGone)
-        }
-        return user
+        guard let id = Int64(try context.requireIdentity().subject) else { throw AccountService.Failure.accountGone }
+        return try await accounts.account(id: id)
     }
 
     /// A JSON body that may be absent: nil for an empty body, else decoded as `decodeJSON` does
@@ -162,30 +158,5 @@ struct AccountController: Sendable {
 
     private static func isJSONWhitespace(_ byte: UInt8) -> Bool {
         byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r")
-    }
-
-    static func apiError(_ failure: AccountService.Failure) -> APIError {
-        switch failure {
-        case .accountGone:
-            APIError.unauthorized("The bearer token is invalid or expired.", code: "invalid_token")
-        case .wrongPassword:
-            APIError.unauthorized("Incorrect password.", code: "invalid_credentials")
-        case .tooManyAttempts(let retryAfter):
-            AuthController.tooManyAttempts(retryAfter: retryAfter)
-        case .noPassword:
-            APIError(
-                .conflict,
-                code: "no_password",
-                detail: "This account signs in with Google and has no password to change."
-            )
-        case .passwordRequired:
-            APIError.validation(field: "password", "field required: give this account's password to delete it")
-        case .reauthenticationRequired:
-            APIError(
-                .forbidden,
-                code: "reauthentication_required",
-                detail: "Deleting a Google account needs a recent sign-in: sign in with Google again, then delete the account within 5 minutes."
-            )
-        }
     }
 }

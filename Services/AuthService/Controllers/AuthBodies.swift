@@ -1,6 +1,9 @@
 import ECGPlatform
 import Foundation
 
+// The request and response bodies of auth-service's routes: camelCase in Swift, SPEC's snake_case on
+// the wire (each type's `CodingKeys`); `WireFormatTests` pins the bytes.
+
 // MARK: - Requests
 
 struct SignupRequest: Decodable, Sendable {
@@ -16,8 +19,13 @@ struct LoginRequest: Decodable, Sendable {
 
 /// `POST /api/auth/password`.
 struct ChangePasswordRequest: Decodable, Sendable {
-    let current_password: String
-    let new_password: String
+    let currentPassword: String
+    let newPassword: String
+
+    enum CodingKeys: String, CodingKey {
+        case currentPassword = "current_password"
+        case newPassword = "new_password"
+    }
 }
 
 /// `DELETE /api/auth/me`: the password, for accounts that have one; Google-only accounts may send `{}` or no body.
@@ -32,30 +40,48 @@ struct UserSummary: Codable, Sendable, Equatable {
     let id: Int64
     let username: String
     let email: String
-    let is_active: Bool
+    let isActive: Bool
 
     init(_ user: User) {
         id = user.id
         username = user.username
         email = user.email
-        is_active = user.isActive
+        isActive = user.isActive
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, username, email
+        case isActive = "is_active"
     }
 }
 
 /// Signup (201) and login (200).
 struct SessionResponse: Codable, Sendable {
-    let access_token: String
-    let token_type: String
+    let accessToken: String
+    let tokenType: String
     /// Seconds until the access token expires.
-    let expires_in: Int
+    let expiresIn: Int
     let user: UserSummary
+
+    enum CodingKeys: String, CodingKey {
+        case accessToken = "access_token"
+        case tokenType = "token_type"
+        case expiresIn = "expires_in"
+        case user
+    }
 }
 
-/// Refresh (200).
+/// Refresh (200) and password change (200).
 struct AccessTokenResponse: Codable, Sendable {
-    let access_token: String
-    let token_type: String
-    let expires_in: Int
+    let accessToken: String
+    let tokenType: String
+    let expiresIn: Int
+
+    enum CodingKeys: String, CodingKey {
+        case accessToken = "access_token"
+        case tokenType = "token_type"
+        case expiresIn = "expires_in"
+    }
 }
 
 /// `GET /api/auth/me`.
@@ -63,18 +89,25 @@ struct MeResponse: Codable, Sendable {
     let id: Int64
     let username: String
     let email: String
-    let auth_provider: String
-    let is_active: Bool
+    let authProvider: String
+    let isActive: Bool
     /// ISO 8601, UTC, with `Z`.
-    let created_at: String
+    let createdAt: String
 
     init(_ user: User) {
         id = user.id
         username = user.username
         email = user.email
-        auth_provider = user.authProvider.rawValue
-        is_active = user.isActive
-        created_at = user.createdAt.formatted(.iso8601)
+        authProvider = user.authProvider.rawValue
+        isActive = user.isActive
+        createdAt = user.createdAt.formatted(.iso8601)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, username, email
+        case authProvider = "auth_provider"
+        case isActive = "is_active"
+        case createdAt = "created_at"
     }
 }
 

@@ -3,20 +3,12 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// Google sign-in, the OpenID Connect authorization-code flow with PKCE: SPEC.md §3 rows 6–7.
+/// Google sign-in, the OpenID Connect authorization-code flow with PKCE: SPEC.md §3 rows 6–7. HTTP in
+/// and out (the redirects, the query, the state cookie); `GoogleSignIn` signs the user in.
 struct GoogleAuthController: Sendable {
-    /// What the flow needs when Google is configured.
-    struct Provider: Sendable {
-        let settings: AuthSettings.Google
-        let tokens: GoogleTokenClient
-        let verifier: GoogleIDTokenVerifier
-    }
-
     /// nil when `GOOGLE_CLIENT_ID`/`GOOGLE_CLIENT_SECRET` are unset.
-    let provider: Provider?
+    let google: GoogleSignIn?
     let stateCookie: GoogleStateCookie
-    let accounts: GoogleAccountResolver
-    let sessions: SessionService
     let cookie: RefreshCookie
     let frontendURL: String
     /// Origin check (security review M1); Google's redirect is a top-level GET that carries no `Origin`.
@@ -26,12 +18,6 @@ struct GoogleAuthController: Sendable {
     /// lands in browser history or access logs; the page gets one from `POST /api/auth/refresh` with the
     /// refresh cookie this response sets.
     var tokenInRedirect = true
-
-    static let notConfigured = APIError(
-        .serviceUnavailable,
-        code: "google_not_configured",
-        detail: "Google sign-in is not configured on this server."
-    )
 
     func addRoutes<Public: RouterMethods>(to routes: DocumentedRoutes<Public>) where Public.Context == ECGRequestContext {
         routes.get(
@@ -61,7 +47,7 @@ struct GoogleAuthController: Sendable {
     // MARK: - Handlers
 
     @Sendable func login(_ request: Request, context: ECGRequestContext) async throws -> Response {
-        guard let provider else { throw Self.notConfigured }
+        guard let provider = google?.provider else { throw AuthErrors.googleNotConfigured }
         let contents = GoogleStateCookie.Contents(
             state: RandomToken.make(),
             nonce: RandomToken.make(),
@@ -82,10 +68,11 @@ struct GoogleAuthController: Sendable {
     @Sendable func callback(_ request: Request, context: ECGRequestContext) async throws -> Response {
         try requestGuard.check(request, jsonBody: false)
         do {
-            let issued = try await signIn(request, context: context)
-            var response = Self.redirect(to: successLocation(accessToken: issued.accessToken))
+            let signedIn = try await signIn(request)
+            context.logger.info("Google sign-in", metadata: ["user_id": "\(signedIn.user.id)"])
+            var response = Self.redirect(to: successLocation(accessToken: signedIn.issued.accessToken))
             response.setCookie(stateCookie.clearing())
-            response.setCookie(cookie.setting(issued.refreshToken))
+            response.setCookie(cookie.setting(signedIn.issued.refreshToken))
             return response
         } catch let error as GoogleSignInError {
             context.logger.info("Google sign-in failed", metadata: ["reason": "\(error)"])
@@ -100,23 +87,18 @@ struct GoogleAuthController: Sendable {
         }
     }
 
-    // MARK: - The flow
+    // MARK: - Helpers
 
-    private func signIn(_ request: Request, context: ECGRequestContext) async throws -> SessionService.Issued {
-        guard let provider else { throw GoogleSignInError.notConfigured }
+    /// The callback's query and state cookie checked, then `GoogleSignIn` with what they carry.
+    private func signIn(_ request: Request) async throws -> AccountService.SignedIn {
+        guard let google else { throw GoogleSignInError.notConfigured }
         let query = request.uri.queryParameters
         if let error = query["error"] { throw GoogleSignInError.providerError(String(error)) }
         guard let code = query["code"].map(String.init), !code.isEmpty else { throw GoogleSignInError.missingCode }
         guard let state = query["state"].map(String.init), let sealed = request.cookies[GoogleStateCookie.name]?.value,
             let contents = stateCookie.open(sealed), GoogleIDTokenVerifier.constantTimeEquals(state, contents.state)
         else { throw GoogleSignInError.invalidState }
-
-        let idToken = try await provider.tokens.exchange(code: code, verifier: contents.verifier)
-        let identity = try await provider.verifier.verify(idToken, nonce: contents.nonce)
-        let user = try await accounts.resolve(identity)
-        guard user.isActive else { throw GoogleSignInError.accountDisabled }
-        context.logger.info("Google sign-in", metadata: ["user_id": "\(user.id)"])
-        return try await sessions.start(for: user, authenticatedWith: .google)
+        return try await google.signIn(code: code, codeVerifier: contents.verifier, nonce: contents.nonce)
     }
 
     /// Where a successful sign-in sends the browser.

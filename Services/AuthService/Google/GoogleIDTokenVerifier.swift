@@ -19,8 +19,13 @@ struct GoogleIDTokenClaims: JWTPayload {
     var azp: String?
     var nonce: String?
     var email: String?
-    var email_verified: BoolClaim?
+    var emailVerified: BoolClaim?
     var name: String?
+
+    enum CodingKeys: String, CodingKey {
+        case iss, aud, sub, exp, iat, azp, nonce, email, name
+        case emailVerified = "email_verified"
+    }
 
     /// Checked by `GoogleIDTokenVerifier` after the signature, each with its own reason.
     func verify(using algorithm: some JWTAlgorithm) async throws {}
@@ -74,7 +79,7 @@ struct GoogleIDTokenVerifier: Sendable {
         if let iat = claims.iat, iat.value.addingTimeInterval(-leeway) > now { throw .invalidIDToken("issued in the future") }
         guard let nonce = claims.nonce, Self.constantTimeEquals(nonce, expectedNonce) else { throw .invalidIDToken("nonce does not match") }
         guard let email = claims.email, !email.isEmpty else { throw .invalidIDToken("no email") }
-        guard claims.email_verified?.value == true else { throw .emailNotVerified }
+        guard claims.emailVerified?.value == true else { throw .emailNotVerified }
         return GoogleIdentity(subject: claims.sub.value, email: email.lowercased(), emailVerified: true, name: claims.name)
     }
 

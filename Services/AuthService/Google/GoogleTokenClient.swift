@@ -10,7 +10,11 @@ struct GoogleTokenClient: Sendable {
     let logger: Logger
 
     func exchange(code: String, verifier: String) async throws(GoogleSignInError) -> String {
-        struct TokenResponse: Decodable { var id_token: String? }
+        struct TokenResponse: Decodable {
+            var idToken: String?
+
+            enum CodingKeys: String, CodingKey { case idToken = "id_token" }
+        }
         var request = HTTPClientRequest(url: settings.tokenURL)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
@@ -29,7 +33,7 @@ struct GoogleTokenClient: Sendable {
             guard response.status == .ok else {
                 throw GoogleSignInError.tokenExchangeFailed("token endpoint answered \(response.status.code)")
             }
-            guard let idToken = try JSONDecoder().decode(TokenResponse.self, from: Data(body.readableBytesView)).id_token, !idToken.isEmpty else {
+            guard let idToken = try JSONDecoder().decode(TokenResponse.self, from: Data(body.readableBytesView)).idToken, !idToken.isEmpty else {
                 throw GoogleSignInError.tokenExchangeFailed("no id_token in the answer")
             }
             return idToken

@@ -5,7 +5,7 @@ import Logging
 import PostgresNIO
 
 /// The account lookup of `GET /api/auth/me`, served from memory on each replica (issue 13, item 3).
-/// Decorates the `UserRepository` that `AuthController` reads: `find(id:)` goes through a
+/// Decorates the `UserRepository` that `AccountService.profile(id:)` reads: `find(id:)` goes through a
 /// `ChangeFeedCache` that `users_changed_notify` (migration 0007) keeps coherent, since every update or
 /// delete of a `users` row notifies `auth_user_changed` with its id; everything else goes straight
 /// to the wrapped repository. Sign-in and the account routes keep reading the database.

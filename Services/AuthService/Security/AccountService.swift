@@ -2,11 +2,15 @@ import ECGEvents
 import ECGPlatform
 import Foundation
 
-/// What signed-in users may do to their own account (docs/auth-account.md): change the password,
-/// sign out everywhere, delete the account. It checks the proof each asks for (the password, counted
-/// against the login limit, or a fresh Google sign-in) and builds the `user.deleted` event; the
-/// repositories run each change in one transaction.
+/// The use cases of accounts (docs/auth-account.md): sign up, log in with a password, read the signed-in
+/// account, change the password, sign out everywhere, delete the account. It checks the proof each asks
+/// for (the password, counted against the login limit, or a fresh Google sign-in), starts the session a
+/// sign-in gives, and builds the `user.deleted` event; the repositories run each change in one transaction.
 struct AccountService: Sendable {
+    /// Accounts in the database: sign-in and the account routes read them fresh.
+    let users: any UserRepository
+    /// What `GET /api/auth/me` reads accounts from: the `/me` cache in production.
+    let profiles: any UserRepository
     let accounts: any AccountRepository
     let refreshSessions: any RefreshSessionRepository
     let attempts: any LoginAttemptRepository
@@ -19,9 +23,13 @@ struct AccountService: Sendable {
 
     static let defaultReauthenticationWindow: TimeInterval = 5 * 60
 
-    /// Why a request was refused; `AuthController.apiError(_:)` gives each its status.
+    /// Why a request was refused; `AuthErrors.swift` gives each its status.
     enum Failure: Error, Equatable {
-        /// The token's account was deleted meanwhile.
+        /// Login: unknown email, wrong password or a deactivated account, all alike.
+        case invalidCredentials
+        /// Login: an address no account can have (malformed, or too long for the index); answered as `invalidCredentials`.
+        case malformedEmail
+        /// The token's account was deleted or deactivated meanwhile.
         case accountGone
         case wrongPassword
         /// The login limit of the account's email is reached.
@@ -33,6 +41,58 @@ struct AccountService: Sendable {
         /// A Google-only account is deleted only within `reauthenticationWindow` of a Google sign-in,
         /// proven by the refresh cookie of that sign-in.
         case reauthenticationRequired
+    }
+
+    /// A signed-in account and the session its sign-in started.
+    struct SignedIn: Sendable {
+        let user: User
+        let issued: SessionService.Issued
+    }
+
+    // MARK: - Sign up and log in
+
+    /// Creates a local account from raw input (validated and normalized here) and starts its session.
+    /// Throws `UserConflict` when the email or username is taken.
+    func signUp(username rawUsername: String, email rawEmail: String, password: String) async throws -> SignedIn {
+        let username = try Validators.username(rawUsername)
+        let email = try Validators.email(rawEmail)
+        try Validators.password(password)
+        // Cheap check first, so that a taken email costs no bcrypt; the unique indexes decide races.
+        if let conflict = try await users.conflict(email: email, username: username) { throw conflict }
+        let hash = try await hasher.hash(password)
+        let user = try await users.create(NewUser(username: username, email: email, passwordHash: hash, authProvider: .local, googleSubject: nil))
+        return SignedIn(user: user, issued: try await sessions.start(for: user))
+    }
+
+    /// Checks an email and password (counted toward the login limit of the email and `client`, at
+    /// `now`) and starts a session. Unknown email, wrong password and a deactivated account fail alike.
+    func logIn(email rawEmail: String, password: String, client: String, now: Date = Date()) async throws -> SignedIn {
+        let email = rawEmail.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        // No account has a malformed address (signup checks it), and one of kilobytes or with NUL would
+        // not fit PostgreSQL's index or text (security review L5): refused before any database work.
+        guard Validators.isValidEmail(email) else { throw Failure.malformedEmail }
+        try await reserveAttempt(email: email, client: client, now: now)
+        // The same work whether or not the email exists: a lookup, then one bcrypt check.
+        let user = try await users.find(email: email)
+        let passwordMatches = try await hasher.verify(password, against: user?.passwordHash)
+        guard let user, passwordMatches, user.isActive else { throw Failure.invalidCredentials }
+        try await attempts.reset(email: email, client: client)
+        return SignedIn(user: user, issued: try await sessions.start(for: user))
+    }
+
+    // MARK: - The signed-in account
+
+    /// The active account with this id, read from the database: a deleted or deactivated account is
+    /// `accountGone` even for a token that verifies (and may sit in the verified-token cache).
+    func account(id: Int64) async throws -> User {
+        guard let user = try await users.find(id: id), user.isActive else { throw Failure.accountGone }
+        return user
+    }
+
+    /// The active account with this id as `GET /api/auth/me` shows it, read through `profiles`.
+    func profile(id: Int64) async throws -> User {
+        guard let user = try await profiles.find(id: id), user.isActive else { throw Failure.accountGone }
+        return user
     }
 
     // MARK: - Change password
@@ -76,7 +136,7 @@ struct AccountService: Sendable {
             type: EventType.userDeleted,
             time: now,
             subject: String(user.id),
-            data: UserDeleted(user_id: String(user.id), deleted_at: now)
+            data: UserDeleted(userID: UserID(user.id), deletedAt: now)
         )
         guard try await accounts.delete(userID: user.id, announcing: event) else { throw Failure.accountGone }
     }
@@ -98,15 +158,14 @@ struct AccountService: Sendable {
     /// A password check with the login's rules, counted with the logins of the same email and client
     /// (its address): the attempt is recorded first (blocked past the limit), a success clears them.
     private func checkPassword(_ password: String, of user: User, client: String, now: Date) async throws {
-        let decision = try await attempts.reserve(
-            email: user.email,
-            client: client,
-            limit: LoginLimit.attempts,
-            window: LoginLimit.window,
-            now: now
-        )
-        if case .blocked(let retryAfter) = decision { throw Failure.tooManyAttempts(retryAfter: retryAfter) }
+        try await reserveAttempt(email: user.email, client: client, now: now)
         guard try await hasher.verify(password, against: user.passwordHash) else { throw Failure.wrongPassword }
         try await attempts.reset(email: user.email, client: client)
+    }
+
+    /// Records a password check of `email` from `client`; `tooManyAttempts` past the login limit.
+    private func reserveAttempt(email: String, client: String, now: Date) async throws {
+        let decision = try await attempts.reserve(email: email, client: client, limit: LoginLimit.attempts, window: LoginLimit.window, now: now)
+        if case .blocked(let retryAfter) = decision { throw Failure.tooManyAttempts(retryAfter: retryAfter) }
     }
 }
