@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// Password checks per email and client, for the brute-force limit (SPEC.md §3 row 2): at most `limit`
 /// within `window`. An attempt is recorded before the password is checked; a successful login clears
@@ -38,49 +37,5 @@ enum LoginAttemptDecision: Equatable, Sendable {
         // The count drops below the limit when the attempt `count - limit` places from the oldest leaves the window.
         let freedAt = times[times.count - limit].addingTimeInterval(window)
         return .blocked(retryAfter: max(1, Int(freedAt.timeIntervalSince(now).rounded(.up))))
-    }
-}
-
-/// Login attempts in memory, for unit tests.
-final class InMemoryLoginAttemptRepository: LoginAttemptRepository {
-    private struct Key: Hashable {
-        let email: String
-        let client: String
-    }
-
-    private let attempts = Mutex<[Key: [Date]]>([:])
-
-    init() {}
-
-    func reserve(email: String, client: String, limit: Int, window: TimeInterval, now: Date) async throws -> LoginAttemptDecision {
-        let key = Key(email: email, client: client)
-        return attempts.withLock { attempts in
-            let recent = (attempts[key] ?? []).filter { now.timeIntervalSince($0) < window }.sorted()
-            let decision = LoginAttemptDecision.decide(recent: recent, limit: limit, window: window, now: now)
-            attempts[key] = decision == .allowed ? recent + [now] : recent
-            return decision
-        }
-    }
-
-    func reset(email: String, client: String) async throws {
-        _ = attempts.withLock { $0.removeValue(forKey: Key(email: email, client: client)) }
-    }
-
-    func reset(email: String) async throws {
-        attempts.withLock { attempts in
-            for key in attempts.keys where key.email == email { attempts[key] = nil }
-        }
-    }
-
-    func deleteOlder(than cutoff: Date) async throws -> Int {
-        attempts.withLock { attempts in
-            var removed = 0
-            for (key, times) in attempts {
-                let kept = times.filter { $0 >= cutoff }
-                removed += times.count - kept.count
-                attempts[key] = kept.isEmpty ? nil : kept
-            }
-            return removed
-        }
     }
 }
