@@ -1,3 +1,4 @@
+import ECGEvents
 import ECGPlatform
 import ECGTokens
 import Foundation
@@ -49,6 +50,8 @@ enum AuthService {
         let attempts: any LoginAttemptRepository
         /// Account changes with their outbox events.
         let accounts: any AccountRepository
+        /// Where `user.deleted` goes: `ecg.auth.events` (or its `TOPIC_AUTH_EVENTS` override).
+        var eventsTopic = Topics().authEvents
         let hasher: PasswordHasher
         let userTokenKeys: UserTokenKeys
         /// Google sign-in, when configured.
@@ -94,7 +97,8 @@ enum AuthService {
             attempts: dependencies.attempts,
             hasher: dependencies.hasher,
             sessions: sessions,
-            eventSource: descriptor.name
+            eventSource: descriptor.name,
+            eventsTopic: dependencies.eventsTopic
         )
         let auth = AuthController(
             accounts: accounts,
@@ -152,9 +156,10 @@ enum AuthService {
             refreshSessions: refreshSessions,
             attempts: attempts,
             accounts: CacheInvalidatingAccountRepository(
-                wrapped: PostgresAccountRepository(client: shared.postgres, outbox: shared.outbox, topic: shared.topics.authEvents, logger: logger),
+                wrapped: PostgresAccountRepository(client: shared.postgres, outbox: shared.outbox, logger: logger),
                 cache: meCache
             ),
+            eventsTopic: shared.topics.authEvents,
             hasher: hasher,
             userTokenKeys: runtime.userTokenKeys,
             google: settings.google.map { google in

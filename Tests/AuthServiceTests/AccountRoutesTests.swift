@@ -248,6 +248,7 @@ struct AccountRoutesTests {
             #expect(try await attempts.reserve(email: account.email, client: "203.0.113.7", limit: 1, window: 900, now: Date()) == .allowed, "no attempt left")
             let event = try #require(accounts.deletedEvents.first)
             #expect(accounts.deletedEvents.count == 1)
+            #expect(accounts.deletedEventTopics == ["ecg.auth.events"])
             #expect(event.type == "ecg.auth.user.deleted.v1")
             #expect(event.subject == String(account.id))
             #expect(event.source == "auth-service")

@@ -131,23 +131,36 @@ struct PostgresRepositoryTests {
         }
     }
 
-    @Test("accounts: a password change revokes every family in the same transaction; nothing for a missing user")
+    @Test("accounts: a password change revokes every family in one transaction; nothing for a missing user or a failed transaction")
     func changePassword() async throws {
         try await Self.withSchema { client, schema in
             let (users, sessions, _) = Self.repositories(client)
-            let accounts = PostgresAccountRepository(client: client, outbox: try Self.outbox(schema), topic: "ecg.auth.events", logger: Self.logger)
+            let accounts = PostgresAccountRepository(client: client, outbox: try Self.outbox(schema), logger: Self.logger)
             let user = try await RefreshScenarios.makeUser(users)
             let now = Date()
             for _ in 0..<2 {
                 let hash = RefreshToken.hash(RefreshToken.generate())
                 _ = try await sessions.start(userID: user.id, tokenHash: hash, expiresAt: now + 60, familyExpiresAt: now + 3600, method: .password, now: now)
             }
-            #expect(try await accounts.changePassword(userID: user.id, passwordHash: "new-hash", now: now))
+            let revoked = try await accounts.transaction { transaction in
+                guard try await transaction.setPasswordHash(userID: user.id, "new-hash", now: now) else { return -1 }
+                return try await transaction.revokeSessions(userID: user.id, reason: .passwordChange, now: now)
+            }
+            #expect(revoked == 2)
             #expect(try await users.find(id: user.id)?.passwordHash == "new-hash")
             let reasons = try await Self.strings(client, "SELECT revoked_reason FROM refresh_families WHERE user_id = \(user.id)")
             #expect(reasons == ["password_change", "password_change"])
             #expect(try await sessions.revokeAll(userID: user.id, reason: .logoutAll, now: now) == 0)
-            #expect(try await accounts.changePassword(userID: user.id + 1000, passwordHash: "x", now: now) == false)
+            #expect(try await accounts.transaction { try await $0.setPasswordHash(userID: user.id + 1000, "x", now: now) } == false)
+
+            struct Abort: Error {}
+            await #expect(throws: Abort.self) {
+                try await accounts.transaction { transaction -> Bool in
+                    _ = try await transaction.setPasswordHash(userID: user.id, "rolled-back", now: now)
+                    throw Abort()
+                }
+            }
+            #expect(try await users.find(id: user.id)?.passwordHash == "new-hash")
         }
     }
 
@@ -155,7 +168,7 @@ struct PostgresRepositoryTests {
     func deleteAccount() async throws {
         try await Self.withSchema { client, schema in
             let (users, sessions, attempts) = Self.repositories(client)
-            let accounts = PostgresAccountRepository(client: client, outbox: try Self.outbox(schema), topic: "ecg.auth.events", logger: Self.logger)
+            let accounts = PostgresAccountRepository(client: client, outbox: try Self.outbox(schema), logger: Self.logger)
             let user = try await RefreshScenarios.makeUser(users)
             let bystander = try await RefreshScenarios.makeUser(users)
             let now = Date()
@@ -170,7 +183,17 @@ struct PostgresRepositoryTests {
                 subject: String(user.id),
                 data: UserDeleted(userID: UserID(user.id), deletedAt: now)
             )
-            #expect(try await accounts.delete(userID: user.id, announcing: event))
+            // The statements `AccountService.delete` runs.
+            @Sendable func delete() async throws -> Bool {
+                try await accounts.transaction { transaction in
+                    try await transaction.deleteSessions(userID: user.id)
+                    guard let email = try await transaction.deleteUser(userID: user.id) else { return false }
+                    try await transaction.deleteLoginAttempts(email: email)
+                    try await transaction.publish(event, topic: "ecg.auth.events")
+                    return true
+                }
+            }
+            #expect(try await delete())
             #expect(try await users.find(id: user.id) == nil)
             for table in ["refresh_families", "refresh_tokens", "login_attempts"] {
                 let count = try await Self.strings(client, "SELECT count(*)::text FROM \(table)")
@@ -190,7 +213,7 @@ struct PostgresRepositoryTests {
             #expect(stored.data.userID == UserID(user.id))
 
             // A second delete finds nothing and writes nothing.
-            #expect(try await accounts.delete(userID: user.id, announcing: event) == false)
+            #expect(try await delete() == false)
             #expect(try await Self.strings(client, "SELECT count(*)::text FROM \(schema.name).outbox") == ["1"])
         }
     }

@@ -3,6 +3,7 @@ import ECGEvents
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// The account lookup of `GET /api/auth/me`, served from memory on each replica (issue 13, item 3).
 /// Decorates the `UserRepository` that `AccountService.profile(id:)` reads: `find(id:)` goes through a
@@ -54,13 +55,46 @@ struct CacheInvalidatingAccountRepository: AccountRepository {
     let wrapped: any AccountRepository
     let cache: ChangeFeedCache<Int64, User>
 
-    func changePassword(userID: Int64, passwordHash: String, now: Date) async throws -> Bool {
-        defer { cache.invalidate(userID) }
-        return try await wrapped.changePassword(userID: userID, passwordHash: passwordHash, now: now)
+    func transaction<Result: Sendable>(_ body: @Sendable (any AccountTransaction) async throws -> Result) async throws -> Result {
+        let changed = ChangedUsers()
+        defer { for id in changed.ids { cache.invalidate(id) } }
+        return try await wrapped.transaction { transaction in
+            try await body(RecordingTransaction(wrapped: transaction, changed: changed))
+        }
     }
 
-    func delete(userID: Int64, announcing event: CloudEvent<UserDeleted>) async throws -> Bool {
-        defer { cache.invalidate(userID) }
-        return try await wrapped.delete(userID: userID, announcing: event)
+    /// The users whose rows a transaction wrote.
+    private final class ChangedUsers: Sendable {
+        private let changed = Mutex(Set<Int64>())
+        var ids: Set<Int64> { changed.withLock { $0 } }
+        func insert(_ id: Int64) { _ = changed.withLock { $0.insert(id) } }
+    }
+
+    /// Passes every statement on, noting the users whose rows it writes.
+    private struct RecordingTransaction: AccountTransaction {
+        let wrapped: any AccountTransaction
+        let changed: ChangedUsers
+
+        func setPasswordHash(userID: Int64, _ passwordHash: String, now: Date) async throws -> Bool {
+            changed.insert(userID)
+            return try await wrapped.setPasswordHash(userID: userID, passwordHash, now: now)
+        }
+
+        func revokeSessions(userID: Int64, reason: RevocationReason, now: Date) async throws -> Int {
+            try await wrapped.revokeSessions(userID: userID, reason: reason, now: now)
+        }
+
+        func deleteSessions(userID: Int64) async throws { try await wrapped.deleteSessions(userID: userID) }
+
+        func deleteUser(userID: Int64) async throws -> String? {
+            changed.insert(userID)
+            return try await wrapped.deleteUser(userID: userID)
+        }
+
+        func deleteLoginAttempts(email: String) async throws { try await wrapped.deleteLoginAttempts(email: email) }
+
+        func publish<Payload: Codable & Sendable>(_ event: CloudEvent<Payload>, topic: String) async throws {
+            try await wrapped.publish(event, topic: topic)
+        }
     }
 }

@@ -5,7 +5,7 @@ import Foundation
 /// The use cases of accounts (docs/auth-account.md): sign up, log in with a password, read the signed-in
 /// account, change the password, sign out everywhere, delete the account. It checks the proof each asks
 /// for (the password, counted against the login limit, or a fresh Google sign-in), starts the session a
-/// sign-in gives, and builds the `user.deleted` event; the repositories run each change in one transaction.
+/// sign-in gives, and runs each account change in one transaction with the event that announces it.
 struct AccountService: Sendable {
     /// Accounts in the database: sign-in and the account routes read them fresh.
     let users: any UserRepository
@@ -18,6 +18,8 @@ struct AccountService: Sendable {
     let sessions: SessionService
     /// The `source` of the events this service writes (`auth-service`).
     let eventSource: String
+    /// Where `user.deleted` is published: `ecg.auth.events` (or its `TOPIC_AUTH_EVENTS` override).
+    let eventsTopic: String
     /// How recent a Google sign-in must be for a Google-only account to be deleted.
     var reauthenticationWindow: TimeInterval = Self.defaultReauthenticationWindow
 
@@ -107,7 +109,12 @@ struct AccountService: Sendable {
         try Validators.password(new, field: "new_password")
         try await checkPassword(current, of: user, client: client, now: now)
         let hash = try await hasher.hash(new)
-        guard try await accounts.changePassword(userID: user.id, passwordHash: hash, now: now) else { throw Failure.accountGone }
+        let changed = try await accounts.transaction { transaction in
+            guard try await transaction.setPasswordHash(userID: user.id, hash, now: now) else { return false }
+            try await transaction.revokeSessions(userID: user.id, reason: .passwordChange, now: now)
+            return true
+        }
+        guard changed else { throw Failure.accountGone }
         return try await sessions.start(for: user, authenticatedWith: .password, now: now)
     }
 
@@ -138,7 +145,16 @@ struct AccountService: Sendable {
             subject: String(user.id),
             data: UserDeleted(userID: UserID(user.id), deletedAt: now)
         )
-        guard try await accounts.delete(userID: user.id, announcing: event) else { throw Failure.accountGone }
+        let topic = eventsTopic
+        let deleted = try await accounts.transaction { transaction in
+            // Sessions first, explicitly (the foreign keys would cascade too).
+            try await transaction.deleteSessions(userID: user.id)
+            guard let email = try await transaction.deleteUser(userID: user.id) else { return false }
+            try await transaction.deleteLoginAttempts(email: email)
+            try await transaction.publish(event, topic: topic)
+            return true
+        }
+        guard deleted else { throw Failure.accountGone }
     }
 
     /// True when `refreshToken` belongs to a live family of this user that a Google sign-in started
