@@ -42,12 +42,13 @@ struct CaptionWorkerCommand: AsyncParsableCommand {
             try settings.validate()
             return read
         } build: { settings, logger in
-            let (kafka, modelDirectory, ecsAgentURI, logLevel) = settings
+            let kafka = settings.kafka
+            let topics = settings.topics
             var logger = logger
-            logger.logLevel = logLevel
+            logger.logLevel = settings.logLevel
             // The model loads before the worker joins its group: a worker without a model takes no job.
-            let analysis = mode == .recognise ? CaptionAnalysis(decoder: try PocketSphinxDecoder(model: .english(directory: modelDirectory))) : nil
-            let topics = Topics()
+            let analysis =
+                mode == .recognise ? CaptionAnalysis(decoder: try PocketSphinxDecoder(model: .english(directory: settings.modelDirectory))) : nil
             let consumer = try await KafkaConsumer(
                 configuration: kafka,
                 groupID: ConsumerGroup.mlWorkers,
@@ -78,25 +79,43 @@ struct CaptionWorkerCommand: AsyncParsableCommand {
                 analysis: analysis,
                 cancelled: cancelled,
                 httpClient: .shared,
-                protection: ScaleInProtection(agentURI: ecsAgentURI, httpClient: .shared, logger: logger),
+                protection: ScaleInProtection(agentURI: settings.ecsAgentURI, httpClient: .shared, logger: logger),
                 logger: logger
             )
             return [watcher, worker, producer]
         }
     }
 
-    /// Every variable the worker reads (print-settings runs this too): Kafka, the speech model, the ECS agent, `LOG_LEVEL`.
-    static func readSettings(_ settings: EnvironmentSettings) -> (KafkaConfiguration, String, String?, Logger.Level) {
+    /// What the worker is configured with.
+    struct Settings: Sendable {
+        let kafka: KafkaConfiguration
+        /// `POCKETSPHINX_MODEL_DIR`: the speech model (Debian's by default).
+        let modelDirectory: String
+        /// `ECS_AGENT_URI`: injected by the ECS agent on ECS; absent elsewhere, where scale-in protection does nothing.
+        let ecsAgentURI: String?
+        let logLevel: Logger.Level
+        /// The topic names, with their `TOPIC_*` overrides.
+        let topics: Topics
+    }
+
+    /// Every variable the worker reads (print-settings runs this too): Kafka, the speech model, the ECS agent,
+    /// `LOG_LEVEL`, the topics.
+    static func readSettings(_ settings: EnvironmentSettings) -> Settings {
         let kafka = ServiceConfiguration.kafka(settings: settings, clientID: "ecg-caption-worker")
         let modelDirectory = settings.optional("POCKETSPHINX_MODEL_DIR") ?? SpeechModel.debianDirectory
-        // Injected by the ECS agent on ECS; absent elsewhere, where scale-in protection does nothing.
         let ecsAgentURI = settings.optional("ECS_AGENT_URI")
         let level = settings.string("LOG_LEVEL", default: settings.environment.isProduction ? "info" : "debug").lowercased()
-        guard let logLevel = Logger.Level(rawValue: level) else {
+        let logLevel = Logger.Level(rawValue: level)
+        if logLevel == nil {
             settings.report("LOG_LEVEL must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")) (got \(level))")
-            return (kafka, modelDirectory, ecsAgentURI, .info)
         }
-        return (kafka, modelDirectory, ecsAgentURI, logLevel)
+        return Settings(
+            kafka: kafka,
+            modelDirectory: modelDirectory,
+            ecsAgentURI: ecsAgentURI,
+            logLevel: logLevel ?? .info,
+            topics: Topics(settings: settings)
+        )
     }
 
     private func analyse(file: String) async throws {

@@ -23,22 +23,43 @@ package enum EventHeader {
     package static let error = "error"
 }
 
-/// The topics of SPEC.md §5 with their environment overrides.
+/// The topics of SPEC.md §5. Each name has a `TOPIC_*` variable that overrides it, read once at the
+/// process's start (`ServiceConfiguration`) and passed in: nothing here reads the process environment.
 package struct Topics: Sendable, Equatable {
     package var authEvents: String
     package var mediaEvents: String
     package var analysisRequests: String
     package var analysisEvents: String
 
-    package init(environment: [String: String] = ProcessInfo.processInfo.environment) {
-        func value(_ name: String, _ fallback: String) -> String {
-            guard let value = environment[name], !value.isEmpty else { return fallback }
-            return value
-        }
+    /// The default names.
+    package init() {
+        self.init { _, defaultName in defaultName }
+    }
+
+    /// Each name as `value(variable, defaultName)` gives it, for every `TOPIC_*` variable in turn.
+    package init(_ value: (_ variable: String, _ defaultName: String) -> String) {
         self.authEvents = value("TOPIC_AUTH_EVENTS", "ecg.auth.events")
         self.mediaEvents = value("TOPIC_MEDIA_EVENTS", "ecg.media.events")
         self.analysisRequests = value("TOPIC_ANALYSIS_REQUESTS", "ecg.analysis.requests")
         self.analysisEvents = value("TOPIC_ANALYSIS_EVENTS", "ecg.analysis.events")
+    }
+
+    /// The names with the overrides in `environment` (an empty value counts as unset), for tests.
+    package init(environment: [String: String]) {
+        self.init { variable, defaultName in
+            guard let value = environment[variable], !value.isEmpty else { return defaultName }
+            return value
+        }
+    }
+
+    /// The `TOPIC_*` variables, in the order `init(_:)` asks for them.
+    package static var variables: [String] {
+        var names: [String] = []
+        _ = Topics { variable, defaultName in
+            names.append(variable)
+            return defaultName
+        }
+        return names
     }
 
     /// Where a consumer of `topic` parks what it cannot process.

@@ -1,3 +1,4 @@
+import ECGEvents
 import ECGKafka
 import Foundation
 import Logging
@@ -12,6 +13,8 @@ package struct ServiceConfiguration: Sendable {
     /// `DATABASE_POOL_SIZE`: the most PostgreSQL connections one process opens (default 8).
     package let databasePoolSize: Int
     package let kafka: KafkaConfiguration
+    /// The topic names, with their `TOPIC_*` overrides.
+    package let topics: Topics
     /// `SERVICE_SIGNING_KEY` (PEM); nil in development/test, where a key file is generated.
     package let serviceSigningKeyPEM: String?
     /// `TRUSTED_SERVICES`: issuer name → JWKS URL.
@@ -65,6 +68,7 @@ package struct ServiceConfiguration: Sendable {
             settings.report("CORS_ORIGINS must list origins explicitly in production; * would let any site use the session cookie")
         }
         self.keysDirectory = settings.string("KEYS_DIR", default: ".data/keys")
+        self.topics = Topics(settings: settings)
     }
 
     /// `KAFKA_BROKERS` and the optional security settings, for services and for the worker alike.

@@ -51,20 +51,9 @@ package struct SettingsReport: Codable, Sendable, Equatable {
     package let variables: [Variable]
     package let kafka: KafkaUse
 
-    /// The `TOPIC_*` variables `Topics` reads from the process environment, with the field each overrides.
-    package static var topicVariables: [(name: String, field: KeyPath<Topics, String>)] {
-        [
-            ("TOPIC_AUTH_EVENTS", \.authEvents),
-            ("TOPIC_MEDIA_EVENTS", \.mediaEvents),
-            ("TOPIC_ANALYSIS_REQUESTS", \.analysisRequests),
-            ("TOPIC_ANALYSIS_EVENTS", \.analysisEvents),
-        ]
-    }
-
     /// - Parameters:
-    ///   - readsTopics: the service builds `Topics()` (so it reads the `TOPIC_*` variables).
     ///   - read: the service's settings code (the same calls its start-up makes, before connecting).
-    package init(service: String, kafka: KafkaUse, readsTopics: Bool = true, read: (EnvironmentSettings) -> Void) {
+    package init(service: String, kafka: KafkaUse, read: (EnvironmentSettings) -> Void) {
         let development = EnvironmentSettings(environment: ["ECG_ENV": DeploymentEnvironment.development.rawValue])
         read(development)
         let production = EnvironmentSettings(environment: ["ECG_ENV": DeploymentEnvironment.production.rawValue])
@@ -88,13 +77,9 @@ package struct SettingsReport: Codable, Sendable, Equatable {
                 secret: secret
             )
         }
-        if readsTopics {
-            let defaults = Topics(environment: [:])
-            variables += Self.topicVariables.map {
-                Variable(name: $0.name, productionDefault: defaults[keyPath: $0.field], developmentDefault: defaults[keyPath: $0.field],
-                         requiredInProduction: false, secret: false)
-            }
-        }
+        // The `TOPIC_*` variables last, in `Topics`' order, wherever the service reads them.
+        let topicNames = Topics.variables
+        variables = variables.filter { !topicNames.contains($0.name) } + topicNames.compactMap { name in variables.first { $0.name == name } }
         self.service = service
         self.port = variables.first { $0.name == "PORT" }?.productionDefault.flatMap(Int.init)
         self.variables = variables

@@ -45,7 +45,7 @@ package struct ServiceRuntime: Sendable {
     package let kafka: KafkaProducer
     package let httpClient: HTTPClient
     package let keys: ServiceKeys
-    /// The topic names, with their `TOPIC_*` overrides.
+    /// The topic names, with their `TOPIC_*` overrides (`configuration.topics`).
     package let topics: Topics
     /// This service's outbox (its tables exist when `descriptor.usesMessaging`).
     package let outbox: Outbox
@@ -77,7 +77,7 @@ package struct ServiceRuntime: Sendable {
         }
         self.kafka = try KafkaProducer(configuration: configuration.kafka, logger: logger)
         self.httpClient = HTTPClient.shared
-        self.topics = Topics()
+        self.topics = configuration.topics
         self.outbox = Outbox(schema: try SchemaName(descriptor.schema))
         self.deletedUsers = DeletedUsers()
         self.keys = try await ServiceKeys(
