@@ -1,34 +1,18 @@
-import ArgumentParser
 import ECGEvents
 import ECGPlatform
-import Foundation
 
-extension AuthServiceCommand {
-    /// `auth-service print-settings --json`: the variables auth-service reads, its port and its Kafka use (infra/validate).
-    struct PrintSettings: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "print-settings",
-            abstract: "Print the variables auth-service reads, its port and the Kafka topics it uses, as JSON, and exit."
-        )
+extension AuthServiceCommand: SettingsReporting {
+    /// `auth-service print-settings --json` (infra/validate).
+    typealias PrintSettings = PrintSettingsCommand<AuthServiceCommand>
 
-        @Flag(help: "Print JSON (the only format).")
-        var json = false
-
-        func run() throws {
-            let report = SettingsReport(service: AuthService.descriptor.name, kafka: AuthServiceCommand.kafkaUse) { settings in
-                // What AuthService.makeRuntime reads before it connects anywhere.
-                _ = ServiceConfiguration(serviceName: AuthService.descriptor.name, schema: AuthService.descriptor.schema, settings: settings)
-                _ = AuthSettings(settings: settings)
-            }
-            FileHandle.standardOutput.write(try report.json())
-        }
-    }
+    static var reportedName: String { AuthService.descriptor.name }
 
     /// Writes account events through its outbox; consumes nothing.
-    static let kafkaUse = SettingsReport.KafkaUse(
-        produces: [Topics(environment: [:]).authEvents],
-        consumes: [],
-        groups: [],
-        deadLetters: false
-    )
+    static let kafkaUse = SettingsReport.KafkaUse(produces: [Topics().authEvents], consumes: [], groups: [], deadLetters: false)
+
+    /// What AuthService.makeRuntime reads before it connects anywhere.
+    static func readAllSettings(_ settings: EnvironmentSettings) {
+        _ = ServiceConfiguration(serviceName: AuthService.descriptor.name, schema: AuthService.descriptor.schema, settings: settings)
+        _ = AuthSettings(settings: settings)
+    }
 }

@@ -1,33 +1,22 @@
-import ArgumentParser
 import ECGEvents
 import ECGPlatform
-import Foundation
 
-extension CaptionWorkerCommand {
-    /// `caption-worker print-settings --json`: the variables the worker reads and its Kafka use (infra/validate).
-    struct PrintSettings: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "print-settings",
-            abstract: "Print the variables the worker reads and the Kafka topics and groups it uses, as JSON, and exit."
-        )
+extension CaptionWorkerCommand: SettingsReporting {
+    /// `caption-worker print-settings --json` (infra/validate).
+    typealias PrintSettings = PrintSettingsCommand<CaptionWorkerCommand>
 
-        @Flag(help: "Print JSON (the only format).")
-        var json = false
-
-        func run() throws {
-            let report = SettingsReport(service: CaptionWorkerCommand.configuration.commandName ?? "caption-worker", kafka: CaptionWorkerCommand.kafkaUse) {
-                _ = CaptionWorkerCommand.readSettings($0)
-            }
-            FileHandle.standardOutput.write(try report.json())
-        }
-    }
+    static var reportedName: String { configuration.commandName ?? "caption-worker" }
 
     /// Consumes the requests (jobs in the shared group, cancellations in a group of each process's own)
     /// and produces the job events (`CaptionWorker`, `CancellationWatcher`).
     static let kafkaUse = SettingsReport.KafkaUse(
-        produces: [Topics(environment: [:]).analysisEvents],
-        consumes: [Topics(environment: [:]).analysisRequests],
+        produces: [Topics().analysisEvents],
+        consumes: [Topics().analysisRequests],
         groups: [.literal(ConsumerGroup.mlWorkers), .prefixed("\(ConsumerGroup.mlWorkers)-cancellations-")],
         deadLetters: false
     )
+
+    static func readAllSettings(_ settings: EnvironmentSettings) {
+        _ = readSettings(settings)
+    }
 }
