@@ -44,11 +44,11 @@ final class InMemoryJobRepository: JobRepository {
 
     var published: [Published] { state.withLock { $0.published } }
 
-    func find(id: JobID, userID: String) async throws -> Job? {
+    func find(id: JobID, userID: UserID) async throws -> Job? {
         state.withLock { state in state.jobs[id].map(\.job).flatMap { $0.userID == userID ? $0 : nil } }
     }
 
-    func list(userID: String, filter: JobFilter, page: PageRequest) async throws -> [Job] {
+    func list(userID: UserID, filter: JobFilter, page: PageRequest) async throws -> [Job] {
         let all = state.withLock { state in state.jobs.values.map(\.job) }
             .filter { job in job.userID == userID && (filter.status == nil || job.state.status == filter.status) }
             .filter { job in filter.videoFileKey == nil || job.videoFileKey == filter.videoFileKey }
@@ -104,18 +104,18 @@ private final class InMemoryJobTransaction: JobTransaction, @unchecked Sendable 
 
     func committed() -> (InMemoryJobRepository.State, Set<JobID>) { lock.withLock { (state, changed) } }
 
-    func lockJobs(ofUser userID: String) async throws {}
+    func lockJobs(ofUser userID: UserID) async throws {}
 
     func job(id: JobID, forUpdate: Bool) async throws -> Job? { lock.withLock { state.jobs[id]?.job } }
 
-    func job(userID: String, idempotencyKey: String, request: String) async throws -> (job: Job, sameRequest: Bool)? {
+    func job(userID: UserID, idempotencyKey: String, request: String) async throws -> (job: Job, sameRequest: Bool)? {
         lock.withLock {
             state.jobs.values.first { $0.job.userID == userID && $0.idempotencyKey == idempotencyKey }
                 .map { ($0.job, $0.request == nil || $0.request == request) }
         }
     }
 
-    func processingJobCount(userID: String) async throws -> Int {
+    func processingJobCount(userID: UserID) async throws -> Int {
         lock.withLock { state.jobs.values.filter { $0.job.userID == userID && $0.job.state.status == .processing }.count }
     }
 
@@ -152,7 +152,7 @@ private final class InMemoryJobTransaction: JobTransaction, @unchecked Sendable 
 
     func recordWorkerEvent(jobID: JobID) async throws { lock.withLock { state.jobs[jobID]?.lastWorkerEvent = Date() } }
 
-    func deleteJobs(userID: String, videoFileKey: String?) async throws -> [Job] {
+    func deleteJobs(userID: UserID, videoFileKey: VideoKey?) async throws -> [Job] {
         lock.withLock {
             let gone = state.jobs.values.map(\.job).filter { job in
                 job.userID == userID && (videoFileKey == nil || job.videoFileKey == videoFileKey)

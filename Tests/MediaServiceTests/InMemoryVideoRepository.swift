@@ -9,7 +9,7 @@ import Synchronization
 /// a time, and keep the events the outbox would have published.
 final class InMemoryVideoRepository: VideoRepository {
     struct State: Sendable {
-        var videos: [String: Video] = [:]
+        var videos: [VideoKey: Video] = [:]
         var events: [CloudEvent<VideoUploaded>] = []
         var deleted: [CloudEvent<VideoDeleted>] = []
     }
@@ -34,17 +34,17 @@ final class InMemoryVideoRepository: VideoRepository {
         }
     }
 
-    func find(fileKey: String) async throws -> Video? {
+    func find(fileKey: VideoKey) async throws -> Video? {
         state.withLock { $0.videos[fileKey] }
     }
 
-    func list(ownerID: Int64, page: PageRequest) async throws -> [Video] {
+    func list(ownerID: UserID, page: PageRequest) async throws -> [Video] {
         state.withLock { state in
             Array(
                 state.videos.values.filter { $0.ownerID == ownerID }
                     .filter { video in
                         guard let after = page.after else { return true }
-                        let cursor = PageCursor(createdAt: video.createdAt, id: video.fileKey)
+                        let cursor = PageCursor(createdAt: video.createdAt, id: video.fileKey.rawValue)
                         return (cursor.createdAtMicroseconds, cursor.id) < (after.createdAtMicroseconds, after.id)
                     }
                     .sorted { ($0.createdAt, $0.fileKey) > ($1.createdAt, $1.fileKey) }
@@ -89,7 +89,7 @@ private actor TransactionTurn {
 private final class InMemoryVideoTransaction: VideoTransaction {
     let state: Mutex<InMemoryVideoRepository.State>
     /// The file keys this transaction changed or deleted.
-    let touched = Mutex<Set<String>>([])
+    let touched = Mutex<Set<VideoKey>>([])
     let eventsBefore: Int
     let deletedBefore: Int
 
@@ -99,9 +99,9 @@ private final class InMemoryVideoTransaction: VideoTransaction {
         deletedBefore = state.deleted.count
     }
 
-    func find(fileKey: String) async throws -> Video? { state.withLock { $0.videos[fileKey] } }
+    func find(fileKey: VideoKey) async throws -> Video? { state.withLock { $0.videos[fileKey] } }
 
-    func markUploaded(fileKey: String, sizeBytes: Int64, eTag: String?) async throws -> Video? {
+    func markUploaded(fileKey: VideoKey, sizeBytes: Int64, eTag: String?) async throws -> Video? {
         state.withLock { state in
             guard var video = state.videos[fileKey], video.status == .pending else { return nil }
             video.status = .uploaded
@@ -114,7 +114,7 @@ private final class InMemoryVideoTransaction: VideoTransaction {
         }
     }
 
-    func delete(fileKey: String, ownerID: Int64) async throws -> Video? {
+    func delete(fileKey: VideoKey, ownerID: UserID) async throws -> Video? {
         state.withLock { state in
             guard let video = state.videos[fileKey], video.ownerID == ownerID else { return nil }
             state.videos[fileKey] = nil
@@ -123,7 +123,7 @@ private final class InMemoryVideoTransaction: VideoTransaction {
         }
     }
 
-    func deleteAll(ownerID: Int64) async throws -> [Video] {
+    func deleteAll(ownerID: UserID) async throws -> [Video] {
         state.withLock { state in
             let gone = state.videos.values.filter { $0.ownerID == ownerID }
             for video in gone { state.videos[video.fileKey] = nil }
