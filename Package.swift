@@ -237,6 +237,17 @@ let package = Package(
 
         // MARK: - Tests
 
+        /// What the service test targets share: the reader of a router's published OpenAPI document and
+        /// the in-memory repositories' one-transaction-at-a-time turn. Used by test targets only.
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "ECGPlatform",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "PlatformTests",
             dependencies: [
@@ -294,6 +305,7 @@ let package = Package(
                 "ECGDatabase",
                 "ECGEvents",
                 "ECGMessaging",
+                "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -322,7 +334,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AnalysisServiceTests",
-            dependencies: ["AnalysisService"],
+            dependencies: ["AnalysisService", "TestSupport"],
             path: "Tests/AnalysisServiceTests",
             swiftSettings: swiftSettings
         ),
@@ -350,6 +362,7 @@ let package = Package(
                 "ECGPlatform",
                 "ECGS3",
                 "ECGTokens",
+                "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

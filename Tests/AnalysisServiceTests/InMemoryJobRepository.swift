@@ -2,6 +2,7 @@ import ECGEvents
 import ECGPlatform
 import Foundation
 import Synchronization
+import TestSupport
 
 @testable import AnalysisService
 
@@ -75,22 +76,6 @@ final class InMemoryJobRepository: JobRepository {
     /// Applies a worker's event as the consumer would (in a transaction of its own).
     func apply(_ event: WorkerEvent, toJob id: JobID, with jobs: AnalysisJobs) async throws {
         _ = try await transaction { try await jobs.apply(event, toJob: id, in: $0) }
-    }
-}
-
-/// One transaction at a time.
-private actor TransactionTurn {
-    private var busy = false
-    private var waiting: [CheckedContinuation<Void, Never>] = []
-
-    func take<Result: Sendable>(_ body: @Sendable () async throws -> Result) async throws -> Result {
-        while busy { await withCheckedContinuation { waiting.append($0) } }
-        busy = true
-        defer {
-            busy = false
-            if !waiting.isEmpty { waiting.removeFirst().resume() }
-        }
-        return try await body()
     }
 }
 

@@ -2,6 +2,7 @@ import ECGEvents
 import ECGPlatform
 import Foundation
 import Synchronization
+import TestSupport
 
 @testable import MediaService
 
@@ -66,22 +67,6 @@ final class InMemoryVideoRepository: VideoRepository {
             }
             return result
         }
-    }
-}
-
-/// One transaction at a time (PostgreSQL's row locks, for everyone).
-private actor TransactionTurn {
-    private var busy = false
-    private var waiting: [CheckedContinuation<Void, Never>] = []
-
-    func take<Result: Sendable>(_ body: @Sendable () async throws -> Result) async throws -> Result {
-        while busy { await withCheckedContinuation { waiting.append($0) } }
-        busy = true
-        defer {
-            busy = false
-            if !waiting.isEmpty { waiting.removeFirst().resume() }
-        }
-        return try await body()
     }
 }
 
