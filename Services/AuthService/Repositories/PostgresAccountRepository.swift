@@ -36,14 +36,7 @@ private struct PostgresAccountTransaction: AccountTransaction {
 
     func revokeSessions(userID: Int64, reason: RevocationReason, now: Date) async throws -> Int {
         let rows = try await connection.query(
-            """
-            WITH revoked AS (
-                UPDATE refresh_families SET revoked_at = \(now), revoked_reason = \(reason.rawValue)
-                WHERE user_id = \(userID) AND revoked_at IS NULL
-                RETURNING 1
-            )
-            SELECT count(*) FROM revoked
-            """,
+            PostgresRefreshSessionRepository.revokeAllQuery(userID: userID, reason: reason, now: now),
             logger: logger
         )
         for try await count in rows.decode(Int64.self) { return Int(count) }

@@ -167,21 +167,23 @@ struct PostgresRefreshSessionRepository: RefreshSessionRepository {
         return false
     }
 
+    /// Revokes every live family of a user and counts them; also run inside account transactions.
+    static func revokeAllQuery(userID: Int64, reason: RevocationReason, now: Date) -> PostgresQuery {
+        """
+        WITH revoked AS (
+            UPDATE refresh_families SET revoked_at = \(now), revoked_reason = \(reason.rawValue)
+            WHERE user_id = \(userID) AND revoked_at IS NULL
+            RETURNING 1
+        )
+        SELECT count(*) FROM revoked
+        """
+    }
+
     func revokeAll(userID: Int64, reason: RevocationReason, now: Date) async throws -> Int {
         // One statement: each family row is locked as it is updated, so an exchange running at the
         // same moment either finished before (its successor is in a family revoked here) or sees
         // the revocation.
-        let rows = try await client.query(
-            """
-            WITH revoked AS (
-                UPDATE refresh_families SET revoked_at = \(now), revoked_reason = \(reason.rawValue)
-                WHERE user_id = \(userID) AND revoked_at IS NULL
-                RETURNING 1
-            )
-            SELECT count(*) FROM revoked
-            """,
-            logger: logger
-        )
+        let rows = try await client.query(Self.revokeAllQuery(userID: userID, reason: reason, now: now), logger: logger)
         for try await count in rows.decode(Int64.self) {
             return Int(count)
         }
