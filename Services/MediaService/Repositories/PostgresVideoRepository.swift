@@ -45,26 +45,51 @@ struct PostgresVideoRepository: VideoRepository {
         // only a reservation for an upload that has not happened yet: the client's `complete` then
         // answers 404 and it asks for a new URL; an object already PUT under the lost key is left
         // unreferenced in S3, as an abandoned upload is.
-        let declared = video.declaredSizeBytes ?? 0
-        let inserted = try await postgres.query(
-            """
+        //
+        // generate-url runs it on every request, so it is a prepared statement: each pooled connection
+        // parses it once (pgbench here, 32 clients, five owners: 6,400 statements/s parsed every time,
+        // 14,400/s prepared; with one owner both stop at 5,300–5,800/s, queued on the usage row's lock).
+        for try await _ in try await postgres.execute(ReserveAndInsertVideo(video: video, quotaBytes: quotaBytes), logger: logger) {
+            return true
+        }
+        return false
+    }
+
+    private struct ReserveAndInsertVideo: PostgresPreparedStatement {
+        static let sql = """
             WITH commit_mode AS (SELECT set_config('synchronous_commit', 'off', true)),
             reserved AS (
                 INSERT INTO storage_usage AS usage (owner_id, reserved_bytes)
-                SELECT \(video.ownerID.rawValue), \(declared) WHERE \(declared) <= \(quotaBytes)
+                SELECT $2::bigint, $6::bigint WHERE $6::bigint <= $8::bigint
                 ON CONFLICT (owner_id) DO UPDATE SET reserved_bytes = usage.reserved_bytes + excluded.reserved_bytes
-                WHERE usage.reserved_bytes + excluded.reserved_bytes <= \(quotaBytes)
+                WHERE usage.reserved_bytes + excluded.reserved_bytes <= $8::bigint
                 RETURNING owner_id
             )
             INSERT INTO videos (file_key, owner_id, filename, content_type, declared_size_bytes, status, created_at, updated_at)
-            SELECT \(video.fileKey.rawValue), reserved.owner_id, \(video.filename), \(video.contentType), \(video.declaredSizeBytes),
-                   \(video.status.rawValue), \(video.createdAt), \(video.createdAt)
+            SELECT $1::text, reserved.owner_id, $3::text, $4::text, $5::bigint, $7::text, $9::timestamptz, $9::timestamptz
             FROM reserved, commit_mode
             RETURNING 1
-            """,
-            logger: logger
-        )
-        return try await !inserted.collect().isEmpty
+            """
+        typealias Row = Int32
+
+        let video: Video
+        let quotaBytes: Int64
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings()
+            bindings.append(video.fileKey.rawValue)
+            bindings.append(video.ownerID.rawValue)
+            bindings.append(video.filename)
+            bindings.append(video.contentType)
+            bindings.append(video.declaredSizeBytes)
+            bindings.append(video.declaredSizeBytes ?? 0)  // what the usage row reserves
+            bindings.append(video.status.rawValue)
+            bindings.append(quotaBytes)
+            bindings.append(video.createdAt)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> Int32 { try row.decode(Int32.self) }
     }
 
     func find(fileKey: VideoKey) async throws -> Video? {
