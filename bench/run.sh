@@ -168,7 +168,8 @@ fi
 
 # ---------------------------------------------------------------------------
 # The ceilings (issue 13): bench-ceiling, a bench-only executable of this package serving a bare
-# Hummingbird /health and a bare PostgresNIO lookup of /me's row (bench/Ceiling/main.swift)
+# Hummingbird /health, a bare PostgresNIO lookup of /me's row and a bare run of generate-url's insert
+# (bench/Ceiling/main.swift)
 # ---------------------------------------------------------------------------
 CEILING_EXE="$BIN_DIR/bench-ceiling"
 export BENCH_CEILING_PORT="${BENCH_CEILING_PORT:-$((ECG_AUTH_PORT + 9))}"
@@ -177,6 +178,7 @@ if [[ -x $CEILING_EXE ]]; then
   say "starting bench-ceiling on 127.0.0.1:$BENCH_CEILING_PORT ($CEILING_EXE)"
   mkdir -p "$ECG_LOG_DIR"
   BENCH_CEILING_PORT="$BENCH_CEILING_PORT" DATABASE_URL="$(ecg_pg_url auth_service)" \
+    MEDIA_DATABASE_URL="$(ecg_pg_url media_service)" \
     "$CEILING_EXE" </dev/null >>"$ECG_LOG_DIR/bench-ceiling.log" 2>&1 &
   CEILING_PID=$!
   for _ in $(seq 1 100); do

@@ -6,8 +6,13 @@
 // - `GET /me/{id}`: a bare PostgresNIO `PostgresClient` (the services' pool settings) running the
 //   prepared lookup `/api/auth/me` runs for user `id`, answered as JSON: no token, no middleware.
 //
+// - `POST /videos/{owner}`: the same kind of bare client running the prepared statement
+//   generate-url runs (reserve one byte of the owner's quota and insert a pending video under a new
+//   key), answered as JSON: no token, no body, no presigning, no middleware.
+//
 // Environment: BENCH_CEILING_PORT (default 18090), DATABASE_URL (the auth-service role's URL;
-// without it `/me` answers 503), DATABASE_POOL_SIZE (default 8, as the services).
+// without it `/me` answers 503), MEDIA_DATABASE_URL (the media-service role's; without it
+// `/videos` answers 503), DATABASE_POOL_SIZE (default 8, as the services).
 import ECGDatabase
 import Foundation
 import Hummingbird
@@ -41,6 +46,41 @@ struct FindUserByID: PostgresPreparedStatement {
     func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }
 
+/// The statement `PostgresVideoRepository.create` prepares, schema-qualified; the quota is
+/// media-service's default (10 GiB).
+struct ReserveAndInsertVideo: PostgresPreparedStatement {
+    static let sql = """
+        WITH commit_mode AS (SELECT set_config('synchronous_commit', 'off', true)),
+        reserved AS (
+            INSERT INTO media.storage_usage AS usage (owner_id, reserved_bytes)
+            SELECT $2::bigint, 1 WHERE 1 <= 10737418240
+            ON CONFLICT (owner_id) DO UPDATE SET reserved_bytes = usage.reserved_bytes + excluded.reserved_bytes
+            WHERE usage.reserved_bytes + excluded.reserved_bytes <= 10737418240
+            RETURNING owner_id
+        )
+        INSERT INTO media.videos (file_key, owner_id, filename, content_type, declared_size_bytes, status, created_at, updated_at)
+        SELECT $1::text, reserved.owner_id, 'bench clip.mp4', 'video/mp4', 1, 'pending', $3::timestamptz, $3::timestamptz
+        FROM reserved, commit_mode
+        RETURNING 1
+        """
+    typealias Row = Int32
+    let fileKey: String
+    let owner: Int64
+    let createdAt: Date
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings()
+        bindings.append(fileKey)
+        bindings.append(owner)
+        bindings.append(createdAt)
+        return bindings
+    }
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+}
+
+struct Created: Encodable, Sendable {
+    let file_key: String
+}
+
 func json(_ value: some Encodable) throws -> Response {
     // What the services' JSONResponse does per request.
     let encoder = JSONEncoder()
@@ -62,6 +102,13 @@ let postgres: PostgresClient? = try environment["DATABASE_URL"].map {
     )
 }
 
+let mediaPostgres: PostgresClient? = try environment["MEDIA_DATABASE_URL"].map {
+    PostgresClient(
+        configuration: try .fromURL($0, maximumConnections: Int(environment["DATABASE_POOL_SIZE"] ?? "") ?? 8),
+        backgroundLogger: logger
+    )
+}
+
 let router = Router()
 router.get("/health") { _, _ in try json(Health(status: "healthy", service: "auth-service")) }
 router.get("/me/{id}") { _, context -> Response in
@@ -73,6 +120,17 @@ router.get("/me/{id}") { _, context -> Response in
     return Response(status: .notFound)
 }
 
+router.post("/videos/{owner}") { _, context -> Response in
+    guard let mediaPostgres else { return Response(status: .serviceUnavailable) }
+    let owner = try context.parameters.require("owner", as: Int64.self)
+    let fileKey = "uploads/ceiling/\(UUID().uuidString.lowercased()).mp4"
+    for try await _ in try await mediaPostgres.execute(ReserveAndInsertVideo(fileKey: fileKey, owner: owner, createdAt: Date()), logger: logger) {
+        return try json(Created(file_key: fileKey))
+    }
+    return Response(status: .init(code: 507, reasonPhrase: "Insufficient Storage"))
+}
+
 var app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: nil), logger: logger)
 if let postgres { app.addServices(postgres) }
+if let mediaPostgres { app.addServices(mediaPostgres) }
 try await app.runService()
