@@ -17,8 +17,9 @@
 #                       BENCH_LOGIN_CONNECTIONS (default 4)
 #   BENCH_JOBS          pipeline jobs (default 200)
 #   BENCH_ONLY          comma-separated subset of: health,me,job-status,generate-url,login,
-#                       storm,pipeline,ceiling (default: all; the ceilings are measured whenever
-#                       health, me or job-status are)
+#                       storm,pipeline,ceiling (default: all; the read ceilings are measured
+#                       whenever health, me or job-status are, the insert ceilings whenever
+#                       generate-url is)
 #   BENCH_CEILING_PORT  where bench-ceiling listens (default auth-service's port + 9)
 #   BENCH_JOB_RATE      pipeline arrivals per second, open loop (default 10)
 #   BENCH_NOTE          a line added to the results file (say what differs from a plain run)
