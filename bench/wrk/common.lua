@@ -13,6 +13,35 @@ function bench.authorize()
   end
 end
 
+-- The items of a comma-separated environment variable (empty when it is unset).
+function bench.list(name)
+  local items = {}
+  for item in string.gmatch(os.getenv(name) or "", "[^,]+") do
+    items[#items + 1] = item
+  end
+  return items
+end
+
+-- Cycling over several items (users, owners): defines wrk's setup() and init() so that each wrk
+-- thread starts at a different item; bench.next(items) then gives this thread's next one.
+local turn = 0
+function bench.rotate()
+  local threads_started = 0
+  function setup(thread)
+    thread:set("offset", threads_started)
+    threads_started = threads_started + 1
+  end
+  function init(args)
+    -- `offset` is set in this thread's interpreter by setup() above.
+    turn = tonumber(offset) or 0
+  end
+end
+
+function bench.next(items)
+  turn = turn + 1
+  return items[(turn % #items) + 1]
+end
+
 function bench.json_string(s)
   return '"' .. s:gsub('\\', '\\\\'):gsub('"', '\\"') .. '"'
 end

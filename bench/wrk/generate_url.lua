@@ -10,28 +10,12 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"filename":"bench clip.mp4","content_type":"video/mp4","size_bytes":1}'
 bench.authorize()
 
-local tokens = {}
-for t in string.gmatch(os.getenv("BENCH_TOKENS") or "", "[^,]+") do
-  tokens[#tokens + 1] = t
-end
-
+local tokens = bench.list("BENCH_TOKENS")
 if #tokens > 0 then
-  local threads_started = 0
-  function setup(thread)
-    thread:set("offset", threads_started)
-    threads_started = threads_started + 1
-  end
-
-  local n = 0
-  local headers = {}
-  function init(args)
-    n = tonumber(offset) or 0
-    headers["Content-Type"] = "application/json"
-  end
-
+  bench.rotate()
+  local headers = { ["Content-Type"] = "application/json" }
   function request()
-    n = n + 1
-    headers["Authorization"] = "Bearer " .. tokens[(n % #tokens) + 1]
+    headers["Authorization"] = "Bearer " .. bench.next(tokens)
     return wrk.format("POST", nil, headers, wrk.body)
   end
 end

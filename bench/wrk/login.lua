@@ -4,10 +4,7 @@
 --   BENCH_LOGIN_PASSWORD  their password
 dofile((os.getenv("BENCH_WRK_DIR") or "bench/wrk") .. "/common.lua")
 
-local emails = {}
-for e in string.gmatch(os.getenv("BENCH_LOGIN_EMAILS") or "", "[^,]+") do
-  emails[#emails + 1] = e
-end
+local emails = bench.list("BENCH_LOGIN_EMAILS")
 local password = os.getenv("BENCH_LOGIN_PASSWORD") or ""
 if #emails == 0 then
   io.stderr:write("login.lua: BENCH_LOGIN_EMAILS is empty\n")
@@ -19,21 +16,9 @@ for i, e in ipairs(emails) do
   bodies[i] = '{"email":' .. bench.json_string(e) .. ',"password":' .. bench.json_string(password) .. '}'
 end
 
-local threads_started = 0
-function setup(thread)
-  thread:set("offset", threads_started)
-  threads_started = threads_started + 1
-end
-
-local n = 0
-function init(args)
-  -- Each thread starts at a different user.
-  -- `offset` is set in this thread's interpreter by setup() above.
-  n = tonumber(offset) or 0
-end
+bench.rotate()
 
 local headers = { ["Content-Type"] = "application/json" }
 function request()
-  n = n + 1
-  return wrk.format("POST", nil, headers, bodies[(n % #bodies) + 1])
+  return wrk.format("POST", nil, headers, bench.next(bodies))
 end
