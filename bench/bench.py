@@ -646,7 +646,7 @@ def main():
     # ---- the framework's ceilings (issue 13): bench-ceiling's bare routes, same wrk settings
     ceiling_port = int(E.get("BENCH_CEILING_PORT") or 0)
     ceiling_pid = int(E["BENCH_CEILING_PID"]) if E.get("BENCH_CEILING_PID") else None
-    ceilings = {}  # "health" / "db" / "insert-1" / "insert-n" -> wrk result
+    ceilings = {}  # "health" / "db" / "insert-1" / "insert-n" / "grouped-1" / "grouped-n" -> wrk result
     # The insert ceiling's owners: ids no user has (bigint far above any serial the bench creates), so
     # that its rows and reservations are nobody's; one for the one-user row, all for the n-user row.
     ceiling_owners = [str(9_000_000_000 + i) for i in range(len(tokens))]
@@ -675,11 +675,21 @@ def main():
                             f"/me/{user_id}", "the ceiling for one-row reads")
     if insert_ceilings and ceiling_pid:
         measure_ceiling("insert-1", "ceiling: generate-url's insert, bare PostgresNIO, one owner (no token, no "
-                        "presigning, no middleware)", "/videos", "the ceiling for one user's generate-url",
+                        "presigning, no middleware)", "/videos", "one statement per request (before grouping)",
                         script="ceiling_insert.lua", extra_env={"BENCH_CEILING_OWNERS": ceiling_owners[0]})
         measure_ceiling("insert-n", f"ceiling: generate-url's insert, bare PostgresNIO, {len(ceiling_owners)} owners",
-                        "/videos", f"the ceiling for {len(tokens)} users' generate-url",
+                        "/videos", "one statement per request (before grouping)",
                         script="ceiling_insert.lua", extra_env={"BENCH_CEILING_OWNERS": ",".join(ceiling_owners)})
+        # The same inserts grouped as media-service groups concurrent generate-url inserts (one statement
+        # per round trip): the ceiling for generate-url itself.
+        measure_ceiling("grouped-1", "ceiling: generate-url's insert grouped, bare PostgresNIO, one owner",
+                        "/videos-grouped", "the ceiling for one user's generate-url",
+                        script="ceiling_insert.lua",
+                        extra_env={"BENCH_CEILING_OWNERS": ceiling_owners[0], "BENCH_CEILING_ROUTE": "videos-grouped"})
+        measure_ceiling("grouped-n", f"ceiling: generate-url's insert grouped, bare PostgresNIO, {len(ceiling_owners)} owners",
+                        "/videos-grouped", f"the ceiling for {len(tokens)} users' generate-url",
+                        script="ceiling_insert.lua",
+                        extra_env={"BENCH_CEILING_OWNERS": ",".join(ceiling_owners), "BENCH_CEILING_ROUTE": "videos-grouped"})
 
     def measure(key, endpoint, service, path, script, connections, target, auth=True, extra_env=None):
         if not wanted(key):
@@ -786,11 +796,11 @@ def main():
     # ---- the table
     # Each route's req/s as a share of its ceiling measured in this run: `/health` of the bare
     # Hummingbird route, the one-row reads (`/me`, `job-status`) of the bare PostgresNIO lookup,
-    # generate-url of the bare run of its insert (one owner, or as many owners as users).
+    # generate-url of the bare run of its grouped insert (one owner, or as many owners as users).
     # Runs on a noisy machine are compared by these shares.
     ceiling_of = {"GET /health": "health", "GET /api/auth/me": "db", "GET /api/v1/ml/job-status/{id}": "db",
-                  "GET /api/auth/me during the storm": "db", "POST /api/upload-video/generate-url": "insert-1",
-                  f"POST /api/upload-video/generate-url, {len(tokens)} users": "insert-n"}
+                  "GET /api/auth/me during the storm": "db", "POST /api/upload-video/generate-url": "grouped-1",
+                  f"POST /api/upload-video/generate-url, {len(tokens)} users": "grouped-n"}
 
     def share(endpoint, r):
         kind = r.get("ceiling_kind") or ceiling_of.get(endpoint)

@@ -94,7 +94,7 @@ enum MediaService {
         return ServiceApplication.build(
             runtime: runtime,
             router: buildRouter(platform: runtime.platform, settings: settings, dependencies: Dependencies(videos: repository, storage: s3, eventsTopic: runtime.topics.mediaEvents)),
-            services: [runtime.makeOutboxRelay(), userEvents],
+            services: [runtime.makeOutboxRelay(), userEvents, repository.pendingVideos],
             beforeServing: beforeServing
         )
     }

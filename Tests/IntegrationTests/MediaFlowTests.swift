@@ -6,6 +6,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import PostgresNIO
 import Synchronization
 import Testing
 
@@ -353,6 +354,52 @@ struct MediaFlowTests {
         #expect(deleted.status == 204, "\(deleted.text)")
         #expect(try await reserve("after-delete.mp4").status == 200)
         #expect(try await reserve("over.mp4").status == 413)
+    }
+
+    @Test("generate-url calls of one user arriving together near the quota get what one-by-one calls would: small videos fit beside a refused big one")
+    func storageQuotaForRequestsArrivingTogether() async throws {
+        // media-service groups concurrent inserts into one statement (issue 13); the answers must not depend on it.
+        let ownerID = Int64.random(in: 1_000_000...9_000_000_000)
+        let owner = try await MediaStack.userToken(ownerID)
+        let mib: Int64 = 1 << 20
+        func reserve(_ name: String, bytes: Int64) async throws -> MediaStack.Reply {
+            try await MediaStack.call(
+                .POST,
+                MediaStack.gateway + "/api/upload-video/generate-url",
+                token: owner,
+                json: ["filename": name, "content_type": "video/mp4", "size_bytes": bytes]
+            )
+        }
+        // 9 GiB of the default 10 GiB quota, one by one.
+        for index in 0..<9 {
+            #expect(try await reserve("base\(index).mp4", bytes: 1024 * mib).status == 200)
+        }
+        // At once: a 2 GiB video, which never fits; eight of 100 MiB and four of one byte, which all fit in any order.
+        let replies = try await withThrowingTaskGroup(of: (name: String, reply: MediaStack.Reply).self) { group in
+            group.addTask { ("big.mp4", try await reserve("big.mp4", bytes: 2048 * mib)) }
+            for index in 0..<8 { group.addTask { ("small\(index).mp4", try await reserve("small\(index).mp4", bytes: 100 * mib)) } }
+            for index in 0..<4 { group.addTask { ("tiny\(index).mp4", try await reserve("tiny\(index).mp4", bytes: 1)) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let refused = replies.filter { $0.reply.status != 200 }
+        #expect(refused.map(\.name) == ["big.mp4"], "\(replies.map { ($0.name, $0.reply.status) })")
+        #expect(refused.first?.reply.code == "storage_quota_exceeded")
+
+        // The records hold the declared sizes, and the usage row their sum.
+        let (declared, reserved) = try await StackDatabase.with { postgres -> ([String: Int64?], Int64?) in
+            var declared: [String: Int64?] = [:]
+            let rows = try await postgres.query("SELECT filename, declared_size_bytes FROM media.videos WHERE owner_id = \(ownerID)", logger: StackDatabase.logger)
+            for try await (filename, size) in rows.decode((String, Int64?).self) { declared[filename] = size }
+            var reserved: Int64?
+            let usage = try await postgres.query("SELECT reserved_bytes FROM media.storage_usage WHERE owner_id = \(ownerID)", logger: StackDatabase.logger)
+            for try await bytes in usage.decode(Int64.self) { reserved = bytes }
+            return (declared, reserved)
+        }
+        #expect(declared.count == 9 + 8 + 4)
+        #expect(declared["big.mp4"] == nil)
+        #expect((0..<8).allSatisfy { declared["small\($0).mp4"] == .some(100 * mib) })
+        #expect((0..<4).allSatisfy { declared["tiny\($0).mp4"] == .some(1) })
+        #expect(reserved == 9 * 1024 * mib + 8 * 100 * mib + 4)
     }
 
     @Test("a Unicode name with spaces uploads, and its key works raw, %2F-encoded and fully encoded")

@@ -9,6 +9,8 @@
 // - `POST /videos/{owner}`: the same kind of bare client running the prepared statement
 //   generate-url runs (reserve one byte of the owner's quota and insert a pending video under a new
 //   key), answered as JSON: no token, no body, no presigning, no middleware.
+// - `POST /videos-grouped/{owner}`: the same, with concurrent requests' inserts grouped into one
+//   statement per round trip as generate-url groups them (`StatementBatcher`).
 //
 // Environment: BENCH_CEILING_PORT (default 18090), DATABASE_URL (the auth-service role's URL;
 // without it `/me` answers 503), MEDIA_DATABASE_URL (the media-service role's; without it
@@ -77,6 +79,39 @@ struct ReserveAndInsertVideo: PostgresPreparedStatement {
     func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }
 
+/// The statement `PostgresVideoRepository.create` runs for a group of concurrent requests,
+/// schema-qualified, with the same fixed values as `ReserveAndInsertVideo`.
+struct ReserveAndInsertVideos: PostgresPreparedStatement {
+    static let sql = """
+        WITH commit_mode AS (SELECT set_config('synchronous_commit', 'off', true)),
+        requested AS (
+            SELECT * FROM unnest($1::text[], $2::bigint[], $3::timestamptz[]) AS requested (file_key, owner_id, created_at)
+        ),
+        per_owner AS (SELECT owner_id, count(*)::bigint AS bytes FROM requested GROUP BY owner_id),
+        reserved AS (
+            INSERT INTO media.storage_usage AS usage (owner_id, reserved_bytes)
+            SELECT owner_id, bytes FROM per_owner WHERE bytes <= 10737418240 ORDER BY owner_id
+            ON CONFLICT (owner_id) DO UPDATE SET reserved_bytes = usage.reserved_bytes + excluded.reserved_bytes
+            WHERE usage.reserved_bytes + excluded.reserved_bytes <= 10737418240
+            RETURNING owner_id
+        )
+        INSERT INTO media.videos (file_key, owner_id, filename, content_type, declared_size_bytes, status, created_at, updated_at)
+        SELECT requested.file_key, requested.owner_id, 'bench clip.mp4', 'video/mp4', 1, 'pending', requested.created_at, requested.created_at
+        FROM requested JOIN reserved USING (owner_id), commit_mode
+        RETURNING file_key
+        """
+    typealias Row = String
+    let group: [ReserveAndInsertVideo]
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings()
+        bindings.append(group.map(\.fileKey))
+        bindings.append(group.map(\.owner))
+        bindings.append(group.map(\.createdAt))
+        return bindings
+    }
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+}
+
 struct Created: Encodable, Sendable {
     let file_key: String
 }
@@ -130,7 +165,31 @@ router.post("/videos/{owner}") { _, context -> Response in
     return Response(status: .init(code: 507, reasonPhrase: "Insufficient Storage"))
 }
 
+/// media-service's grouping of concurrent inserts (`PostgresVideoRepository.pendingVideoBatcher`).
+let groupedInserts = mediaPostgres.map { mediaPostgres in
+    StatementBatcher<ReserveAndInsertVideo, Bool>(lanes: 2, maxGroupSize: 64) { group in
+        if group.count == 1 {
+            for try await _ in try await mediaPostgres.execute(group[0], logger: logger) { return [.success(true)] }
+            return [.success(false)]
+        }
+        var created: Set<String> = []
+        for try await fileKey in try await mediaPostgres.execute(ReserveAndInsertVideos(group: group), logger: logger) { created.insert(fileKey) }
+        return group.map { .success(created.contains($0.fileKey)) }
+    }
+}
+
+router.post("/videos-grouped/{owner}") { _, context -> Response in
+    guard let groupedInserts else { return Response(status: .serviceUnavailable) }
+    let owner = try context.parameters.require("owner", as: Int64.self)
+    let fileKey = "uploads/ceiling/\(UUID().uuidString.lowercased()).mp4"
+    guard try await groupedInserts.submit(ReserveAndInsertVideo(fileKey: fileKey, owner: owner, createdAt: Date())) else {
+        return Response(status: .init(code: 507, reasonPhrase: "Insufficient Storage"))
+    }
+    return try json(Created(file_key: fileKey))
+}
+
 var app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: nil), logger: logger)
 if let postgres { app.addServices(postgres) }
 if let mediaPostgres { app.addServices(mediaPostgres) }
+if let groupedInserts { app.addServices(groupedInserts) }
 try await app.runService()

@@ -1,4 +1,5 @@
--- POST /videos/{owner} on bench-ceiling: the bare insert generate-url's statement does.
+-- POST /videos/{owner} on bench-ceiling: the bare insert generate-url's statement does
+-- (POST /videos-grouped/{owner} when BENCH_CEILING_ROUTE=videos-grouped: the same inserts grouped).
 --   BENCH_CEILING_OWNERS  comma-separated owner ids; the requests cycle over them, each wrk thread
 --                         starting at another owner (one id: every request is that owner's)
 dofile((os.getenv("BENCH_WRK_DIR") or "bench/wrk") .. "/common.lua")
@@ -9,8 +10,10 @@ if #owners == 0 then
   os.exit(2)
 end
 
+local route = "/" .. (os.getenv("BENCH_CEILING_ROUTE") or "videos") .. "/"
+
 bench.rotate()
 
 function request()
-  return wrk.format("POST", "/videos/" .. bench.next(owners))
+  return wrk.format("POST", route .. bench.next(owners))
 end

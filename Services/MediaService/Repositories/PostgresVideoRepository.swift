@@ -11,6 +11,16 @@ struct PostgresVideoRepository: VideoRepository {
     let postgres: PostgresClient
     let outbox: Outbox
     let logger: Logger
+    /// generate-url's inserts, grouped into one statement per round trip (`create`); a `Service` the
+    /// application runs.
+    let pendingVideos: StatementBatcher<PendingVideo, Bool>
+
+    init(postgres: PostgresClient, outbox: Outbox, logger: Logger) {
+        self.postgres = postgres
+        self.outbox = outbox
+        self.logger = logger
+        self.pendingVideos = Self.pendingVideoBatcher(postgres: postgres, logger: logger)
+    }
 
     struct UnknownStatus: Error { let value: String }
 
@@ -26,70 +36,6 @@ struct PostgresVideoRepository: VideoRepository {
     /// The statements of a transaction someone else opened (the idempotent consumer's).
     func transaction(on connection: PostgresConnection) -> any VideoTransaction {
         PostgresVideoTransaction(connection: connection, outbox: outbox, logger: logger)
-    }
-
-    func create(_ video: Video, quotaBytes: Int64) async throws -> Bool {
-        // One statement, one round trip, no lock held between round trips: the owner's usage row
-        // (`media.storage_usage`, migration 0003) is raised by the declared size only if the sum stays
-        // within the quota, and the video row is inserted only if it was. Two racing calls of one owner
-        // take turns on the usage row's lock for the length of one statement (ON CONFLICT DO UPDATE
-        // re-checks its WHERE against the row the other committed), so they cannot both fit the last
-        // bytes. Before, the transaction took an advisory lock and summed all the owner's videos across
-        // three round trips (371 req/s for one user, issue 13).
-        //
-        // The statement commits without waiting for its WAL flush (issue 13, item 4:
-        // `synchronous_commit` off for this statement's transaction only). What a PostgreSQL crash can
-        // lose: rows committed in the last moments before it (at most three `wal_writer_delay`s,
-        // 600 ms by default), the reservation and its pending row together, never a completed video
-        // (`complete` commits synchronously) and never one without the other. Such a pending row is
-        // only a reservation for an upload that has not happened yet: the client's `complete` then
-        // answers 404 and it asks for a new URL; an object already PUT under the lost key is left
-        // unreferenced in S3, as an abandoned upload is.
-        //
-        // generate-url runs it on every request, so it is a prepared statement: each pooled connection
-        // parses it once (pgbench here, 32 clients, five owners: 6,400 statements/s parsed every time,
-        // 14,400/s prepared; with one owner both stop at 5,300–5,800/s, queued on the usage row's lock).
-        for try await _ in try await postgres.execute(ReserveAndInsertVideo(video: video, quotaBytes: quotaBytes), logger: logger) {
-            return true
-        }
-        return false
-    }
-
-    private struct ReserveAndInsertVideo: PostgresPreparedStatement {
-        static let sql = """
-            WITH commit_mode AS (SELECT set_config('synchronous_commit', 'off', true)),
-            reserved AS (
-                INSERT INTO storage_usage AS usage (owner_id, reserved_bytes)
-                SELECT $2::bigint, $6::bigint WHERE $6::bigint <= $8::bigint
-                ON CONFLICT (owner_id) DO UPDATE SET reserved_bytes = usage.reserved_bytes + excluded.reserved_bytes
-                WHERE usage.reserved_bytes + excluded.reserved_bytes <= $8::bigint
-                RETURNING owner_id
-            )
-            INSERT INTO videos (file_key, owner_id, filename, content_type, declared_size_bytes, status, created_at, updated_at)
-            SELECT $1::text, reserved.owner_id, $3::text, $4::text, $5::bigint, $7::text, $9::timestamptz, $9::timestamptz
-            FROM reserved, commit_mode
-            RETURNING 1
-            """
-        typealias Row = Int32
-
-        let video: Video
-        let quotaBytes: Int64
-
-        func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings()
-            bindings.append(video.fileKey.rawValue)
-            bindings.append(video.ownerID.rawValue)
-            bindings.append(video.filename)
-            bindings.append(video.contentType)
-            bindings.append(video.declaredSizeBytes)
-            bindings.append(video.declaredSizeBytes ?? 0)  // what the usage row reserves
-            bindings.append(video.status.rawValue)
-            bindings.append(quotaBytes)
-            bindings.append(video.createdAt)
-            return bindings
-        }
-
-        func decodeRow(_ row: PostgresRow) throws -> Int32 { try row.decode(Int32.self) }
     }
 
     func find(fileKey: VideoKey) async throws -> Video? {
