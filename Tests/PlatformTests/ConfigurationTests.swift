@@ -112,6 +112,19 @@ struct ConfigurationTests {
         #expect(problems.contains { $0.hasPrefix("KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required") })
     }
 
+    @Test("Swift tasks run on the event loops unless TASKS_ON_EVENT_LOOPS turns it off")
+    func tasksOnEventLoops() throws {
+        let (development, developmentSettings) = load([:])
+        try developmentSettings.validate()
+        #expect(development.tasksOnEventLoops)
+        let (off, offSettings) = load(["TASKS_ON_EVENT_LOOPS": "false"])
+        try offSettings.validate()
+        #expect(!off.tasksOnEventLoops)
+        let (_, malformed) = load(["TASKS_ON_EVENT_LOOPS": "sometimes"])
+        let error = #expect(throws: ConfigurationError.self) { try malformed.validate() }
+        #expect(error?.problems.contains("TASKS_ON_EVENT_LOOPS must be true or false (got sometimes)") == true)
+    }
+
     @Test("an unknown ECG_ENV is an error and is treated as production")
     func unknownEnvironment() {
         let (configuration, settings) = load(["ECG_ENV": "staging"])

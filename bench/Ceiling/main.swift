@@ -14,12 +14,19 @@
 //
 // Environment: BENCH_CEILING_PORT (default 18090), DATABASE_URL (the auth-service role's URL;
 // without it `/me` answers 503), MEDIA_DATABASE_URL (the media-service role's; without it
-// `/videos` answers 503), DATABASE_POOL_SIZE (default 8, as the services).
+// `/videos` answers 503), DATABASE_POOL_SIZE (default 8, as the services), TASKS_ON_EVENT_LOOPS
+// (default on, as the services: the handlers run where the services' handlers run).
 import ECGDatabase
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
+import NIOPosix
 import PostgresNIO
+
+if !["false", "0", "no", "off"].contains(ProcessInfo.processInfo.environment["TASKS_ON_EVENT_LOOPS"]?.lowercased() ?? "") {
+    NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+}
 
 struct Health: Encodable, Sendable {
     let status: String

@@ -23,6 +23,8 @@ package struct ServiceConfiguration: Sendable {
     package let corsOrigins: [String]
     /// Where development/test keys live (`KEYS_DIR`, default `.data/keys`).
     package let keysDirectory: String
+    /// `TASKS_ON_EVENT_LOOPS`: Swift tasks run on SwiftNIO's event loops (default true; `EventLoopTasks`).
+    package let tasksOnEventLoops: Bool
 
     /// The local stack's addresses (SPEC.md §2), used only outside production.
     package enum LocalDefaults {
@@ -68,6 +70,7 @@ package struct ServiceConfiguration: Sendable {
             settings.report("CORS_ORIGINS must list origins explicitly in production; * would let any site use the session cookie")
         }
         self.keysDirectory = settings.string("KEYS_DIR", default: ".data/keys")
+        self.tasksOnEventLoops = EventLoopTasks.enabled(settings)
         self.topics = Topics(settings: settings)
     }
 

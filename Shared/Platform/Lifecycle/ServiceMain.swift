@@ -11,8 +11,15 @@ package enum ServiceMain {
     package static func serve(build: (EnvironmentSettings) async throws -> (any ApplicationProtocol & Service, Logger)) async throws {
         do {
             let settings = EnvironmentSettings()
+            let tasksOnEventLoops = EventLoopTasks.enabled(settings)
+            let installed = tasksOnEventLoops && EventLoopTasks.install()
             bootstrapObservability(settings)
             let (app, logger) = try await build(settings)
+            if tasksOnEventLoops, !installed {
+                logger.warning("\(EventLoopTasks.settingName) is on, but this Swift runtime refused the hook: tasks run on Swift's global executor")
+            } else {
+                logger.info("Swift tasks run on \(installed ? "SwiftNIO's event loops" : "Swift's global executor") (\(EventLoopTasks.settingName))")
+            }
             try await ServiceApplication.run(app, logger: logger)
         } catch let error as ConfigurationError {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
