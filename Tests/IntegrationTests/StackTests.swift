@@ -16,6 +16,18 @@ struct StackTests {
         try await StackClient.call(url, method: body == nil ? "GET" : "POST", json: body, headers: headers)
     }
 
+    @Test("every service runs its Swift tasks on SwiftNIO's event loops (TASKS_ON_EVENT_LOOPS)")
+    func tasksOnEventLoops() throws {
+        // A runtime that refuses the hook logs a warning instead, and every request costs a third
+        // more CPU (docs/performance.md): the service's start-up line says which one it got.
+        let logs = try #require(Self.environment["ECG_TEST_DATA_DIR"]) + "/logs"
+        for (name, _) in services {
+            let log = try String(contentsOfFile: "\(logs)/\(name).log", encoding: .utf8)
+            #expect(log.contains("\(name): Swift tasks run on SwiftNIO's event loops"), "\(name)")
+            #expect(!log.contains("refused the hook"), "\(name)")
+        }
+    }
+
     @Test("the gateway serves the banner, health and demo routes from auth-service")
     func gatewayCommonRoutes() async throws {
         let root = try await call(gateway + "/")

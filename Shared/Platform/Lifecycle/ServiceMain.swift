@@ -18,7 +18,7 @@ package enum ServiceMain {
             if tasksOnEventLoops, !installed {
                 logger.warning("\(EventLoopTasks.settingName) is on, but this Swift runtime refused the hook: tasks run on Swift's global executor")
             } else {
-                logger.info("Swift tasks run on \(installed ? "SwiftNIO's event loops" : "Swift's global executor") (\(EventLoopTasks.settingName))")
+                logger.info("Swift tasks run on \(installed ? "SwiftNIO's event loops" : "Swift's global executor") (\(EventLoopTasks.settingName)=\(tasksOnEventLoops))")
             }
             try await ServiceApplication.run(app, logger: logger)
         } catch let error as ConfigurationError {
