@@ -39,7 +39,7 @@ package struct S3Endpoint: Sendable, Equatable, CustomStringConvertible {
     package func hostHeader(for host: String? = nil) -> String {
         var name = host ?? self.host
         // IPv6 literals are bracketed in URLs and Host headers.
-        if name.contains(":") { name = "[\(name)]" }
+        if name.utf8.contains(UInt8(ascii: ":")) { name = "[\(name)]" }
         return port.map { "\(name):\($0)" } ?? name
     }
 

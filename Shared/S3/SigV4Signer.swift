@@ -6,12 +6,13 @@ import Synchronization
 ///
 /// Two forms: `presign` puts the authentication in the query string (a URL a browser or worker can use
 /// until it expires); `sign` puts it in the `Authorization` header (this service's own calls).
-/// The derived signing key is cached per (date, region, service), so signing costs two HMACs and a hash.
+/// The derived signing key is cached per (date, region, service) as an HMAC already keyed with it
+/// (keying hashes two blocks), so a signature costs one keyed HMAC over the string to sign and a hash.
 package final class SigV4Signer: Sendable {
     package let credentials: S3Credentials
     package let region: String
     package let service: String
-    private let keyCache = Mutex<[String: SymmetricKey]>([:])
+    private let keyCache = Mutex<[String: HMAC<SHA256>]>([:])
     private let derivationCount = Atomic<Int>(0)
 
     package init(credentials: S3Credentials, region: String, service: String = "s3") {
@@ -146,7 +147,9 @@ package final class SigV4Signer: Sendable {
     ) -> Signature {
         let canonicalRequest = SigV4.canonicalRequest(method: method, path: path, query: query, headers: headers, payloadHash: payloadHash)
         let stringToSign = SigV4.stringToSign(canonicalRequest: canonicalRequest, timestamp: timestamp, scope: scope)
-        let mac = HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: signingKey(day: day))
+        var hmac = keyedHMAC(day: day)
+        hmac.update(data: Array(stringToSign.utf8))
+        let mac = hmac.finalize()
         return Signature(
             canonicalRequest: canonicalRequest,
             stringToSign: stringToSign,
@@ -156,8 +159,9 @@ package final class SigV4Signer: Sendable {
         )
     }
 
-    /// `HMAC(HMAC(HMAC(HMAC("AWS4" + secret, day), region), service), "aws4_request")`, cached.
-    func signingKey(day: String) -> SymmetricKey {
+    /// An HMAC keyed with `HMAC(HMAC(HMAC(HMAC("AWS4" + secret, day), region), service), "aws4_request")`,
+    /// cached; each signature continues a copy.
+    private func keyedHMAC(day: String) -> HMAC<SHA256> {
         let cacheKey = "\(day)/\(region)/\(service)"
         if let cached = keyCache.withLock({ $0[cacheKey] }) { return cached }
         derivationCount.add(1, ordering: .relaxed)
@@ -165,12 +169,13 @@ package final class SigV4Signer: Sendable {
         for part in [day, region, service, "aws4_request"] {
             key = SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Data(part.utf8), using: key)))
         }
+        let keyed = HMAC<SHA256>(key: key)
         keyCache.withLock { cache in
             // Keys of other days are no longer needed once the date has moved on.
             if cache.count >= 8 { cache = cache.filter { $0.key.hasPrefix(day) } }
-            cache[cacheKey] = key
+            cache[cacheKey] = keyed
         }
-        return key
+        return keyed
     }
 
     /// How many signing keys were derived (not taken from the cache).

@@ -22,6 +22,7 @@ struct FileKeyTests {
             ("🎬🎬🎬.mp4", "video/mp4", "video.mp4"),
             ("clip.tar.gz", "video/mp4", "clip.tar.gz"),
             ("trailing dots....", "video/mp4", "trailing_dots.mp4"),
+            ("a!\"$'*+,;<>@[]^`{|}~b\r\nc\td.mp4", "video/mp4", "a_b_c_d.mp4"),
         ]
     )
     func sanitize(filename: String, contentType: String, expected: String) {

@@ -219,10 +219,11 @@ struct JobController: Sendable {
     }
 
     private static func event(for job: Job) throws -> ByteBuffer {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        let json = String(decoding: try encoder.encode(JobResponse(job)), as: UTF8.self)
-        return ByteBuffer(string: "data: \(json)\n\n")
+        var event = ByteBuffer(string: "data: ")
+        var json = try ResponseJSON.encode(JobResponse(job))
+        event.writeBuffer(&json)
+        event.writeString("\n\n")
+        return event
     }
 
     func ownedJob(_ context: ECGRequestContext) async throws -> Job {

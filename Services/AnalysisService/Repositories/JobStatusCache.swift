@@ -1,5 +1,6 @@
 import ECGEvents
 import ECGDatabase
+import ECGPlatform
 import Foundation
 import Logging
 import NIOCore
@@ -48,16 +49,10 @@ struct JobStatusCache: Sendable {
     func body(jobID: UUID, userID: UserID) async throws -> ByteBuffer? {
         let entry = try await cache.value(for: jobID) {
             try await jobs.find(id: JobID(jobID), userID: userID).map { job in
-                Entry(userID: job.userID, body: ByteBuffer(bytes: try Self.encoder.encode(JobResponse(job))))
+                Entry(userID: job.userID, body: try ResponseJSON.encode(JobResponse(job)))
             }
         }
         guard let entry, entry.userID == userID else { return nil }
         return entry.body
-    }
-
-    private static var encoder: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return encoder
     }
 }

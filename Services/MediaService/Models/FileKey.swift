@@ -18,8 +18,9 @@ enum FileKey {
     /// controls, `/`, `\`, `%`, `?`, `#`, quotes…) becomes one `_`; no leading dot (no hidden files, no
     /// `..`); at most `maxNameBytes` bytes; the extension kept, or the content type's added when missing.
     static func sanitize(filename: String, contentType: String) -> String {
-        let component = (filename.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? "")
-            .precomposedStringWithCanonicalMapping
+        let lastComponent = filename.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
+        // ASCII text is already in NFC: Foundation's normalization is skipped for the common case.
+        let component = lastComponent.utf8.allSatisfy { $0 < 0x80 } ? lastComponent : lastComponent.precomposedStringWithCanonicalMapping
 
         var rawStem = Substring(component)
         var ext = ""
@@ -59,7 +60,15 @@ enum FileKey {
     }
 
     private static func isKept(_ character: Character) -> Bool {
-        if character == "-" || character == "_" || character == "." { return true }
+        if let ascii = character.asciiValue {
+            switch ascii {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
+                return true
+            default:
+                return false
+            }
+        }
         // Whole grapheme clusters of letters and digits (with their combining marks), never symbols or controls.
         guard let first = character.unicodeScalars.first else { return false }
         let properties = first.properties

@@ -50,8 +50,9 @@ package protocol APIErrorConvertible: Error {
 
 /// The JSON body of every error response.
 package struct ErrorBody: Codable, Sendable, Equatable {
-    package let detail: String
+    /// `code` first: error bodies read `{"code":…,"detail":…}`, as they always have.
     package let code: String
+    package let detail: String
 
     package init(detail: String, code: String) {
         self.detail = detail

@@ -35,11 +35,9 @@ package enum ErrorMapper {
         let apiError = apiError(for: error, logger: logger)
         var headers = apiError.headers
         headers[.contentType] = "application/json; charset=utf-8"
-        // Sorted keys: the same error is always the same bytes (auth's 401s must not differ by key order).
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let body = (try? encoder.encode(ErrorBody(detail: apiError.detail, code: apiError.code))) ?? Data()
-        return Response(status: apiError.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        // Two strings: encoding cannot fail. The same error is always the same bytes (auth's 401s must not differ).
+        let body = (try? ResponseJSON.encode(ErrorBody(detail: apiError.detail, code: apiError.code))) ?? ByteBuffer()
+        return Response(status: apiError.status, headers: headers, body: .init(byteBuffer: body))
     }
 
     /// JSON that does not parse is 400 `invalid_json`; JSON of the wrong shape is 422 naming the field.

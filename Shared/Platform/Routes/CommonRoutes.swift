@@ -99,10 +99,8 @@ struct ConstantJSONBody: Sendable {
     let bytes: ByteBuffer
 
     init(_ body: some Encodable) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
         // A fixed struct of strings: encoding cannot fail.
-        bytes = ByteBuffer(bytes: try! encoder.encode(body))
+        bytes = try! ResponseJSON.encode(body)
     }
 
     func response() -> Response {
