@@ -34,6 +34,21 @@ struct JSONLogHandlerTests {
         #expect(positions == positions.sorted(), "keys are not in sorted order: \(text)")
     }
 
+    @Test("timestamps are UTC with zero-padded fields and milliseconds")
+    func timestamps() {
+        #expect(JSONLogHandler.timestamp(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
+        #expect(JSONLogHandler.timestamp(Date(timeIntervalSince1970: 946_684_799.999_9)) == "1999-12-31T23:59:59.999Z")
+        #expect(JSONLogHandler.timestamp(Date(timeIntervalSince1970: 1_709_210_096.051)) == "2024-02-29T12:34:56.051Z")
+    }
+
+    @Test("an event's metadata wins over the logger's for a key both have")
+    func mergedFields() {
+        let fields = LogFields.merged(["request_id": "r-1", "a": "logger"], ["a": "event"])
+        #expect(fields.count == 2)
+        #expect(fields.first { $0.0 == "a" }?.1 == .string("event"))
+        #expect(fields.first { $0.0 == "request_id" }?.1 == .string("r-1"))
+    }
+
     @Test("quotes, backslashes, newlines and control characters are escaped; other UTF-8 is kept")
     func escaping() throws {
         let message = "say \"hi\"\\ then\nnext line\t\u{1}, 한국어"

@@ -28,9 +28,13 @@ package struct JSONLogHandler: LogHandler {
     }
 
     package func log(event: LogEvent) {
-        var fields = metadata
-        if let extra = event.metadata { fields.merge(extra) { _, new in new } }
-        var line = Self.line(time: Date(), level: event.level, logger: label, message: event.message.description, metadata: fields)
+        var line = Self.line(
+            time: Date(),
+            level: event.level,
+            logger: label,
+            message: event.message.description,
+            fields: LogFields.merged(metadata, event.metadata)
+        )
         line.append(0x0A)
         LogLineWriter.standardOutput.write(line)
     }
@@ -38,7 +42,11 @@ package struct JSONLogHandler: LogHandler {
     /// One log line as JSON (without the newline): the fixed fields, then the metadata; a
     /// metadata key named like a fixed field does not replace it.
     static func line(time: Date, level: Logger.Level, logger: String, message: String, metadata: Logger.Metadata) -> [UInt8] {
-        var fields: [(String, Logger.Metadata.Value)] = metadata.filter { !Self.fixedKeys.contains($0.key) }.map { ($0.key, $0.value) }
+        line(time: time, level: level, logger: logger, message: message, fields: metadata.map { ($0.key, $0.value) })
+    }
+
+    static func line(time: Date, level: Logger.Level, logger: String, message: String, fields metadata: [(String, Logger.Metadata.Value)]) -> [UInt8] {
+        var fields = metadata.filter { !Self.fixedKeys.contains($0.0) }
         fields.append(("time", .string(Self.timestamp(time))))
         fields.append(("level", .string(level.rawValue)))
         fields.append(("logger", .string(logger)))
@@ -49,7 +57,7 @@ package struct JSONLogHandler: LogHandler {
         out.append(UInt8(ascii: "{"))
         for (index, (key, value)) in fields.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
-            appendString(key, to: &out)
+            JSONText.append(key, to: &out)
             out.append(UInt8(ascii: ":"))
             appendValue(value, to: &out)
         }
@@ -61,8 +69,8 @@ package struct JSONLogHandler: LogHandler {
 
     private static func appendValue(_ value: Logger.Metadata.Value, to out: inout [UInt8]) {
         switch value {
-        case .string(let string): appendString(string, to: &out)
-        case .stringConvertible(let convertible): appendString(convertible.description, to: &out)
+        case .string(let string): JSONText.append(string, to: &out)
+        case .stringConvertible(let convertible): JSONText.append(convertible.description, to: &out)
         case .array(let array):
             out.append(UInt8(ascii: "["))
             for (index, element) in array.enumerated() {
@@ -74,7 +82,7 @@ package struct JSONLogHandler: LogHandler {
             out.append(UInt8(ascii: "{"))
             for (index, key) in dictionary.keys.sorted().enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
-                appendString(key, to: &out)
+                JSONText.append(key, to: &out)
                 out.append(UInt8(ascii: ":"))
                 appendValue(dictionary[key]!, to: &out)
             }
@@ -82,39 +90,47 @@ package struct JSONLogHandler: LogHandler {
         }
     }
 
-    /// A JSON string (RFC 8259 §7): quotes, backslashes and control characters escaped, UTF-8 kept.
-    private static func appendString(_ string: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for byte in string.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: Array("\\u00".utf8))
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0x0F)])
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
-    }
-
-    /// `2026-11-26T02:59:01.123Z`: UTC, milliseconds.
+    /// `2026-11-26T02:59:01.123Z`: UTC, milliseconds; written digit by digit into one string.
     static func timestamp(_ date: Date) -> String {
         let since1970 = date.timeIntervalSince1970
         var seconds = time_t(since1970.rounded(.down))
-        let milliseconds = min(999, Int((since1970 - Double(seconds)) * 1000))
+        let milliseconds = Int32(min(999, Int((since1970 - Double(seconds)) * 1000)))
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let digits = String(value)
-            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        return String(unsafeUninitializedCapacity: 24) { buffer in
+            var index = 0
+            func put(_ value: Int32, width: Int, then separator: Character?) {
+                var rest = value
+                for position in stride(from: index + width - 1, through: index, by: -1) {
+                    buffer[position] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest % 10)
+                    rest /= 10
+                }
+                index += width
+                if let separator {
+                    buffer[index] = separator.asciiValue!
+                    index += 1
+                }
+            }
+            put(parts.tm_year + 1900, width: 4, then: "-")
+            put(parts.tm_mon + 1, width: 2, then: "-")
+            put(parts.tm_mday, width: 2, then: "T")
+            put(parts.tm_hour, width: 2, then: ":")
+            put(parts.tm_min, width: 2, then: ":")
+            put(parts.tm_sec, width: 2, then: ".")
+            put(milliseconds, width: 3, then: "Z")
+            return index
         }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(milliseconds), 3))Z"
+    }
+}
+
+/// The fields of one log line: the logger's metadata and the event's, the event's winning a key both
+/// have. Gathered into one array, without the merged dictionary (a merge was 1.2% of `/health`'s CPU, perf).
+enum LogFields {
+    static func merged(_ metadata: Logger.Metadata, _ extra: Logger.Metadata?) -> [(String, Logger.Metadata.Value)] {
+        var fields: [(String, Logger.Metadata.Value)] = []
+        fields.reserveCapacity(metadata.count + (extra?.count ?? 0) + 4)
+        for (key, value) in metadata where extra?[key] == nil { fields.append((key, value)) }
+        for (key, value) in extra ?? [:] { fields.append((key, value)) }
+        return fields
     }
 }

@@ -85,37 +85,8 @@ final class JSONStreamWriter {
     }
 
     func writeString(_ string: String) {
-        var string = string
-        string.withUTF8 { utf8 in
-            bytes.append(UInt8(ascii: "\""))
-            var clean = utf8.startIndex
-            for index in utf8.indices {
-                guard let escape = Self.escape(utf8[index]) else { continue }
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[clean..<index]))
-                bytes.append(contentsOf: escape)
-                clean = index + 1
-            }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[clean...]))
-            bytes.append(UInt8(ascii: "\""))
-        }
+        JSONText.append(string, to: &bytes)
     }
-
-    /// What JSON writes for a byte of a string, or nil when the byte stands for itself.
-    private static func escape(_ byte: UInt8) -> [UInt8]? {
-        switch byte {
-        case UInt8(ascii: "\""): Array(#"\""#.utf8)
-        case UInt8(ascii: "\\"): Array(#"\\"#.utf8)
-        case 0x0A: Array(#"\n"#.utf8)
-        case 0x0D: Array(#"\r"#.utf8)
-        case 0x09: Array(#"\t"#.utf8)
-        case 0x08: Array(#"\b"#.utf8)
-        case 0x0C: Array(#"\f"#.utf8)
-        case 0x00..<0x20: Array(#"\u00"#.utf8) + [hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0x0F)]]
-        default: nil
-        }
-    }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     func writeInteger(_ value: some FixedWidthInteger) {
         // Digits from the least significant, on the magnitude (which also covers `Int.min`).
