@@ -172,9 +172,9 @@ router.post("/videos/{owner}") { _, context -> Response in
     return Response(status: .init(code: 507, reasonPhrase: "Insufficient Storage"))
 }
 
-/// media-service's grouping of concurrent inserts (`PostgresVideoRepository.pendingVideoBatcher`).
+/// media-service's grouping of concurrent inserts (`PostgresVideoRepository.pendingVideoBatcher`: one lane).
 let groupedInserts = mediaPostgres.map { mediaPostgres in
-    StatementBatcher<ReserveAndInsertVideo, Bool>(lanes: 2, maxGroupSize: 64) { group in
+    StatementBatcher<ReserveAndInsertVideo, Bool>(lanes: 1, maxGroupSize: 64) { group in
         if group.count == 1 {
             for try await _ in try await mediaPostgres.execute(group[0], logger: logger) { return [.success(true)] }
             return [.success(false)]
