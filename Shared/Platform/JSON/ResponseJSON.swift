@@ -126,6 +126,8 @@ final class JSONStreamWriter {
 }
 
 /// The `Encoder` handed to a value's `encode(to:)`: the slot it fills is in the container at `slotDepth`.
+/// It keeps no coding path (no body type reads it; keeping one cost an array per field), so
+/// `codingPath` is empty here and in the containers, and `userInfo` is empty.
 struct JSONStreamEncoder: Encoder {
     let writer: JSONStreamWriter
     let slotDepth: Int
