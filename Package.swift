@@ -91,6 +91,7 @@ let package = Package(
         .target(
             name: "ECGTokens",
             dependencies: [
+                "ECGEvents",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -121,7 +121,7 @@ struct CaptionWorker: Service {
         let reporter = ProgressReporter(jobID: request.jobID) { progress in
             try? await publish(EventType.jobProgress, request.jobID, progress)
         }
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("ecg-\(UUID().uuidString)")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("ecg-\(UUID.random().lowercasedString)")
         defer { try? FileManager.default.removeItem(at: file) }
         do {
             reporter.enqueue(.downloading, 0)

@@ -62,7 +62,7 @@ struct CaptionWorkerCommand: AsyncParsableCommand {
             let watcher = CancellationWatcher(
                 consumer: try await KafkaConsumer(
                     configuration: watcherKafka,
-                    groupID: "\(ConsumerGroup.mlWorkers)-cancellations-\(workerID)-\(UUID().uuidString.prefix(8))",
+                    groupID: "\(ConsumerGroup.mlWorkers)-cancellations-\(workerID)-\(UUID.random().lowercasedString.prefix(8))",
                     topics: [topics.analysisRequests],
                     logger: logger
                 ),

@@ -12,7 +12,7 @@ package struct CloudEvent<Payload: Codable & Sendable>: Codable, Sendable {
     package var datacontenttype: String
     package var data: Payload
 
-    package init(id: String = UUID().uuidString.lowercased(), source: String, type: String, time: Date = Date(), subject: String, data: Payload) {
+    package init(id: String = UUID.random().lowercasedString, source: String, type: String, time: Date = Date(), subject: String, data: Payload) {
         self.specversion = "1.0"
         self.id = id
         self.source = source

@@ -1,3 +1,4 @@
+import ECGEvents
 import Foundation
 import JWTKit
 
@@ -25,7 +26,7 @@ package struct TokenClaims: JWTPayload, Equatable {
         self.sub = SubjectClaim(value: subject)
         self.iat = IssuedAtClaim(value: now)
         self.exp = ExpirationClaim(value: now.addingTimeInterval(lifetime))
-        self.jti = IDClaim(value: UUID().uuidString.lowercased())
+        self.jti = IDClaim(value: UUID.random().lowercasedString)
         self.typ = type.rawValue
     }
 

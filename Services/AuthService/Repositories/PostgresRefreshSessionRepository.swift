@@ -1,3 +1,4 @@
+import ECGEvents
 import Foundation
 import Logging
 import PostgresNIO
@@ -16,7 +17,7 @@ struct PostgresRefreshSessionRepository: RefreshSessionRepository {
     func start(userID: Int64, tokenHash: Data, expiresAt: Date, familyExpiresAt: Date, method: AuthenticationMethod, now: Date) async throws
         -> RefreshSession
     {
-        let familyID = UUID()
+        let familyID = UUID.random()
         let logger = self.logger
         return try await Self.unwrapping {
             try await client.withTransaction(logger: logger) { connection in

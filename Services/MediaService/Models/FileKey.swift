@@ -9,8 +9,8 @@ enum FileKey {
     /// Longest key a route looks up; anything longer cannot be one of ours.
     static let maxKeyBytes = 1024
 
-    static func make(filename: String, contentType: String, id: UUID = UUID()) -> VideoKey {
-        VideoKey(prefix + id.uuidString.lowercased() + "/" + sanitize(filename: filename, contentType: contentType))
+    static func make(filename: String, contentType: String, id: UUID = .random()) -> VideoKey {
+        VideoKey(prefix + id.lowercasedString + "/" + sanitize(filename: filename, contentType: contentType))
     }
 
     /// A safe, readable object name from a client's filename: the last path component, NFC-normalized;

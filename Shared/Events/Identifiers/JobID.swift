@@ -5,7 +5,7 @@ import Foundation
 package struct JobID: Hashable, Sendable, Codable, CustomStringConvertible {
     package let uuid: UUID
 
-    package init(_ uuid: UUID = UUID()) { self.uuid = uuid }
+    package init(_ uuid: UUID = .random()) { self.uuid = uuid }
 
     /// Nil for text that is not a UUID.
     package init?(_ text: String) {
@@ -14,7 +14,7 @@ package struct JobID: Hashable, Sendable, Codable, CustomStringConvertible {
     }
 
     /// The lower-case form every wire format uses.
-    package var description: String { uuid.uuidString.lowercased() }
+    package var description: String { uuid.lowercasedString }
 
     package init(from decoder: any Decoder) throws {
         self = try IdentifierCoding.decode(from: decoder, named: "job id", JobID.init)

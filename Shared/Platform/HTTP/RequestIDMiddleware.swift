@@ -1,3 +1,5 @@
+import ECGEvents
+import Foundation
 import HTTPTypes
 import Hummingbird
 import Synchronization
@@ -9,9 +11,9 @@ extension HTTPField.Name {
 /// Takes `X-Request-ID` from the gateway or the client (when it is a sane token), or makes one;
 /// puts it in the logger's metadata and on every response, errors included.
 ///
-/// Both paths run on every request, so neither uses Foundation: the check is a scan of the bytes
-/// (not `CharacterSet`), and a new id is a random UUID (version 4) written straight as lowercase
-/// hex (not `UUID().uuidString.lowercased()`, two strings per request).
+/// Both paths run on every request: the check is a scan of the bytes
+/// (not `CharacterSet`), and a new id is a random UUID (version 4) from `RequestIDBits`, written
+/// as lowercase hex by `UUID.lowercasedString`.
 package struct RequestIDMiddleware<Context: ECGRequestContextProtocol>: RouterMiddleware {
     package init() {}
 
@@ -52,36 +54,8 @@ package struct RequestIDMiddleware<Context: ECGRequestContextProtocol>: RouterMi
     /// `getrandom(2)` system calls per request (perf on `/health`, issue 13). A request id names a
     /// request in logs; it is not a secret, so unique and unguessable-enough bits suffice.
     static func makeID() -> String {
-        var (high, low) = RequestIDBits.next()
-        high = (high & ~0xF000) | 0x4000  // version 4 in bits 48–51
-        low = (low & ~(0xC000 << 48)) | (0x8000 << 48)  // variant 10
-        return String(unsafeUninitializedCapacity: 36) { buffer in
-            let hex: StaticString = "0123456789abcdef"
-            let digits = hex.utf8Start
-            var index = 0
-            func put(_ value: UInt64, nibbles: Int) {
-                var shift = (nibbles - 1) * 4
-                for _ in 0..<nibbles {
-                    buffer[index] = digits[Int((value >> UInt64(shift)) & 0xF)]
-                    index += 1
-                    shift -= 4
-                }
-            }
-            func dash() {
-                buffer[index] = UInt8(ascii: "-")
-                index += 1
-            }
-            put(high >> 32, nibbles: 8)
-            dash()
-            put(high >> 16, nibbles: 4)
-            dash()
-            put(high, nibbles: 4)
-            dash()
-            put(low >> 48, nibbles: 4)
-            dash()
-            put(low, nibbles: 12)
-            return index
-        }
+        let (high, low) = RequestIDBits.next()
+        return UUID(version4Bits: high, low).lowercasedString
     }
 }
 
