@@ -1,3 +1,4 @@
+import ECGPlatform
 import Foundation
 import Testing
 
@@ -64,5 +65,27 @@ struct FileKeyTests {
         #expect(FileKey.fromPath("") == nil)
         #expect(FileKey.fromPath(nil) == nil)
         #expect(FileKey.fromPath(Substring(String(repeating: "a", count: 1025))) == nil)
+    }
+
+    @Test(
+        "a filename is trimmed and checked the same on the ASCII path as by Foundation and Unicode's categories",
+        arguments: [
+            "clip.mp4", "  clip.mp4\n", "\tclip.mp4", "a b.mp4", "\u{A0}clip.mp4\u{3000}", "\u{2003}\u{85}", "   ",
+            "비디오.webm", "café.mp4 ", "a\u{0}b", "a\u{7F}b", "a\u{9F}b", "a\u{200B}b", "a\rb", "~!@#$%^&*()_+{}|:\"<>?",
+        ]
+    )
+    func uploadFilename(raw: String) {
+        #expect(UploadFilename.trimmed(raw) == raw.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(UploadFilename.containsControlCharacters(raw) == raw.unicodeScalars.contains { $0.properties.generalCategory == .control })
+    }
+
+    @Test("generate-url's filename: empty after trimming, over 255 characters or 1024 bytes, or with control characters is refused")
+    func uploadFilenameLimits() throws {
+        #expect(try UploadFilename.validated("  clip.mp4 ") == "clip.mp4")
+        #expect(try UploadFilename.validated(String(repeating: "가", count: 255)).count == 255)
+        #expect(try UploadFilename.validated(String(repeating: "e\u{301}", count: 255)).count == 255)
+        for refused in ["", " \n", String(repeating: "a", count: 256), String(repeating: "가", count: 256), "a\u{1B}[31m.mp4", "a\u{85}b"] {
+            #expect(throws: APIError.self, "\(refused.debugDescription)") { try UploadFilename.validated(refused) }
+        }
     }
 }

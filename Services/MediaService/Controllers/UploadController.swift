@@ -43,15 +43,7 @@ struct UploadController: Sendable {
     func generateURL(request: Request, context: ECGRequestContext) async throws -> GenerateURLResponse {
         let ownerID = try context.requireUserID()
         let body = try await request.decodeJSON(GenerateURLRequest.self, context: context)
-        let filename = body.filename.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !filename.isEmpty else { throw APIError.validation(field: "filename", "must not be empty") }
-        // Characters and bytes: one character may carry any number of combining marks (security review L6).
-        guard filename.count <= 255, filename.utf8.count <= 1024 else {
-            throw APIError.validation(field: "filename", "must be at most 255 characters and 1024 bytes of UTF-8")
-        }
-        guard !filename.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw APIError.validation(field: "filename", "must not contain control characters")
-        }
+        let filename = try UploadFilename.validated(body.filename)
         guard let contentType = VideoContentType.normalize(body.contentType) else {
             throw MediaErrors.unsupportedContentType(body.contentType)
         }

@@ -47,6 +47,7 @@ enum VideoContentType {
 
     /// The canonical (lower-case) form of an allowed type, or nil.
     static func normalize(_ value: String) -> String? {
+        if extensions[value] != nil { return value }  // already canonical, as clients nearly always send it
         let lowered = value.trimmingCharacters(in: .whitespaces).lowercased()
         return extensions[lowered] == nil ? nil : lowered
     }
