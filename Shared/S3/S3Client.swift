@@ -67,6 +67,9 @@ package struct S3Client: Sendable {
         presign(method: "GET", key: key, headers: [], expires: expires, audience: audience, date: date)
     }
 
+    /// How the headers a presigned URL signs are named to the client that must send them.
+    private static let displayNames = ["content-type": "Content-Type", "content-length": "Content-Length"]
+
     private func presign(
         method: String,
         key: String,
@@ -86,11 +89,10 @@ package struct S3Client: Sendable {
             expires: expires,
             date: date
         )
-        let display = ["content-type": "Content-Type", "content-length": "Content-Length"]
         return PresignedRequest(
             url: signed.url,
             method: method,
-            headers: Dictionary(uniqueKeysWithValues: headers.map { (display[$0.0] ?? $0.0, $0.1) }),
+            headers: Dictionary(uniqueKeysWithValues: headers.map { (Self.displayNames[$0.0] ?? $0.0, $0.1) }),
             expiresAt: signed.expiresAt
         )
     }

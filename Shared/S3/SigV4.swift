@@ -16,6 +16,8 @@ package enum SigV4 {
     /// unreserved characters `A-Z a-z 0-9 - _ . ~`; `/` is kept when `encodeSlash` is false (object key
     /// paths) and encoded otherwise (query names and values). A space is `%20`, never `+`.
     package static func uriEncode(_ text: String, encodeSlash: Bool) -> String {
+        // Most names, values and keys have nothing to encode: they are returned as they are.
+        if text.utf8.allSatisfy({ isUnreserved($0) || ($0 == UInt8(ascii: "/") && !encodeSlash) }) { return text }
         var result = [UInt8]()
         result.reserveCapacity(text.utf8.count)
         for byte in text.utf8 {
@@ -48,25 +50,59 @@ package enum SigV4 {
     /// Query parameters, each name and value `UriEncode`d, sorted by name then value, joined with `&`;
     /// a parameter without a value is `name=`.
     package static func canonicalQuery(_ parameters: [(name: String, value: String)]) -> String {
-        let encoded: [(name: String, value: String)] = parameters.map { parameter in
+        var encoded: [(name: String, value: String)] = parameters.map { parameter in
             (uriEncode(parameter.name, encodeSlash: true), uriEncode(parameter.value, encodeSlash: true))
         }
-        let sorted = encoded.sorted { left, right in
+        func precedes(_ left: (name: String, value: String), _ right: (name: String, value: String)) -> Bool {
             left.name == right.name ? left.value < right.value : left.name < right.name
         }
-        return sorted.map { "\($0.name)=\($0.value)" }.joined(separator: "&")
+        // A presigned URL's own parameters arrive in order already.
+        if zip(encoded, encoded.dropFirst()).contains(where: { precedes($1, $0) }) { encoded.sort(by: precedes) }
+        var query = ""
+        query.reserveCapacity(encoded.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 2 })
+        for (index, parameter) in encoded.enumerated() {
+            if index > 0 { query.append("&") }
+            query.append(parameter.name)
+            query.append("=")
+            query.append(parameter.value)
+        }
+        return query
     }
 
     /// Lower-case names; values trimmed with inner runs of spaces collapsed; repeated names joined with `,`.
     /// Returns the canonical header block (each line ending in `\n`) and the signed-headers list.
     package static func canonicalHeaders(_ headers: [(name: String, value: String)]) -> (block: String, signedHeaders: String) {
-        var merged: [String: [String]] = [:]
-        for (name, value) in headers {
-            merged[name.lowercased(), default: []].append(normalizeHeaderValue(value))
+        // Sorted by name; a repeated name's values keep the order they came in.
+        typealias Header = (offset: Int, name: String, value: String)
+        let normalized: [Header] = headers.enumerated().map { offset, header in
+            (offset, lowercased(header.name), normalizeHeaderValue(header.value))
         }
-        let names = merged.keys.sorted()
-        let block = names.map { "\($0):\(merged[$0]!.joined(separator: ","))\n" }.joined()
-        return (block, names.joined(separator: ";"))
+        let sorted = normalized.sorted { left, right in
+            left.name == right.name ? left.offset < right.offset : left.name < right.name
+        }
+        var block = ""
+        var signedHeaders = ""
+        for (index, header) in sorted.enumerated() {
+            if index > 0, sorted[index - 1].name == header.name {
+                block.append(",")  // one line per name
+            } else {
+                if index > 0 {
+                    block.append("\n")
+                    signedHeaders.append(";")
+                }
+                signedHeaders.append(header.name)
+                block.append(header.name)
+                block.append(":")
+            }
+            block.append(header.value)
+        }
+        if !sorted.isEmpty { block.append("\n") }
+        return (block, signedHeaders)
+    }
+
+    /// Header names are ASCII tokens; most already arrive in lower case.
+    private static func lowercased(_ name: String) -> String {
+        name.utf8.contains(where: { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }) ? name.lowercased() : name
     }
 
     /// Trims spaces and tabs and collapses inner runs of spaces to one, byte by byte: every presigned
@@ -75,6 +111,11 @@ package enum SigV4 {
     static func normalizeHeaderValue(_ value: String) -> String {
         let bytes = value.utf8
         func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        if let first = bytes.first, let last = bytes.last, !isBlank(first), !isBlank(last),
+            !zip(bytes, bytes.dropFirst()).contains(where: { $0 == UInt8(ascii: " ") && $1 == UInt8(ascii: " ") })
+        {
+            return value  // nothing to trim or collapse, as for nearly every value
+        }
         guard let first = bytes.firstIndex(where: { !isBlank($0) }), let last = bytes.lastIndex(where: { !isBlank($0) }) else { return "" }
         var result: [UInt8] = []
         result.reserveCapacity(bytes.count)
@@ -104,7 +145,9 @@ package enum SigV4 {
 
     /// `AWS4-HMAC-SHA256`, the timestamp, the credential scope, and the hex SHA-256 of the canonical request.
     package static func stringToSign(canonicalRequest: String, timestamp: String, scope: String) -> String {
-        [algorithm, timestamp, scope, sha256Hex(Data(canonicalRequest.utf8))].joined(separator: "\n")
+        var request = canonicalRequest
+        let hash = request.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
+        return [algorithm, timestamp, scope, hex(hash)].joined(separator: "\n")
     }
 
     // MARK: - Hashes and dates

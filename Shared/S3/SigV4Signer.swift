@@ -148,7 +148,8 @@ package final class SigV4Signer: Sendable {
         let canonicalRequest = SigV4.canonicalRequest(method: method, path: path, query: query, headers: headers, payloadHash: payloadHash)
         let stringToSign = SigV4.stringToSign(canonicalRequest: canonicalRequest, timestamp: timestamp, scope: scope)
         var hmac = keyedHMAC(day: day)
-        hmac.update(data: Array(stringToSign.utf8))
+        var text = stringToSign
+        text.withUTF8 { hmac.update(data: UnsafeRawBufferPointer($0)) }
         let mac = hmac.finalize()
         return Signature(
             canonicalRequest: canonicalRequest,

@@ -58,6 +58,23 @@ struct S3AddressingTests {
         #expect(canonical.signedHeaders == "content-type;host;x-amz-meta-title")
     }
 
+    @Test("a repeated header name is one line with its values in the order they came, joined by commas")
+    func repeatedHeaders() {
+        let canonical = SigV4.canonicalHeaders([("X-Amz-Meta-B", "2"), ("host", "h"), ("x-amz-meta-b", " 1 "), ("X-Amz-Meta-A", "a\tb"), ("X-AMZ-META-B", "3")])
+        #expect(canonical.block == "host:h\nx-amz-meta-a:a\tb\nx-amz-meta-b:2,1,3\n")
+        #expect(canonical.signedHeaders == "host;x-amz-meta-a;x-amz-meta-b")
+        #expect(SigV4.canonicalHeaders([]) == (block: "", signedHeaders: ""))
+    }
+
+    @Test("values with nothing to trim or collapse are kept; others are trimmed of spaces and tabs, inner space runs collapsed")
+    func headerValues() {
+        for (value, normalized) in [
+            ("video/mp4", "video/mp4"), ("a b", "a b"), ("a\t\tb", "a\t\tb"), ("a  b", "a b"), ("\ta b ", "a b"), ("   ", ""), ("", ""),
+        ] {
+            #expect(SigV4.normalizeHeaderValue(value) == normalized, "\(value.debugDescription)")
+        }
+    }
+
     @Test("path-style puts the bucket in the path; virtual-host style in the host, with the port kept")
     func addressing() throws {
         let pathStyle = Self.configuration(pathStyle: true)
