@@ -158,6 +158,7 @@ let package = Package(
             name: "bench-ceiling",
             dependencies: [
                 "ECGDatabase",
+                "ECGPlatform",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -15,8 +15,10 @@
 // Environment: BENCH_CEILING_PORT (default 18090), DATABASE_URL (the auth-service role's URL;
 // without it `/me` answers 503), MEDIA_DATABASE_URL (the media-service role's; without it
 // `/videos` answers 503), DATABASE_POOL_SIZE (default 8, as the services), TASKS_ON_EVENT_LOOPS
-// (default on, as the services: the handlers run where the services' handlers run).
+// (default on, read and applied as the services read it: the handlers run where the services' handlers
+// run; a value other than true or false ends the run with exit code 78).
 import ECGDatabase
+import ECGPlatform
 import Foundation
 import Hummingbird
 import Logging
@@ -24,8 +26,14 @@ import NIOCore
 import NIOPosix
 import PostgresNIO
 
-if !["false", "0", "no", "off"].contains(ProcessInfo.processInfo.environment["TASKS_ON_EVENT_LOOPS"]?.lowercased() ?? "") {
-    NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+// Read and applied as the services do (`ServiceMain`): a malformed value stops the run.
+let settings = EnvironmentSettings()
+if EventLoopTasks.enabled(settings) { _ = EventLoopTasks.install() }
+do {
+    try settings.validate()
+} catch {
+    FileHandle.standardError.write(Data("\(error)\n".utf8))
+    exit(78)
 }
 
 struct Health: Encodable, Sendable {
