@@ -15,7 +15,7 @@ package struct BearerAuthenticationMiddleware<Context: ECGRequestContextProtocol
         self.deletedUsers = deletedUsers
     }
 
-    package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    package func handle(_ request: Request, context: Context, next: @concurrent (Request, Context) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization], header.count > 7, header.prefix(7).lowercased() == "bearer " else {
             throw APIError.unauthorized()
         }

@@ -10,7 +10,7 @@ package struct AllowListCORSMiddleware<Context: RequestContext>: RouterMiddlewar
         self.origins = Set(origins)
     }
 
-    package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    package func handle(_ request: Request, context: Context, next: @concurrent (Request, Context) async throws -> Response) async throws -> Response {
         guard let origin = request.headers[.origin], origins.contains(origin) else {
             return try await next(request, context)
         }

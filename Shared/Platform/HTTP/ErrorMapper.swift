@@ -127,7 +127,7 @@ package enum ErrorMapper {
 package struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     package init() {}
 
-    package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    package func handle(_ request: Request, context: Context, next: @concurrent (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch {

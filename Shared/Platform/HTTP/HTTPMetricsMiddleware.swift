@@ -15,7 +15,7 @@ package struct HTTPMetricsMiddleware<Context: RequestContext>: RouterMiddleware 
         self.instruments = HTTPMetricsInstruments()
     }
 
-    package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    package func handle(_ request: Request, context: Context, next: @concurrent (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         let response = try await next(request, context)
         // The route template (`/api/v1/ml/job-status/{job_id}`), never the raw path, keeps label cardinality bounded.

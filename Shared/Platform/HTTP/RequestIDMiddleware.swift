@@ -17,7 +17,7 @@ extension HTTPField.Name {
 package struct RequestIDMiddleware<Context: ECGRequestContextProtocol>: RouterMiddleware {
     package init() {}
 
-    package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    package func handle(_ request: Request, context: Context, next: @concurrent (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         let requestID = request.headers[.requestID].flatMap(Self.acceptable) ?? Self.makeID()
         context.requestID = requestID
