@@ -1,6 +1,9 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
+/// `NonisolatedNonsendingByDefault`: our nonisolated async functions run on their caller's executor
+/// rather than hopping to the generic one on entry; with SwiftNIO's event loops as the global executor
+/// (`TASKS_ON_EVENT_LOOPS`) each such hop re-enqueued the task on its loop (docs/performance.md).
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("NonisolatedNonsendingByDefault"),
