@@ -11,9 +11,9 @@ extension HTTPField.Name {
 /// Takes `X-Request-ID` from the gateway or the client (when it is a sane token), or makes one;
 /// puts it in the logger's metadata and on every response, errors included.
 ///
-/// Both paths run on every request: the check is a scan of the bytes
-/// (not `CharacterSet`), and a new id is a random UUID (version 4) from `RequestIDBits`, written
-/// as lowercase hex by `UUID.lowercasedString`.
+/// Both paths run on every request: the check is a scan of the bytes (not `CharacterSet`), and a
+/// new id is a random UUID (version 4) from `RequestIDBits`, written as lowercase hex by
+/// `UUID.lowercasedString`.
 package struct RequestIDMiddleware<Context: ECGRequestContextProtocol>: RouterMiddleware {
     package init() {}
 
