@@ -47,7 +47,8 @@ package enum ServiceApplication {
     }
 
     /// The application that serves `router` on the configured address, with the runtime's PostgreSQL
-    /// client, Kafka producer and shared background services, and migrations before it accepts requests.
+    /// client, Kafka producer and shared background services, and migrations before it accepts requests;
+    /// the background services start once the migrations have been applied (`AfterMigrations`).
     /// - Parameters:
     ///   - services: long-running services beside PostgreSQL and Kafka (consumers, relays, sweepers).
     ///   - beforeServing: runs before the server accepts requests (migrations, development seed data).
@@ -57,19 +58,24 @@ package enum ServiceApplication {
         services: [any Service] = [],
         beforeServing: [@Sendable () async throws -> Void] = []
     ) -> some ApplicationProtocol {
+        // The clients run from the start (migrations need PostgreSQL); everything that reads or
+        // writes the schema waits for the migrations.
+        let migrated = MigrationGate()
+        let background: [any Service] =
+            (runtime.descriptor.honoursUserDeletion
+                ? [DeletedUsersRefresher(deletedUsers: runtime.deletedUsers, postgres: runtime.postgres, logger: runtime.logger)] : [])
+            + (runtime.descriptor.usesMessaging
+                ? [MessagingPruner(schema: runtime.outbox.schema, postgres: runtime.postgres, logger: runtime.logger)] : [])
+            + services
         var app = Application(
             router: router,
             configuration: .init(address: .hostname(runtime.configuration.host, port: runtime.configuration.port), serverName: nil),
-            services: [runtime.postgres, runtime.kafka]
-                + (runtime.descriptor.honoursUserDeletion
-                    ? [DeletedUsersRefresher(deletedUsers: runtime.deletedUsers, postgres: runtime.postgres, logger: runtime.logger)] : [])
-                + (runtime.descriptor.usesMessaging
-                    ? [MessagingPruner(schema: runtime.outbox.schema, postgres: runtime.postgres, logger: runtime.logger)] : [])
-                + services,
+            services: [runtime.postgres, runtime.kafka] + background.map { AfterMigrations($0, gate: migrated) },
             logger: runtime.logger
         )
         app.beforeServerStarts {
             try await runtime.migrate()
+            migrated.open()
             for step in beforeServing { try await step() }
         }
         return app
