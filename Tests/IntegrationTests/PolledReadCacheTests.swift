@@ -24,7 +24,7 @@ struct PolledReadCacheTests {
 
     @Test("a deactivated user gets 401 on /me within 100 ms on both replicas")
     func deactivationReachesBothReplicas() async throws {
-        let replica = try await Replica.start("auth-service")
+        let replica = try await Replica.start("auth-service", listeningOn: "auth_user_changed")
         defer { replica.stop() }
         let account = try await AccountFlowTests.signup()
         let urls = [try Self.url("ECG_TEST_AUTH_URL"), replica.url].map { $0 + "/api/auth/me" }
@@ -43,7 +43,7 @@ struct PolledReadCacheTests {
 
     @Test("a user deleted through one replica gets 401 on /me within 100 ms on both, never the cached account")
     func deletionReachesBothReplicas() async throws {
-        let replica = try await Replica.start("auth-service")
+        let replica = try await Replica.start("auth-service", listeningOn: "auth_user_changed")
         defer { replica.stop() }
         let account = try await AccountFlowTests.signup()
         let urls = [try Self.url("ECG_TEST_AUTH_URL"), replica.url].map { $0 + "/api/auth/me" }
@@ -64,7 +64,7 @@ struct PolledReadCacheTests {
 
     @Test("while the LISTEN connection is lost, /me reads the database; once it is back, the cache is coherent again")
     func lostListenConnectionBypassesTheCache() async throws {
-        let replica = try await Replica.start("auth-service")
+        let replica = try await Replica.start("auth-service", listeningOn: "auth_user_changed")
         defer { replica.stop() }
         let account = try await AccountFlowTests.signup()
         let url = replica.url + "/api/auth/me"
@@ -73,7 +73,8 @@ struct PolledReadCacheTests {
         // Every auth-service LISTEN connection on the channel, this replica's and the stack's.
         let terminated = try await Self.terminateListeners(channel: "auth_user_changed")
         #expect(terminated >= 2, "expected both replicas' LISTEN connections, found \(terminated)")
-        try await Task.sleep(for: .milliseconds(100))  // the replica sees the socket close; it reconnects after 1 s
+        // The replica sees the socket close (at once, unless the machine is busy); it reconnects after 1 s.
+        try await Task.sleep(for: .milliseconds(300))
 
         // The change notifies no one: only a replica that stopped using its cache sees it now.
         try await Self.setActive(account.id, false)
@@ -96,7 +97,7 @@ struct PolledReadCacheTests {
 
     @Test("a job's status change is visible on both replicas within 100 ms")
     func jobChangeReachesBothReplicas() async throws {
-        let replica = try await Replica.start("analysis-service")
+        let replica = try await Replica.start("analysis-service", listeningOn: "analysis_job_changed")
         defer { replica.stop() }
         let userID = StackClient.randomUserID()
         let token = try await StackClient.userToken(userID: userID)
@@ -189,21 +190,25 @@ struct PolledReadCacheTests {
         }
     }
 
+    /// Waits until at least `count` backends are in `LISTEN` on `channel`.
     static func waitForListeners(channel: String, count: Int) async throws {
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline {
-            let listening = try await StackDatabase.with { postgres in
-                let rows = try await postgres.query(
-                    "SELECT count(*) FROM pg_stat_activity WHERE query ILIKE \("LISTEN %\(channel)%")",
-                    logger: StackDatabase.logger
-                )
-                for try await count in rows.decode(Int.self) { return count }
-                return 0
-            }
-            if listening >= count { return }
-            try await Task.sleep(for: .milliseconds(100))
+            if try await listenerCount(channel: channel) >= count { return }
+            try await Task.sleep(for: .milliseconds(50))
         }
         Issue.record("fewer than \(count) LISTEN connections on \(channel) after 10 s")
+    }
+
+    static func listenerCount(channel: String) async throws -> Int {
+        try await StackDatabase.with { postgres in
+            let rows = try await postgres.query(
+                "SELECT count(*) FROM pg_stat_activity WHERE query ILIKE \("LISTEN %\(channel)%")",
+                logger: StackDatabase.logger
+            )
+            for try await count in rows.decode(Int.self) { return count }
+            return 0
+        }
     }
 }
 
@@ -212,7 +217,11 @@ struct Replica {
     let process: Process
     let url: String
 
-    static func start(_ service: String) async throws -> Replica {
+    /// Starts `service` and returns once it is ready and its cache's connection is in `LISTEN` on
+    /// `channel`: one more listener on the channel than before it started, or 5 s, since other
+    /// suites' processes come and go on the same channels (the tests themselves check what they need).
+    static func start(_ service: String, listeningOn channel: String) async throws -> Replica {
+        let listenersBefore = try await PolledReadCacheTests.listenerCount(channel: channel)
         let port = try AuthHTTP.freePort()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try #require(StackClient.environment["ECG_TEST_BIN_DIR"])).appendingPathComponent(service)
@@ -229,7 +238,10 @@ struct Replica {
         while ContinuousClock.now < deadline {
             if let ready = try? await StackClient.call(replica.url + "/ready"), ready.status == 200 {
                 // Ready means serving; the cache's LISTEN may still be a moment behind.
-                try await Task.sleep(for: .milliseconds(300))
+                let listening = ContinuousClock.now + .seconds(5)
+                while try await PolledReadCacheTests.listenerCount(channel: channel) <= listenersBefore, ContinuousClock.now < listening {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
                 return replica
             }
             try await Task.sleep(for: .milliseconds(200))
