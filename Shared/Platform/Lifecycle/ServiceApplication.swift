@@ -10,13 +10,18 @@ package enum ServiceApplication {
 
     /// The router with the common middleware, in order: request id (outermost, so even errors carry it),
     /// metrics, access log, CORS, and the error mapper (innermost, so the others see the final status).
+    /// One statically composed chain (`addMiddleware`'s builder) instead of five `add(middleware:)`:
+    /// each of those is an existential responder calling the next through a closure, and alternating
+    /// runs put `/health` at 81–88% of the bare route composed against 74–82% added one by one.
     package static func makeRouter(configuration: ServiceConfiguration) -> Router<Context> {
         let router = Router(context: Context.self)
-        router.add(middleware: RequestIDMiddleware())
-        router.add(middleware: HTTPMetricsMiddleware())
-        router.add(middleware: AccessLogMiddleware())
-        router.add(middleware: AllowListCORSMiddleware(origins: configuration.corsOrigins))
-        router.add(middleware: ErrorMiddleware())
+        router.addMiddleware {
+            RequestIDMiddleware()
+            HTTPMetricsMiddleware()
+            AccessLogMiddleware()
+            AllowListCORSMiddleware(origins: configuration.corsOrigins)
+            ErrorMiddleware()
+        }
         return router
     }
 
