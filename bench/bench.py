@@ -586,6 +586,41 @@ SEED_FIGURES = [
 ]
 
 
+def done_when(by, ceilings, pipe, final_rss):
+    """Issue 13's "Done when", judged on this run's rows: one line per target, met or not, with the
+    figure that decided it. A target whose rows did not run (BENCH_ONLY) is left out."""
+    seed = {endpoint: rps for endpoint, rps, _, _ in SEED_FIGURES}
+    verdict = lambda ok: "met" if ok else "**not met**"  # noqa: E731
+    lines = []
+    health, bare = by.get(("GET /health", "auth-service")), ceilings.get("health")
+    if health and bare and bare["rps"]:
+        pct = 100 * health["rps"] / bare["rps"]
+        lines.append(f"- `/health` on its port ≥ 80% of the bare route: {verdict(pct >= 80)} ({pct:.0f}%)")
+    for endpoint in ("GET /api/auth/me", "GET /api/v1/ml/job-status/{id}"):
+        r = by.get((endpoint, "gateway"))
+        if r and r["rps"]:
+            ratio, p99 = r["rps"] / seed[endpoint], r["p99_us"] / 1000
+            ok = ratio >= 15 and r["rps"] >= 10_000 and p99 <= 25
+            lines.append(f"- `{endpoint}` through the gateway ≥ 15× the seed and ≥ 10,000 req/s, p99 ≤ 25 ms: "
+                         f"{verdict(ok)} ({fmt_rps(r['rps'])} req/s, {ratio:.1f}×, p99 {fmt_ms(p99)})")
+    for via in ("gateway", "media-service"):
+        r = by.get(("POST /api/upload-video/generate-url", via))
+        if r and r["rps"]:
+            p99 = r["p99_us"] / 1000
+            where = "through the gateway" if via == "gateway" else "on media-service's port"
+            lines.append(f"- generate-url ≥ 8,000 req/s with p99 ≤ 25 ms, {where}: "
+                         f"{verdict(r['rps'] >= 8000 and p99 <= 25)} ({fmt_rps(r['rps'])} req/s, p99 {fmt_ms(p99)})")
+    if pipe and pipe["latencies"]:
+        p50 = percentile(pipe["latencies"], 50)
+        lines.append(f"- pipeline p50 ≤ 50 ms: {verdict(p50 <= 50)} ({fmt_ms(p50)})")
+    if final_rss and all(final_rss.get(n) for n in SERVICES):
+        worst = max(final_rss[n] for n in SERVICES)
+        lines.append(f"- RSS ≤ 150 MiB per service: {verdict(worst <= 150)} (at most {fmt_rss(worst)})")
+    if lines:
+        lines.append("- the outage test (PostgreSQL restarted under load, no 500): run by `make test`, not here")
+    return lines
+
+
 def main():
     os.makedirs(RESULTS_DIR, exist_ok=True)
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -913,6 +948,11 @@ def main():
                        f"(each job's time: `{os.path.relpath(os.path.join(LOG_DIR, 'bench-pipeline.csv'), ROOT)}`).")
     summary.append("- RSS after all runs: " + ", ".join(f"{n} {fmt_rss(final_rss[n])}" for n in SERVICES)
                    + (f", worker {fmt_rss(rss_mib(worker_pid))}" if worker_pid else "") + " (target ≤ 150 MiB each).")
+
+    verdicts = done_when(by, ceilings, pipe, final_rss)
+    if verdicts:
+        summary += ["", "Issue 13's \"Done when\", judged on this run (shares and ratios above; a noisy machine moves them):", ""]
+        summary += verdicts
 
     build_line = ", ".join(
         f"{name}: `{exe}`" + (f" (LOG_LEVEL={lvl})" if lvl else " (LOG_LEVEL unset: the service default)")
