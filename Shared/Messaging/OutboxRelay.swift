@@ -41,7 +41,7 @@ package final class OutboxRelay: Service, Sendable {
     }
 
     package func run() async throws {
-        try await withGracefulShutdownHandler {
+        await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.listenForCommits() }
                 await self.relayLoop()

@@ -88,6 +88,13 @@ if [[ ${BROWSER_TEST:-on} != off ]]; then
   fi
 fi
 
+# How `make bench` reads wrk and judges issue 13's targets (bench/tests; no stack needed).
+echo "test: bench/tests"
+if ! /usr/bin/python3 -m unittest discover -s "$ECG_ROOT/bench/tests"; then
+  echo "test: the bench's own tests failed" >&2
+  status=1
+fi
+
 # The deployment files: Dockerfile, compose/, infra/aws/ (cfn-lint, Kafka ACLs), the CI/CD workflows,
 # against what the built services read (`$BIN_DIR/<service> print-settings --json`); then the
 # validator's own unit tests (infra/validate/tests).
