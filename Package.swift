@@ -297,6 +297,8 @@ let package = Package(
             name: "DatabaseTests",
             dependencies: [
                 "ECGDatabase",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Tests/DatabaseTests",

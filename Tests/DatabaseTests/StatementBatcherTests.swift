@@ -1,10 +1,12 @@
 import ECGDatabase
+import NIOCore
+import NIOPosix
 import Synchronization
 import Testing
 
 /// How `StatementBatcher` groups concurrent writes (issue 13, item 4): at once when a lane is free,
-/// together when every lane is busy, one outcome per item. generate-url's grouped statement itself is
-/// tested against PostgreSQL (`MediaFlowTests`).
+/// together when every lane is busy, one outcome per item, answered on the submitter's event loop.
+/// generate-url's grouped statement itself is tested against PostgreSQL (`MediaFlowTests`).
 @Suite("StatementBatcher")
 struct StatementBatcherTests {
     /// Records each group a batcher ran, and holds a group back until released.
@@ -132,6 +134,43 @@ struct StatementBatcherTests {
             await #expect(throws: Refused(item: 13)) { try await batcher.submit(13) }
             #expect(try await batcher.submit(14) == 14)
         }
+    }
+
+    /// A task executor on one event loop that records, for each job handed to it, whether the
+    /// thread handing it over was that loop's own (a resumed task is handed over by the thread that
+    /// resumed it).
+    private final class LoopExecutor: TaskExecutor {
+        let loop: any EventLoop
+        private let handovers = Mutex<[Bool]>([])
+        var handedOverOnTheLoop: [Bool] { handovers.withLock { $0 } }
+
+        init(loop: any EventLoop) { self.loop = loop }
+
+        func enqueue(_ job: consuming ExecutorJob) {
+            let onTheLoop = loop.inEventLoop
+            handovers.withLock { $0.append(onTheLoop) }
+            let job = UnownedJob(job)
+            loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+        }
+    }
+
+    @Test("a submitter on an event loop is resumed from that loop, not from the lane's thread")
+    func answersOnTheSubmittersLoop() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let submitters = LoopExecutor(loop: group.next())
+        let batcher = StatementBatcher<Int, Int>(lanes: 1, maxGroupSize: 64) { items in items.map { .success($0 + 1) } }
+        let answer = try await running(batcher) { () async throws in
+            try await Task(executorPreference: submitters) {
+                #expect(submitters.loop.inEventLoop)
+                return try await batcher.submit(41)
+            }.value
+        }
+        #expect(answer == 42)
+        // The task's start comes from this test's thread; its resumption after the answer must come
+        // from the loop (`StatementBatcher.answer`'s hop), where the lane's thread would hand it over otherwise.
+        let handovers = submitters.handedOverOnTheLoop
+        #expect(handovers.count >= 2 && handovers.dropFirst().allSatisfy { $0 }, "\(handovers)")
+        try await group.shutdownGracefully()
     }
 
     @Test("once the batcher has stopped, a submitted item fails at once instead of waiting")
