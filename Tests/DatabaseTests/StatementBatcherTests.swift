@@ -156,8 +156,9 @@ struct StatementBatcherTests {
 
     @Test("a submitter on an event loop is resumed from that loop, not from the lane's thread")
     func answersOnTheSubmittersLoop() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let submitters = LoopExecutor(loop: group.next())
+        // NIO's singleton loops: this test process does not make them Swift's global executor, so the
+        // lane's task runs elsewhere, on Swift's own threads.
+        let submitters = LoopExecutor(loop: MultiThreadedEventLoopGroup.singleton.next())
         let batcher = StatementBatcher<Int, Int>(lanes: 1, maxGroupSize: 64) { items in items.map { .success($0 + 1) } }
         let answer = try await running(batcher) { () async throws in
             try await Task(executorPreference: submitters) {
@@ -170,7 +171,6 @@ struct StatementBatcherTests {
         // from the loop (`StatementBatcher.answer`'s hop), where the lane's thread would hand it over otherwise.
         let handovers = submitters.handedOverOnTheLoop
         #expect(handovers.count >= 2 && handovers.dropFirst().allSatisfy { $0 }, "\(handovers)")
-        try await group.shutdownGracefully()
     }
 
     @Test("once the batcher has stopped, a submitted item fails at once instead of waiting")
