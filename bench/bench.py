@@ -608,8 +608,12 @@ def done_when(by, ceilings, pipe, final_rss):
         if r and r["rps"]:
             p99 = r["p99_us"] / 1000
             where = "through the gateway" if via == "gateway" else "on media-service's port"
+            # What the same run's bare grouped insert reached on the same path: a target above it is
+            # above what this framework, these cores and this gateway allow any generate-url.
+            bare = ceilings.get("grouped-1-gw" if via == "gateway" else "grouped-1")
+            bound = f"; the bare grouped insert {where}: {fmt_rps(bare['rps'])} req/s" if bare and bare["rps"] else ""
             lines.append(f"- generate-url ≥ 8,000 req/s with p99 ≤ 25 ms, {where}: "
-                         f"{verdict(r['rps'] >= 8000 and p99 <= 25)} ({fmt_rps(r['rps'])} req/s, p99 {fmt_ms(p99)})")
+                         f"{verdict(r['rps'] >= 8000 and p99 <= 25)} ({fmt_rps(r['rps'])} req/s, p99 {fmt_ms(p99)}{bound})")
     if pipe and pipe["latencies"]:
         p50 = percentile(pipe["latencies"], 50)
         lines.append(f"- pipeline p50 ≤ 50 ms: {verdict(p50 <= 50)} ({fmt_ms(p50)})")
@@ -681,21 +685,29 @@ def main():
     # ---- the framework's ceilings (issue 13): bench-ceiling's bare routes, same wrk settings
     ceiling_port = int(E.get("BENCH_CEILING_PORT") or 0)
     ceiling_pid = int(E["BENCH_CEILING_PID"]) if E.get("BENCH_CEILING_PID") else None
-    ceilings = {}  # "health" / "db" / "insert-1" / "insert-n" / "grouped-1" / "grouped-n" -> wrk result
+    ceilings = {}  # "health" / "db" / "insert-1" / "insert-n" / "grouped-1" / "grouped-n" -> wrk result,
+    # and "health-gw" / "grouped-1-gw": the same bare routes through the ceiling gateway
+    ceiling_gateway_port = int(E.get("BENCH_CEILING_GATEWAY_PORT") or 0)
+    ceiling_gateway = bool(E.get("BENCH_CEILING_GATEWAY_PID"))
     # The insert ceiling's owners: ids no user has (bigint far above any serial the bench creates), so
     # that its rows and reservations are nobody's; one for the one-user row, all for the n-user row.
     ceiling_owners = [str(9_000_000_000 + i) for i in range(len(tokens))]
 
-    def measure_ceiling(kind, endpoint, path, target, script="get.lua", extra_env=None):
-        label = f"{endpoint} via bench-ceiling :{ceiling_port}"
+    def measure_ceiling(kind, endpoint, path, target, script="get.lua", extra_env=None, through_gateway=False):
+        # Through the ceiling gateway (bench/run.sh: nginx with the stack's gateway configuration, every
+        # upstream at bench-ceiling), a ceiling's share is of the same route on bench-ceiling's port:
+        # what the gateway leaves of it.
+        port, via = (ceiling_gateway_port, f"ceiling gateway :{ceiling_gateway_port}") if through_gateway \
+            else (ceiling_port, f"bench-ceiling :{ceiling_port}")
+        label = f"{endpoint} via {via}"
         log(f"wrk: {label}")
         meter = CPUMeter("bench-ceiling", pid=ceiling_pid)
         meter.start()
-        r = run_wrk(label, wrk_cmd(ceiling_port, path, script, CONNECTIONS), dict(env_noauth, **(extra_env or {})))
+        r = run_wrk(label, wrk_cmd(port, path, script, CONNECTIONS), dict(env_noauth, **(extra_env or {})))
         r["cpu"] = meter.stop(r["requests"])
-        r["ceiling_kind"] = kind
+        r["ceiling_kind"] = kind.removesuffix("-gw")
         ceilings[kind] = r
-        rows.append((endpoint, f"bench-ceiling :{ceiling_port}", r, rss_mib(ceiling_pid), target))
+        rows.append((endpoint, via, r, rss_mib(ceiling_pid), target))
         time.sleep(1)
 
     read_ceilings = wanted("ceiling") or wanted("health") or wanted("me") or wanted("job-status")
@@ -709,6 +721,9 @@ def main():
         if read_ceilings and ceiling_pid:
             measure_ceiling("health", "ceiling: GET /health, bare Hummingbird (no middleware)", "/health",
                             "the framework's ceiling for /health")
+            if ceiling_gateway:
+                measure_ceiling("health-gw", "ceiling: GET /health, bare Hummingbird, through the gateway's nginx configuration",
+                                "/health", "the ceiling for /health through the gateway", through_gateway=True)
 
     def measure_read_ceiling():
         if read_ceilings and ceiling_pid and user_id.isdigit():
@@ -723,14 +738,20 @@ def main():
         measure_ceiling("insert-1" if one else "insert-n",
                         f"ceiling: generate-url's insert, bare PostgresNIO, {count}"
                         + (" (no token, no presigning, no middleware)" if one else ""),
-                        "/videos", "one statement per request (before grouping)",
+                        "/api/upload-video/ceiling/videos", "one statement per request (before grouping)",
                         script="ceiling_insert.lua", extra_env={"BENCH_CEILING_OWNERS": ",".join(owners)})
         # The same inserts grouped as media-service groups concurrent generate-url inserts (one statement
         # per round trip): the ceiling for generate-url itself.
+        grouped_env = {"BENCH_CEILING_OWNERS": ",".join(owners), "BENCH_CEILING_ROUTE": "videos-grouped"}
         measure_ceiling("grouped-1" if one else "grouped-n", f"ceiling: generate-url's insert grouped, bare PostgresNIO, {count}",
-                        "/videos-grouped", "the ceiling for one user's generate-url" if one else f"the ceiling for {len(tokens)} users' generate-url",
-                        script="ceiling_insert.lua",
-                        extra_env={"BENCH_CEILING_OWNERS": ",".join(owners), "BENCH_CEILING_ROUTE": "videos-grouped"})
+                        "/api/upload-video/ceiling/videos-grouped", "the ceiling for one user's generate-url" if one
+                        else f"the ceiling for {len(tokens)} users' generate-url",
+                        script="ceiling_insert.lua", extra_env=grouped_env)
+        if one and ceiling_gateway:
+            measure_ceiling("grouped-1-gw", "ceiling: generate-url's insert grouped, bare PostgresNIO, one owner, through the "
+                            "gateway's nginx configuration", "/api/upload-video/ceiling/videos-grouped",
+                            "the ceiling for one user's generate-url through the gateway", script="ceiling_insert.lua",
+                            extra_env=grouped_env, through_gateway=True)
 
     def measure(key, endpoint, service, path, script, connections, target, auth=True, extra_env=None):
         if not wanted(key):
@@ -914,6 +935,16 @@ def main():
         summary.append(f"- `/health` on auth-service's port: {100 * health_svc['rps'] / health_ceiling['rps']:.0f}% of the bare "
                        f"Hummingbird route ({fmt_rps(health_svc['rps'])} against {fmt_rps(health_ceiling['rps'])} req/s; "
                        f"target ≥ 80%): the rest is the common middleware and the service's own route.")
+    # Through the gateway, against the same bare route through the gateway's nginx configuration, and
+    # what that configuration leaves of the bare route on its port.
+    for endpoint, what, kind in (("GET /health", "the bare Hummingbird route", "health"),
+                                 ("POST /api/upload-video/generate-url", "the bare grouped insert (one owner)", "grouped-1")):
+        r, bare_gw, bare = by.get((endpoint, "gateway")), ceilings.get(f"{kind}-gw"), ceilings.get(kind)
+        if r and bare_gw and bare_gw["rps"] and bare and bare["rps"]:
+            summary.append(f"- `{endpoint}` through the gateway: {100 * r['rps'] / bare_gw['rps']:.0f}% of {what} through the "
+                           f"gateway's nginx configuration ({fmt_rps(r['rps'])} against {fmt_rps(bare_gw['rps'])} req/s), "
+                           f"which itself keeps {100 * bare_gw['rps'] / bare['rps']:.0f}% of that route's req/s on its port "
+                           f"({fmt_rps(bare['rps'])}).")
     db_ceiling = ceilings.get("db")
     if db_ceiling and db_ceiling["rps"]:
         for endpoint in ("GET /api/auth/me", "GET /api/v1/ml/job-status/{id}"):

@@ -21,6 +21,10 @@
 #                       whenever health, me or job-status are, the insert ceilings whenever
 #                       generate-url is)
 #   BENCH_CEILING_PORT  where bench-ceiling listens (default auth-service's port + 9)
+#   BENCH_CEILING_GATEWAY_PORT
+#                       where the ceiling gateway listens: an nginx with the stack's gateway
+#                       configuration whose upstreams are all bench-ceiling (default
+#                       auth-service's port + 8)
 #   BENCH_JOB_RATE      pipeline arrivals per second, open loop (default 10)
 #   BENCH_NOTE          a line added to the results file (say what differs from a plain run)
 #   LOG_LEVEL           passed to the services when this script starts the stack (default info,
@@ -75,13 +79,17 @@ STARTED_STACK=0
 OUR_WORKER_PID=""
 RESTART_STACK_WORKER=0
 CEILING_PID=""
+CEILING_GATEWAY_PID=""
 
 cleanup() {
   local rc=$?
-  if [[ -n $CEILING_PID ]] && kill -0 "$CEILING_PID" 2>/dev/null; then
-    kill -TERM "$CEILING_PID" 2>/dev/null || true
-    wait "$CEILING_PID" 2>/dev/null || true
-  fi
+  local pid
+  for pid in "$CEILING_GATEWAY_PID" "$CEILING_PID"; do
+    if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
   if [[ -n $OUR_WORKER_PID ]] && kill -0 "$OUR_WORKER_PID" 2>/dev/null; then
     say "stopping the benchmark worker (pid $OUR_WORKER_PID)"
     kill -TERM "$OUR_WORKER_PID" 2>/dev/null || true
@@ -196,6 +204,39 @@ if [[ -x $CEILING_EXE ]]; then
   fi
 else
   say "$CEILING_EXE not found (swift build -c $BUILD_CONFIG builds it): the ceiling rows are skipped"
+fi
+
+# The ceiling gateway: the stack's own gateway configuration (the same routes, proxy headers, request
+# ids and access log), listening on its own port with every upstream at bench-ceiling, whose routes
+# are paths the gateway forwards. A bare route measured through it shows what the gateway leaves of
+# the framework's ceiling on these cores (the gateway rows' share of ceiling).
+export BENCH_CEILING_GATEWAY_PORT="${BENCH_CEILING_GATEWAY_PORT:-$((ECG_AUTH_PORT + 8))}"
+export BENCH_CEILING_GATEWAY_PID=""
+CEILING_GATEWAY_DIR="$ECG_DATA_DIR/bench-ceiling-gateway"
+if [[ -n $CEILING_PID && -f $ECG_NGINX_DIR/nginx.conf ]]; then
+  mkdir -p "$CEILING_GATEWAY_DIR"
+  sed -e "s#^\( *server 127\.0\.0\.1:\)[0-9]*;#\1$BENCH_CEILING_PORT;#" \
+    -e "s#listen 127\.0\.0\.1:$ECG_GATEWAY_PORT #listen 127.0.0.1:$BENCH_CEILING_GATEWAY_PORT #" \
+    -e "s#$ECG_NGINX_DIR/#$CEILING_GATEWAY_DIR/#g" \
+    -e "s#$ECG_LOG_DIR/gateway-access\.log#$ECG_LOG_DIR/bench-ceiling-gateway-access.log#" \
+    -e "s#$ECG_LOG_DIR/gateway\.log#$ECG_LOG_DIR/bench-ceiling-gateway.log#" \
+    "$ECG_NGINX_DIR/nginx.conf" >"$CEILING_GATEWAY_DIR/nginx.conf"
+  say "starting the ceiling gateway (nginx, the stack's gateway configuration) on 127.0.0.1:$BENCH_CEILING_GATEWAY_PORT"
+  nginx -p "$CEILING_GATEWAY_DIR/" -e "$ECG_LOG_DIR/bench-ceiling-gateway.log" -c "$CEILING_GATEWAY_DIR/nginx.conf" \
+    </dev/null >>"$ECG_LOG_DIR/bench-ceiling-gateway.log" 2>&1 &
+  CEILING_GATEWAY_PID=$!
+  for _ in $(seq 1 100); do
+    [[ $(curl -s -o /dev/null -m 1 -w '%{http_code}' "http://127.0.0.1:$BENCH_CEILING_GATEWAY_PORT/health" 2>/dev/null || true) == 200 ]] && break
+    kill -0 "$CEILING_GATEWAY_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$CEILING_GATEWAY_PID" 2>/dev/null; then
+    BENCH_CEILING_GATEWAY_PID="$CEILING_GATEWAY_PID"
+  else
+    tail -n 20 "$ECG_LOG_DIR/bench-ceiling-gateway.log" >&2 || true
+    say "the ceiling gateway exited at start: the ceiling rows through the gateway are skipped"
+    CEILING_GATEWAY_PID=""
+  fi
 fi
 
 # ---------------------------------------------------------------------------

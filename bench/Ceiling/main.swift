@@ -6,11 +6,15 @@
 // - `GET /me/{id}`: a bare PostgresNIO `PostgresClient` (the services' pool settings) running the
 //   prepared lookup `/api/auth/me` runs for user `id`, answered as JSON: no token, no middleware.
 //
-// - `POST /videos/{owner}`: the same kind of bare client running the prepared statement
-//   generate-url runs (reserve one byte of the owner's quota and insert a pending video under a new
-//   key), answered as JSON: no token, no body, no presigning, no middleware.
-// - `POST /videos-grouped/{owner}`: the same, with concurrent requests' inserts grouped into one
-//   statement per round trip as generate-url groups them (`StatementBatcher`).
+// - `POST /api/upload-video/ceiling/videos/{owner}`: the same kind of bare client running the
+//   prepared statement generate-url runs (reserve one byte of the owner's quota and insert a pending
+//   video under a new key), answered as JSON: no token, no body, no presigning, no middleware.
+// - `POST /api/upload-video/ceiling/videos-grouped/{owner}`: the same, with concurrent requests'
+//   inserts grouped into one statement per round trip as generate-url groups them (`StatementBatcher`).
+//
+// The paths are ones the gateway's routes (compose/nginx/routes.conf) forward, `/health` to
+// auth-service's upstream and `/api/upload-video/…` to media-service's, so that `make bench` can also
+// measure them through an nginx with the gateway's own configuration (bench/run.sh).
 //
 // Environment: BENCH_CEILING_PORT (default 18090), DATABASE_URL (the auth-service role's URL;
 // without it `/me` answers 503), MEDIA_DATABASE_URL (the media-service role's; without it
@@ -170,7 +174,7 @@ router.get("/me/{id}") { _, context -> Response in
     return Response(status: .notFound)
 }
 
-router.post("/videos/{owner}") { _, context -> Response in
+router.post("/api/upload-video/ceiling/videos/{owner}") { _, context -> Response in
     guard let mediaPostgres else { return Response(status: .serviceUnavailable) }
     let owner = try context.parameters.require("owner", as: Int64.self)
     let fileKey = "uploads/ceiling/\(UUID().uuidString.lowercased()).mp4"
@@ -193,7 +197,7 @@ let groupedInserts = mediaPostgres.map { mediaPostgres in
     }
 }
 
-router.post("/videos-grouped/{owner}") { _, context -> Response in
+router.post("/api/upload-video/ceiling/videos-grouped/{owner}") { _, context -> Response in
     guard let groupedInserts else { return Response(status: .serviceUnavailable) }
     let owner = try context.parameters.require("owner", as: Int64.self)
     let fileKey = "uploads/ceiling/\(UUID().uuidString.lowercased()).mp4"

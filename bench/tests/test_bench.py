@@ -126,6 +126,16 @@ class JudgingDoneWhen(unittest.TestCase):
         self.assertIn("**not met** (5,742 req/s", line_about(lines, "through the gateway: "))
         self.assertIn("**not met** (8,500 req/s, p99 26.0 ms)", line_about(lines, "on media-service's port"))
 
+    def test_generate_url_names_the_bare_grouped_insert_on_the_same_path(self):
+        by, ceilings, pipe, rss = a_run_meeting_every_target()
+        by[(GENERATE_URL, "gateway")] = row(5_742, 12.9)
+        ceilings["grouped-1"], ceilings["grouped-1-gw"] = row(9_942), row(7_811)
+        lines = bench.done_when(by, ceilings, pipe, rss)
+        self.assertIn("(5,742 req/s, p99 12.9 ms; the bare grouped insert through the gateway: 7,811 req/s)",
+                      line_about(lines, "generate-url ≥ 8,000 req/s with p99 ≤ 25 ms, through the gateway"))
+        self.assertIn("(9,000 req/s, p99 9.00 ms; the bare grouped insert on media-service's port: 9,942 req/s)",
+                      line_about(lines, "on media-service's port"))
+
     def test_pipeline_and_memory_limits(self):
         by, ceilings, _, rss = a_run_meeting_every_target()
         rss["media-service"] = 151.0

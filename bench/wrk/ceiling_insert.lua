@@ -1,5 +1,6 @@
--- POST /videos/{owner} on bench-ceiling: the bare insert generate-url's statement does
--- (POST /videos-grouped/{owner} when BENCH_CEILING_ROUTE=videos-grouped: the same inserts grouped).
+-- POST /api/upload-video/ceiling/videos/{owner} on bench-ceiling: the bare insert generate-url's
+-- statement does (…/videos-grouped/{owner} when BENCH_CEILING_ROUTE=videos-grouped: the same inserts
+-- grouped), on bench-ceiling's port or through the ceiling gateway.
 --   BENCH_CEILING_OWNERS  comma-separated owner ids; the requests cycle over them, each wrk thread
 --                         starting at another owner (one id: every request is that owner's)
 dofile((os.getenv("BENCH_WRK_DIR") or "bench/wrk") .. "/common.lua")
@@ -10,7 +11,7 @@ if #owners == 0 then
   os.exit(2)
 end
 
-local route = "/" .. (os.getenv("BENCH_CEILING_ROUTE") or "videos") .. "/"
+local route = "/api/upload-video/ceiling/" .. (os.getenv("BENCH_CEILING_ROUTE") or "videos") .. "/"
 
 bench.rotate()
 
