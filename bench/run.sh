@@ -209,7 +209,7 @@ fi
 # The ceiling gateway: the stack's own gateway configuration (the same routes, proxy headers, request
 # ids and access log), listening on its own port with every upstream at bench-ceiling, whose routes
 # are paths the gateway forwards. A bare route measured through it shows what the gateway leaves of
-# the framework's ceiling on these cores (the gateway rows' share of ceiling).
+# the framework's ceiling on these cores, and what a gateway row can be compared with.
 export BENCH_CEILING_GATEWAY_PORT="${BENCH_CEILING_GATEWAY_PORT:-$((ECG_AUTH_PORT + 8))}"
 export BENCH_CEILING_GATEWAY_PID=""
 CEILING_GATEWAY_DIR="$ECG_DATA_DIR/bench-ceiling-gateway"

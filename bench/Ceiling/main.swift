@@ -18,7 +18,7 @@
 //
 // Environment: BENCH_CEILING_PORT (default 18090), DATABASE_URL (the auth-service role's URL;
 // without it `/me` answers 503), MEDIA_DATABASE_URL (the media-service role's; without it
-// `/videos` answers 503), DATABASE_POOL_SIZE (default 8, as the services), TASKS_ON_EVENT_LOOPS
+// the insert routes answer 503), DATABASE_POOL_SIZE (default 8, as the services), TASKS_ON_EVENT_LOOPS
 // (default on, read and applied as the services read it: the handlers run where the services' handlers
 // run; a value other than true or false ends the run with exit code 78).
 import ECGDatabase
