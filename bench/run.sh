@@ -180,6 +180,17 @@ fi
 # Hummingbird /health, a bare PostgresNIO lookup of /me's row and a bare run of generate-url's insert
 # (bench/Ceiling/main.swift)
 # ---------------------------------------------------------------------------
+# True once `GET /health` on 127.0.0.1:$2 answers 200 (up to 10 s), false if process $1 exits first.
+answers_health() {
+  local pid=$1 port=$2
+  for _ in $(seq 1 100); do
+    [[ $(curl -s -o /dev/null -m 1 -w '%{http_code}' "http://127.0.0.1:$port/health" 2>/dev/null || true) == 200 ]] && break
+    kill -0 "$pid" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  kill -0 "$pid" 2>/dev/null
+}
+
 CEILING_EXE="$BIN_DIR/bench-ceiling"
 export BENCH_CEILING_PORT="${BENCH_CEILING_PORT:-$((ECG_AUTH_PORT + 9))}"
 export BENCH_CEILING_PID=""
@@ -190,12 +201,7 @@ if [[ -x $CEILING_EXE ]]; then
     MEDIA_DATABASE_URL="$(ecg_pg_url media_service)" \
     "$CEILING_EXE" </dev/null >>"$ECG_LOG_DIR/bench-ceiling.log" 2>&1 &
   CEILING_PID=$!
-  for _ in $(seq 1 100); do
-    [[ $(curl -s -o /dev/null -m 1 -w '%{http_code}' "http://127.0.0.1:$BENCH_CEILING_PORT/health" 2>/dev/null || true) == 200 ]] && break
-    kill -0 "$CEILING_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$CEILING_PID" 2>/dev/null; then
+  if answers_health "$CEILING_PID" "$BENCH_CEILING_PORT"; then
     BENCH_CEILING_PID="$CEILING_PID"
   else
     tail -n 20 "$ECG_LOG_DIR/bench-ceiling.log" >&2 || true
@@ -225,12 +231,7 @@ if [[ -n $CEILING_PID && -f $ECG_NGINX_DIR/nginx.conf ]]; then
   nginx -p "$CEILING_GATEWAY_DIR/" -e "$ECG_LOG_DIR/bench-ceiling-gateway.log" -c "$CEILING_GATEWAY_DIR/nginx.conf" \
     </dev/null >>"$ECG_LOG_DIR/bench-ceiling-gateway.log" 2>&1 &
   CEILING_GATEWAY_PID=$!
-  for _ in $(seq 1 100); do
-    [[ $(curl -s -o /dev/null -m 1 -w '%{http_code}' "http://127.0.0.1:$BENCH_CEILING_GATEWAY_PORT/health" 2>/dev/null || true) == 200 ]] && break
-    kill -0 "$CEILING_GATEWAY_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$CEILING_GATEWAY_PID" 2>/dev/null; then
+  if answers_health "$CEILING_GATEWAY_PID" "$BENCH_CEILING_GATEWAY_PORT"; then
     BENCH_CEILING_GATEWAY_PID="$CEILING_GATEWAY_PID"
   else
     tail -n 20 "$ECG_LOG_DIR/bench-ceiling-gateway.log" >&2 || true
