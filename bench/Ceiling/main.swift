@@ -136,7 +136,8 @@ struct Created: Encodable, Sendable {
 }
 
 func json(_ value: some Encodable) throws -> Response {
-    // What the services' JSONResponse does per request.
+    // Foundation's JSONEncoder per request, as a plain Hummingbird app answers; the services' JSONResponse
+    // writes its bodies with ResponseJSON, which costs less, so for its encoding a ceiling is a little low.
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.withoutEscapingSlashes]
     encoder.dateEncodingStrategy = .iso8601
