@@ -180,32 +180,37 @@ fi
 # Hummingbird /health, a bare PostgresNIO lookup of /me's row and a bare run of generate-url's insert
 # (bench/Ceiling/main.swift)
 # ---------------------------------------------------------------------------
-# True once `GET /health` on 127.0.0.1:$2 answers 200 (up to 10 s), false if process $1 exits first.
+# usage: answers_health PID PORT NAME CONSEQUENCE
+# True once `GET /health` on 127.0.0.1:PORT answers 200 (up to 10 s). If process PID exits first, shows
+# the end of NAME's log, says "NAME exited at start: CONSEQUENCE" and is false.
 answers_health() {
-  local pid=$1 port=$2
+  local pid=$1 port=$2 name=$3 consequence=$4
   for _ in $(seq 1 100); do
-    [[ $(curl -s -o /dev/null -m 1 -w '%{http_code}' "http://127.0.0.1:$port/health" 2>/dev/null || true) == 200 ]] && break
-    kill -0 "$pid" 2>/dev/null || return 1
+    [[ $(curl -s -o /dev/null -m 1 -w '%{http_code}' "http://127.0.0.1:$port/health" 2>/dev/null || true) == 200 ]] && return 0
+    kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
-  kill -0 "$pid" 2>/dev/null
+  kill -0 "$pid" 2>/dev/null && return 0
+  tail -n 20 "$ECG_LOG_DIR/$name.log" >&2 || true
+  say "$name exited at start: $consequence"
+  return 1
 }
 
 CEILING_EXE="$BIN_DIR/bench-ceiling"
 export BENCH_CEILING_PORT="${BENCH_CEILING_PORT:-$((ECG_AUTH_PORT + 9))}"
 export BENCH_CEILING_PID=""
-if [[ -x $CEILING_EXE ]]; then
+if port_busy "$BENCH_CEILING_PORT"; then
+  say "127.0.0.1:$BENCH_CEILING_PORT (BENCH_CEILING_PORT) is in use by another process: the ceiling rows are skipped"
+elif [[ -x $CEILING_EXE ]]; then
   say "starting bench-ceiling on 127.0.0.1:$BENCH_CEILING_PORT ($CEILING_EXE)"
   mkdir -p "$ECG_LOG_DIR"
   BENCH_CEILING_PORT="$BENCH_CEILING_PORT" DATABASE_URL="$(ecg_pg_url auth_service)" \
     MEDIA_DATABASE_URL="$(ecg_pg_url media_service)" \
     "$CEILING_EXE" </dev/null >>"$ECG_LOG_DIR/bench-ceiling.log" 2>&1 &
   CEILING_PID=$!
-  if answers_health "$CEILING_PID" "$BENCH_CEILING_PORT"; then
+  if answers_health "$CEILING_PID" "$BENCH_CEILING_PORT" bench-ceiling "the ceiling rows are skipped"; then
     BENCH_CEILING_PID="$CEILING_PID"
   else
-    tail -n 20 "$ECG_LOG_DIR/bench-ceiling.log" >&2 || true
-    say "bench-ceiling exited at start: the ceiling rows are skipped"
     CEILING_PID=""
   fi
 else
@@ -219,7 +224,10 @@ fi
 export BENCH_CEILING_GATEWAY_PORT="${BENCH_CEILING_GATEWAY_PORT:-$((ECG_AUTH_PORT + 8))}"
 export BENCH_CEILING_GATEWAY_PID=""
 CEILING_GATEWAY_DIR="$ECG_DATA_DIR/bench-ceiling-gateway"
-if [[ -n $CEILING_PID && -f $ECG_NGINX_DIR/nginx.conf ]]; then
+if [[ -n $CEILING_PID ]] && port_busy "$BENCH_CEILING_GATEWAY_PORT"; then
+  say "127.0.0.1:$BENCH_CEILING_GATEWAY_PORT (BENCH_CEILING_GATEWAY_PORT) is in use by another process:" \
+    "the ceiling rows through the gateway are skipped"
+elif [[ -n $CEILING_PID && -f $ECG_NGINX_DIR/nginx.conf ]]; then
   mkdir -p "$CEILING_GATEWAY_DIR"
   sed -e "s#^\( *server 127\.0\.0\.1:\)[0-9]*;#\1$BENCH_CEILING_PORT;#" \
     -e "s#listen 127\.0\.0\.1:$ECG_GATEWAY_PORT #listen 127.0.0.1:$BENCH_CEILING_GATEWAY_PORT #" \
@@ -231,11 +239,10 @@ if [[ -n $CEILING_PID && -f $ECG_NGINX_DIR/nginx.conf ]]; then
   nginx -p "$CEILING_GATEWAY_DIR/" -e "$ECG_LOG_DIR/bench-ceiling-gateway.log" -c "$CEILING_GATEWAY_DIR/nginx.conf" \
     </dev/null >>"$ECG_LOG_DIR/bench-ceiling-gateway.log" 2>&1 &
   CEILING_GATEWAY_PID=$!
-  if answers_health "$CEILING_GATEWAY_PID" "$BENCH_CEILING_GATEWAY_PORT"; then
+  if answers_health "$CEILING_GATEWAY_PID" "$BENCH_CEILING_GATEWAY_PORT" bench-ceiling-gateway \
+    "the ceiling rows through the gateway are skipped"; then
     BENCH_CEILING_GATEWAY_PID="$CEILING_GATEWAY_PID"
   else
-    tail -n 20 "$ECG_LOG_DIR/bench-ceiling-gateway.log" >&2 || true
-    say "the ceiling gateway exited at start: the ceiling rows through the gateway are skipped"
     CEILING_GATEWAY_PID=""
   fi
 fi

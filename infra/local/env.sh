@@ -79,3 +79,6 @@ ECG_S3_ENDPOINT="http://127.0.0.1:$ECG_S3_PORT"
 
 # The service's DATABASE_URL: ecg_pg_url <role>
 ecg_pg_url() { echo "postgres://$1:$1_pw@127.0.0.1:$ECG_PG_PORT/$ECG_PG_DB"; }
+
+# True when something accepts connections on 127.0.0.1:<port>: port_busy <port>
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

@@ -83,8 +83,6 @@ live_pid() {
   echo "$pid"
 }
 
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
 require_free_port() {
   if port_busy "$1"; then
     die "127.0.0.1:$1 (for $2) is already in use by another process; stop it first (see: ss -ltnp 'sport = :$1')"
