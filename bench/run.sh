@@ -181,8 +181,9 @@ fi
 # (bench/Ceiling/main.swift)
 # ---------------------------------------------------------------------------
 # usage: answers_health PID PORT NAME CONSEQUENCE
-# True once `GET /health` on 127.0.0.1:PORT answers 200 (up to 10 s). If process PID exits first, shows
-# the end of NAME's log, says "NAME exited at start: CONSEQUENCE" and is false.
+# True once `GET /health` on 127.0.0.1:PORT answers 200, or when process PID still runs after 10 s
+# without answering (its rows then show the errors). If PID exits first, shows the end of NAME's log,
+# says "NAME exited at start: CONSEQUENCE" and is false.
 answers_health() {
   local pid=$1 port=$2 name=$3 consequence=$4
   for _ in $(seq 1 100); do
